@@ -1,0 +1,133 @@
+/**
+ * Benchmark of the tile kernels: forward and backward (ns per weight per sample and us per
+ * sample), and the pulsed update (ns per weight per sample) for constant-step without noise and
+ * softbounds with cycle-to-cycle noise, side by side with the plain C reference of the same
+ * constant-step update (../shared/bench/pulsed_update_ref.c) when a C compiler exists.
+ * Data as in the C reference: x, d uniform in [-1, 1], W uniform in [-0.3, 0.3], batch 100,
+ * dw_min 0.001. Figures are medians over repetitions.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { resolveRunConfig } from '../src/core/config/run-config.ts';
+import { streamFor } from '../src/core/rng.ts';
+import { AnalogTile } from '../src/core/tile.ts';
+
+const BATCH = 100;
+const SHAPES: Array<[number, number]> = [
+  [256, 256],
+  [512, 512],
+  [784, 256],
+];
+const REPS = Number(process.env.BENCH_REPS ?? 7);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
+}
+
+function uniformData(n: number, lo: number, hi: number, name: string): Float32Array {
+  const rng = streamFor(1, name);
+  const a = new Float32Array(n);
+  for (let k = 0; k < n; k++) a[k] = lo + (hi - lo) * rng.uniform();
+  return a;
+}
+
+const DEVICES = {
+  'constant-step': { kind: 'constant-step', dw_min: 0.001, dw_min_std: 0, dw_min_dtod: 0, up_down_dtod: 0, w_max_dtod: 0, w_min_dtod: 0 },
+  'softbounds std0.3': { kind: 'softbounds', dw_min: 0.001, dw_min_std: 0.3 },
+} as const;
+
+function makeTile(rows: number, cols: number, device: Record<string, unknown>, ublm: boolean): AnalogTile {
+  const cfg = resolveRunConfig({ device, update: { update_bl_management: ublm } });
+  const tile = new AnalogTile({ rows, cols, device: cfg.device!, io: cfg.io!, update: cfg.update!, maxBatch: BATCH, seed: 1, name: 'bench' });
+  tile.setWeights(uniformData(rows * cols, -0.3, 0.3, 'w'));
+  return tile;
+}
+
+/** Median milliseconds of `fn` over REPS runs after one warm-up. */
+function timeIt(fn: () => void, reps = REPS): number {
+  fn();
+  const ts: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    fn();
+    ts.push(performance.now() - t0);
+  }
+  return median(ts);
+}
+
+interface CRef {
+  nsPerWeight(rows: number, cols: number, lr: number, ublm: boolean): number | null;
+  note: string;
+}
+
+function compileCReference(): CRef {
+  const src = new URL('../../shared/bench/pulsed_update_ref.c', import.meta.url).pathname;
+  const outDir = new URL('./.build/', import.meta.url).pathname;
+  const bin = `${outDir}pulsed_update_ref`;
+  const none = (note: string): CRef => ({ nsPerWeight: () => null, note });
+  if (!existsSync(src)) return none(`C reference not found at ${src}`);
+  try {
+    mkdirSync(outDir, { recursive: true });
+    execFileSync('cc', ['-O3', '-march=native', '-o', bin, src, '-lm'], { stdio: 'pipe' });
+  } catch (e) {
+    return none(`C reference not compiled (${(e as Error).message.split('\n')[0]})`);
+  }
+  return {
+    note: 'C reference: cc -O3 -march=native ../shared/bench/pulsed_update_ref.c',
+    nsPerWeight(rows, cols, lr, ublm) {
+      const out = execFileSync(bin, [String(rows), String(cols), String(lr), ublm ? '1' : '0', String(REPS)], { encoding: 'utf8' });
+      const m = /ns_per_weight_sample=([0-9.]+)/.exec(out);
+      return m ? Number(m[1]) : null;
+    },
+  };
+}
+
+export function runKernelBench(log: (line: string) => void): void {
+  log(`## Tile kernels (batch ${BATCH}, median of ${REPS}; ns per weight per sample)`);
+  log('');
+  log('| tile (out x in) | forward ns/w | forward us/sample | backward ns/w | backward us/sample |');
+  log('|---|---|---|---|---|');
+  for (const [rows, cols] of SHAPES) {
+    const tile = makeTile(rows, cols, DEVICES['constant-step'], true);
+    const x = uniformData(BATCH * cols, -1, 1, 'x');
+    const d = uniformData(BATCH * rows, -1, 1, 'd');
+    const y = new Float32Array(BATCH * rows);
+    const z = new Float32Array(BATCH * cols);
+    const f = timeIt(() => tile.forward(x, y, BATCH));
+    const b = timeIt(() => tile.backward(d, z, BATCH));
+    const per = (ms: number): string => ((ms * 1e6) / (BATCH * rows * cols)).toFixed(3);
+    const us = (ms: number): string => ((ms * 1e3) / BATCH).toFixed(1);
+    log(`| ${rows}x${cols} | ${per(f)} | ${us(f)} | ${per(b)} | ${us(b)} |`);
+  }
+  const cref = compileCReference();
+  log('');
+  log(`## Pulsed update (batch ${BATCH}, dw_min 0.001; ns per weight per sample; ${cref.note})`);
+  log('');
+  log('| tile | device | lr | BL mgmt | pulses/w/sample | ours ns/w | C ns/w | ours / C |');
+  log('|---|---|---|---|---|---|---|---|');
+  for (const [rows, cols] of SHAPES) {
+    const x = uniformData(BATCH * cols, -1, 1, 'x');
+    const d = uniformData(BATCH * rows, -1, 1, 'd');
+    for (const [name, device] of Object.entries(DEVICES)) {
+      for (const lr of [0.01, 0.001]) {
+        for (const ublm of [true, false]) {
+          const tile = makeTile(rows, cols, device, ublm);
+          const p0 = tile.pulses;
+          let calls = 0;
+          const ms = timeIt(() => {
+            tile.updateBatch(x, d, BATCH, lr);
+            calls++;
+          });
+          const ns = (ms * 1e6) / (BATCH * rows * cols);
+          const pulses = (tile.pulses - p0) / (calls * BATCH * rows * cols);
+          const c = name === 'constant-step' ? cref.nsPerWeight(rows, cols, lr, ublm) : null;
+          const cText = c === null ? '-' : c.toFixed(3);
+          const ratio = c === null ? '-' : (ns / c).toFixed(2);
+          log(`| ${rows}x${cols} | ${name} | ${lr} | ${ublm ? 'on' : 'off'} | ${pulses.toFixed(2)} | ${ns.toFixed(3)} | ${cText} | ${ratio} |`);
+        }
+      }
+    }
+  }
+}

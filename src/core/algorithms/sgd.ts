@@ -1,0 +1,56 @@
+/**
+ * Digital SGD: exact floating-point weights updated by W -= lr d x^T, sample by sample like the
+ * analog algorithms. The upper baseline: no device, no bounds, no IO.
+ */
+import { matmulBackward, matmulForward } from '../io.ts';
+import type { Algorithm, LayerSpec, TrainableMatrix } from './types.ts';
+
+class DigitalMatrix implements TrainableMatrix {
+  readonly rows: number;
+  readonly cols: number;
+  private readonly w: Float32Array;
+
+  constructor(layer: LayerSpec) {
+    this.rows = layer.rows;
+    this.cols = layer.cols;
+    this.w = new Float32Array(layer.rows * layer.cols);
+  }
+
+  forward(x: Float32Array, y: Float32Array, batch: number): void {
+    matmulForward(this.w, this.rows, this.cols, x, y, batch);
+  }
+
+  backward(d: Float32Array, z: Float32Array, batch: number): void {
+    matmulBackward(this.w, this.rows, this.cols, d, z, batch);
+  }
+
+  update(x: Float32Array, d: Float32Array, batch: number, lr: number): void {
+    const { rows, cols, w } = this;
+    for (let b = 0; b < batch; b++) {
+      const xo = b * cols;
+      for (let i = 0; i < rows; i++) {
+        const g = lr * d[b * rows + i];
+        if (g === 0) continue;
+        const wo = i * cols;
+        for (let j = 0; j < cols; j++) w[wo + j] -= g * x[xo + j];
+      }
+    }
+  }
+
+  readWeights(out: Float32Array): void {
+    out.set(this.w);
+  }
+
+  setWeights(values: Float32Array): void {
+    this.w.set(values);
+  }
+
+  pulseCounts(): Record<string, number> {
+    return {};
+  }
+}
+
+export const sgd: Algorithm = {
+  name: 'sgd',
+  create: (_config, layer) => new DigitalMatrix(layer),
+};

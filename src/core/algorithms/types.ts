@@ -1,0 +1,39 @@
+/**
+ * The interface every training algorithm implements. An algorithm owns the arrays of one
+ * weight matrix (analog tiles, digital buffers) and decides how a gradient becomes a change of
+ * the effective weights. The model around it only calls forward, backward and update.
+ */
+import type { RunConfig } from '../config/run-config.ts';
+
+export interface LayerSpec {
+  /** Outputs (rows of W). */
+  rows: number;
+  /** Inputs (columns of W). */
+  cols: number;
+  /** Largest mini-batch the layer will see. */
+  maxBatch: number;
+  /** Unique name within the run (keys the layer's random streams). */
+  name: string;
+}
+
+export interface TrainableMatrix {
+  readonly rows: number;
+  readonly cols: number;
+  /** y[b] = W_eff x[b] for b < batch (through the tiles' IO model where analog). */
+  forward(x: Float32Array, y: Float32Array, batch: number): void;
+  /** z[b] = W_eff^T d[b] for b < batch. */
+  backward(d: Float32Array, z: Float32Array, batch: number): void;
+  /** One optimisation step for the loss gradient sum_b d[b] x[b]^T at learning rate lr. */
+  update(x: Float32Array, d: Float32Array, batch: number, lr: number): void;
+  /** Copies the effective weights (row-major) into `out`, exactly, without read noise. */
+  readWeights(out: Float32Array): void;
+  /** Programs the initial effective weights. */
+  setWeights(values: Float32Array): void;
+  /** Pulses applied so far, per analog array (empty for digital algorithms). */
+  pulseCounts(): Record<string, number>;
+}
+
+export interface Algorithm {
+  readonly name: string;
+  create(config: RunConfig, layer: LayerSpec): TrainableMatrix;
+}

@@ -1,0 +1,123 @@
+/**
+ * RunConfig: the complete description of one simulation run. `resolveRunConfig` turns a user's
+ * partial config (from --set, a JSON file or a sweep) into the canonical, fully defaulted and
+ * validated form; unknown keys and fields that do not apply are errors, never ignored.
+ */
+import { DEVICE_SCHEMA, type DeviceParams, finishDevice, prepareDevice } from '../devices/params.ts';
+import type { IoConfig } from '../io.ts';
+import type { UpdateConfig } from '../pulse-trains.ts';
+import { bool, ConfigError, group, type GroupSpec, num, oneOf, type Plain, resolveGroup } from './schema.ts';
+
+export const ALGORITHMS = ['sgd', 'analog-sgd'] as const;
+export type AlgorithmName = (typeof ALGORITHMS)[number];
+
+export interface LeastSquaresTask {
+  kind: 'least-squares';
+  form: 'matrix' | 'scalar';
+  in_size?: number;
+  out_size?: number;
+  target_std?: number;
+  target?: number | null;
+  n_samples: number;
+  grad_noise: number;
+}
+
+export interface RunConfig {
+  seed: number;
+  algorithm: AlgorithmName;
+  lr: number;
+  batch_size: number;
+  epochs: number;
+  task: LeastSquaresTask;
+  init: { kind: 'zero' | 'uniform' | 'normal'; scale: number };
+  device?: DeviceParams;
+  io?: IoConfig;
+  update?: UpdateConfig;
+}
+
+const isAnalog = (root: Plain): boolean => root.algorithm !== 'sgd';
+const matrixForm = (root: Plain): boolean => (root.task as Plain).form === 'matrix';
+const scalarForm = (root: Plain): boolean => (root.task as Plain).form === 'scalar';
+const noisyIo = (root: Plain): boolean => (root.io as Plain).kind === 'noisy';
+const NOISY = 'io.kind noisy';
+
+const IO_SCHEMA: GroupSpec = group(
+  'Forward/backward periphery of analog tiles (aihwkit-notes.md §3).',
+  {
+    kind: oneOf('ideal: exact W x; noisy: DAC/ADC resolution, output noise, noise and bound management.', ['ideal', 'noisy'], 'ideal'),
+    inp_res: num('Relative DAC step (> 1: number of steps; <= 0: no quantisation). 1/126 is 7 bit.', 1 / 126, { when: noisyIo, whenDoc: NOISY }),
+    inp_bound: num('DAC range [-inp_bound, inp_bound].', 1, { gt: 0, when: noisyIo, whenDoc: NOISY }),
+    inp_noise: num('Additive Gaussian input noise after the DAC.', 0, { min: 0, when: noisyIo, whenDoc: NOISY }),
+    inp_sto_round: bool('Stochastic rounding in the DAC.', false, { when: noisyIo, whenDoc: NOISY }),
+    out_res: num('Relative ADC step (> 1: number of steps; <= 0: none). 1/510 is 9 bit.', 1 / 510, { when: noisyIo, whenDoc: NOISY }),
+    out_bound: num('ADC range [-out_bound, out_bound] (<= 0: unbounded).', 12, { when: noisyIo, whenDoc: NOISY }),
+    out_noise: num('Additive Gaussian output noise std (before the ADC).', 0.06, { min: 0, when: noisyIo, whenDoc: NOISY }),
+    out_sto_round: bool('Stochastic rounding in the ADC.', false, { when: noisyIo, whenDoc: NOISY }),
+    noise_management: oneOf('Scale inputs by their abs-max before the DAC.', ['none', 'abs-max'], 'abs-max', { when: noisyIo, whenDoc: NOISY }),
+    nm_thres: num('Cap of the abs-max noise-management factor (0: none).', 0, { min: 0, when: noisyIo, whenDoc: NOISY }),
+    bound_management: oneOf('Iteratively halve the input when an output saturates (forward only).', ['none', 'iterative'], 'iterative', { when: noisyIo, whenDoc: NOISY }),
+    max_bm_factor: num('Largest bound-management reduction factor.', 1000, { min: 1, when: noisyIo, whenDoc: NOISY }),
+    max_bm_res: num('Bound management stops when the reduction would exceed max_bm_res / input step.', 0.25, { gt: 0, when: noisyIo, whenDoc: NOISY }),
+  },
+  isAnalog,
+  true,
+);
+
+const UPDATE_SCHEMA: GroupSpec = group(
+  'Stochastic-pulse update (aihwkit-notes.md §1).',
+  {
+    desired_bl: num('Pulse-train length BL (maximum with BL management).', 31, { integer: true, min: 1, max: 31 }),
+    update_management: bool('Balance the x and d pulse probabilities by their abs-max.', true),
+    update_bl_management: bool('Choose BL per update as min(ceil(lr xmax dmax / dw_min), desired_bl).', true),
+    um_grad_scale: num('Multiplies max|d| in update management (< 1 clips d earlier).', 1, { gt: 0 }),
+  },
+  isAnalog,
+  true,
+);
+
+export const RUN_SCHEMA: GroupSpec = group('A run.', {
+  seed: num('Seed of every random stream of the run.', 0, { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER }),
+  algorithm: oneOf('Training algorithm (science.md §3).', ALGORITHMS, 'analog-sgd'),
+  lr: num('Learning rate.', 0.01, { gt: 0 }),
+  batch_size: num('Mini-batch size (updates are applied sample by sample, as aihwkit).', 1, { integer: true, min: 1 }),
+  epochs: num('Number of epochs.', 10, { integer: true, min: 1 }),
+  task: group('What is learned.', {
+    kind: oneOf('Task.', ['least-squares'], 'least-squares'),
+    form: oneOf('matrix: f(W) = 0.5 ||W a - W* a||^2 over samples a ~ N(0, I); scalar: f(w) = 0.5 (w - b)^2.', ['matrix', 'scalar'], 'matrix'),
+    in_size: num('Input dimension D of W (out_size x in_size).', 50, { integer: true, min: 1, when: matrixForm, whenDoc: 'task.form matrix' }),
+    out_size: num('Output dimension of W.', 10, { integer: true, min: 1, when: matrixForm, whenDoc: 'task.form matrix' }),
+    target_std: num('Entries of W* ~ N(0, target_std^2) (science.md §4: 0.5).', 0.5, { min: 0, when: matrixForm, whenDoc: 'task.form matrix' }),
+    target: num('Target b of the scalar toy; null draws a 16-bit value in [-0.8, 0.8] from the seed.', null, { nullable: true, when: scalarForm, whenDoc: 'task.form scalar' }),
+    n_samples: num('Samples per epoch (matrix: distinct inputs a; scalar: steps).', 100, { integer: true, min: 1 }),
+    grad_noise: num('Std of Gaussian noise added to each per-sample error (gradient noise).', 0, { min: 0 }),
+  }),
+  init: group('Initial weights.', {
+    kind: oneOf('zero, or uniform in [-scale, scale], or normal with std scale.', ['zero', 'uniform', 'normal'], 'zero'),
+    scale: num('Scale of the initial weights.', 0.1, { min: 0 }),
+  }),
+  // The digital baseline has no device: its canonical config drops these sections, so one sgd
+  // run serves every device setting of a sweep.
+  device: { ...DEVICE_SCHEMA, when: isAnalog, dropWhenInapplicable: true },
+  io: IO_SCHEMA,
+  update: UPDATE_SCHEMA,
+});
+
+/**
+ * Canonical RunConfig from a partial one. Throws ConfigError naming the dotted path of the
+ * first offending field and what was expected.
+ */
+export function resolveRunConfig(input: unknown): RunConfig {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ConfigError('', 'a run config must be a mapping of fields');
+  }
+  const raw = { ...(input as Plain) };
+  if (raw.device !== undefined) raw.device = prepareDevice(raw.device, 'device');
+  const out: Plain = {};
+  resolveGroup(RUN_SCHEMA, raw, '', out, out);
+  if (out.device !== undefined) finishDevice(out.device as Plain, 'device');
+  const task = out.task as Plain;
+  if (task.form === 'matrix' && (out.batch_size as number) > (task.n_samples as number)) {
+    throw new ConfigError('batch_size', `must be <= task.n_samples (${String(task.n_samples)}), got ${String(out.batch_size)}`);
+  }
+  return out as unknown as RunConfig;
+}

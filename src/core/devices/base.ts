@@ -1,0 +1,201 @@
+/**
+ * The shared machinery of every pulsed device: per-weight hidden parameters drawn once at tile
+ * creation (device-to-device variation, aihwkit-notes.md §2.2), cycle-to-cycle noise per pulse,
+ * write noise on a hidden persistent weight (§2.3), clipping to each weight's bounds, and the
+ * row kernel that turns pulse-train coincidences into pulses.
+ *
+ * A family supplies the deterministic step of one up or down pulse at weight value w
+ * (`upStep`, `downStep`: dw_min * q(w) with this weight's gains) and may override `pulseRow` or
+ * `applyPulses` with a faster but exactly equivalent loop.
+ */
+import type { Rng } from '../rng.ts';
+import type { DeviceParams } from './params.ts';
+
+/** Number of normals generated per block for the per-pulse noise. */
+const NORMAL_BLOCK = 4096;
+
+/** popcount of a 32-bit integer (SWAR). */
+export function popcount32(v: number): number {
+  v -= (v >>> 1) & 0x55555555;
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) | 0;
+}
+
+export interface CommonHidden {
+  bMin: Float32Array;
+  bMax: Float32Array;
+  sUp: Float32Array;
+  sDown: Float32Array;
+}
+
+/**
+ * Draws bounds and step sizes of `size` weights (aihwkit populate, enforce_consistency on).
+ * The asymmetry is symmetric (science.md §1): up step dw*(gain + c + r), down dw*(gain - c - r),
+ * with r ~ up_down_dtod * xi. Every spread multiplies a normal, so 0 switches it off exactly.
+ */
+export function populateCommon(p: DeviceParams, size: number, rng: Rng): CommonHidden {
+  const bMin = new Float32Array(size);
+  const bMax = new Float32Array(size);
+  const sUp = new Float32Array(size);
+  const sDown = new Float32Array(size);
+  const c = p.asymmetry ?? 0;
+  const dwDtod = p.dw_min_dtod ?? 0;
+  const logNormal = p.dw_min_dtod_log_normal ?? false;
+  const udDtod = p.up_down_dtod ?? 0;
+  const maxDtod = p.w_max_dtod ?? 0;
+  const minDtod = p.w_min_dtod ?? 0;
+  for (let i = 0; i < size; i++) {
+    let hi = p.w_max * (1 + maxDtod * rng.normal());
+    let lo = p.w_min * (1 + minDtod * rng.normal());
+    const xiGain = rng.normal();
+    const gain = logNormal ? Math.exp(dwDtod * xiGain) : 1 + dwDtod * xiGain;
+    const r = udDtod * rng.normal();
+    if (lo > hi) {
+      const t = lo;
+      lo = hi;
+      hi = t;
+    }
+    bMax[i] = Math.abs(hi);
+    bMin[i] = -Math.abs(lo);
+    sUp[i] = Math.abs(p.dw_min * (gain + c + r));
+    sDown[i] = Math.abs(p.dw_min * (gain - c - r));
+  }
+  return { bMin, bMax, sUp, sDown };
+}
+
+export abstract class PulsedDevice {
+  readonly kind: string;
+  readonly size: number;
+  readonly dwMin: number;
+  /** The step that update management counts pulses in (aihwkit weight_granularity). */
+  readonly granularity: number;
+  /** Per-weight bounds of the visible weight. */
+  readonly bMin: Float32Array;
+  readonly bMax: Float32Array;
+  /** Per-weight mean step magnitudes (dw_min with this weight's gain and asymmetry). */
+  readonly sUp: Float32Array;
+  readonly sDown: Float32Array;
+  /** Cycle-to-cycle noise relative to the step (dw_min_std). */
+  protected readonly std: number;
+  protected readonly multNoise: boolean;
+  /** Absolute write-noise std (write_noise_std * dw_min); 0 = off. */
+  protected readonly writeStd: number;
+  /** Hidden persistent weights that receive the pulses when write noise is on. */
+  readonly hidden: Float32Array | null;
+  protected readonly rng: Rng;
+  protected readonly normals = new Float64Array(NORMAL_BLOCK);
+  protected normalIdx = NORMAL_BLOCK;
+
+  constructor(p: DeviceParams, size: number, hidden: CommonHidden, rng: Rng, granularity: number) {
+    this.kind = p.kind;
+    this.size = size;
+    this.dwMin = p.dw_min;
+    this.granularity = granularity;
+    this.bMin = hidden.bMin;
+    this.bMax = hidden.bMax;
+    this.sUp = hidden.sUp;
+    this.sDown = hidden.sDown;
+    this.std = p.dw_min_std ?? 0;
+    this.multNoise = p.mult_noise ?? false;
+    this.writeStd = (p.write_noise_std ?? 0) * p.dw_min;
+    this.hidden = this.writeStd > 0 ? new Float32Array(size) : null;
+    this.rng = rng;
+  }
+
+  /** Deterministic magnitude of one up pulse at value w of weight i. */
+  abstract upStep(w: number, i: number): number;
+  /** Deterministic magnitude of one down pulse at value w of weight i. */
+  abstract downStep(w: number, i: number): number;
+
+  /** Next standard normal from the device's noise stream (block-generated). */
+  protected normal(): number {
+    if (this.normalIdx === NORMAL_BLOCK) {
+      this.rng.fillNormal(this.normals);
+      this.normalIdx = 0;
+    }
+    return this.normals[this.normalIdx++];
+  }
+
+  /** Applies |n| pulses one by one to weight i (n > 0 up, n < 0 down), with noise and clipping. */
+  applyPulses(w: Float32Array, i: number, n: number): void {
+    const h = this.hidden;
+    let v = h === null ? w[i] : h[i];
+    const lo = this.bMin[i];
+    const hi = this.bMax[i];
+    const std = this.std;
+    if (n > 0) {
+      const sRef = this.sUp[i];
+      for (let k = 0; k < n; k++) {
+        const s = this.upStep(v, i);
+        v += std === 0 ? s : s + (this.multNoise ? s : sRef) * std * this.normal();
+        v = v > hi ? hi : v < lo ? lo : v;
+      }
+    } else {
+      const sRef = this.sDown[i];
+      for (let k = 0; k < -n; k++) {
+        const s = this.downStep(v, i);
+        v -= std === 0 ? s : s + (this.multNoise ? s : sRef) * std * this.normal();
+        v = v > hi ? hi : v < lo ? lo : v;
+      }
+    }
+    this.store(w, i, v);
+  }
+
+  /** Writes the new hidden value and the visible value (with fresh write noise when on). */
+  protected store(w: Float32Array, i: number, v: number): void {
+    if (this.hidden === null) w[i] = v;
+    else {
+      this.hidden[i] = v;
+      w[i] = v + this.writeStd * this.normal();
+    }
+  }
+
+  /**
+   * Pulses of one row of a rank-1 update over the active columns (colIdx[t], t < nActive):
+   * the coincidences of weight (row, colIdx[t]) are popcount(rowBits & colBits[t]); they go up
+   * where rowNeg ^ colNeg[t] is set (signs of d_row and x_j differ: dW = -lr d x^T > 0).
+   * Returns the number of pulses applied.
+   */
+  pulseRow(w: Float32Array, rowOff: number, rowBits: number, rowNeg: number, colIdx: Int32Array, colBits: Int32Array, colNeg: Int32Array, nActive: number): number {
+    let total = 0;
+    for (let t = 0; t < nActive; t++) {
+      const n = popcount32(rowBits & colBits[t]);
+      if (n !== 0) {
+        total += n;
+        this.applyPulses(w, rowOff + colIdx[t], (rowNeg ^ colNeg[t]) !== 0 ? n : -n);
+      }
+    }
+    return total;
+  }
+
+  /** Programs weights to the given values (clipped to each device's range), as set_weights. */
+  program(w: Float32Array, values: ArrayLike<number>): void {
+    for (let i = 0; i < this.size; i++) {
+      const v = values[i];
+      this.store(w, i, v > this.bMax[i] ? this.bMax[i] : v < this.bMin[i] ? this.bMin[i] : v);
+    }
+  }
+
+  /**
+   * The symmetric point of weight i (where up and down steps are equal), by bisection on
+   * upStep - downStep over the weight's range; NaN when the steps never cross.
+   */
+  symmetricPoint(i: number): number {
+    let lo = this.bMin[i];
+    let hi = this.bMax[i];
+    const g = (v: number): number => this.upStep(v, i) - this.downStep(v, i);
+    let glo = g(lo);
+    if (glo === 0) return lo;
+    if (Math.sign(glo) === Math.sign(g(hi))) return Number.NaN;
+    for (let k = 0; k < 100; k++) {
+      const mid = 0.5 * (lo + hi);
+      const gm = g(mid);
+      if (gm === 0) return mid;
+      if (Math.sign(gm) === Math.sign(glo)) {
+        lo = mid;
+        glo = gm;
+      } else hi = mid;
+    }
+    return 0.5 * (lo + hi);
+  }
+}

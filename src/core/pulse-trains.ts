@@ -1,0 +1,106 @@
+/**
+ * Stochastic pulse trains of the rank-1 update (aihwkit-notes.md §1.2-1.5, StochasticCompressed).
+ *
+ * Update management: with xmax = max|x|, dmax = max|d| and k = lr xmax dmax / g (the ideal pulse
+ * count of the largest element), update-BL management uses BL = min(ceil(k), desired_bl) slots;
+ * A = B = sqrt(lr / (g BL)); when k > desired_bl the d side is clipped (dmax *= desired_bl / k);
+ * then A *= sqrt(xmax / dmax), B *= sqrt(dmax / xmax). Line i of d fires in each slot with
+ * probability min(1, A |d_i|), line j of x with min(1, B |x_j|); each coincidence is one pulse.
+ * BL <= 31, so a train is a bit mask and the coincidences of (i, j) are popcount(d_i & x_j).
+ */
+import type { Rng } from './rng.ts';
+
+export interface UpdateConfig {
+  /** Pulse-train length BL (the maximum with BL management), 1..31. */
+  desired_bl: number;
+  /** Rescale the x and d probabilities by their abs-max (aihwkit update_management). */
+  update_management: boolean;
+  /** Choose BL per update as min(ceil(k), desired_bl) (aihwkit update_bl_management). */
+  update_bl_management: boolean;
+  /** Multiplies dmax in update management (< 1 clips d earlier). */
+  um_grad_scale: number;
+}
+
+export const UPDATE_DEFAULTS: UpdateConfig = {
+  desired_bl: 31,
+  update_management: true,
+  update_bl_management: true,
+  um_grad_scale: 1,
+};
+
+const P_SCALE = 16777216; // probabilities compared with 24-bit uniforms
+
+/** Result of update management for one rank-1 update (reused, never reallocated). */
+export class PulseSchedule {
+  bl = 0;
+  /** d-side (row) probability scale */
+  a = 0;
+  /** x-side (column) probability scale */
+  b = 0;
+
+  /**
+   * Computes BL, A and B for a desired dW = -lr d x^T on a device of granularity g.
+   * bl = 0 means no pulses (lr, x or d all zero).
+   */
+  plan(lr: number, g: number, xmax: number, dmax: number, cfg: UpdateConfig): void {
+    const alr = Math.abs(lr);
+    this.bl = 0;
+    if (alr === 0 || xmax === 0 || dmax === 0) return;
+    const desired = cfg.desired_bl;
+    let bl = desired;
+    const um = cfg.update_management || cfg.update_bl_management;
+    let dv = cfg.um_grad_scale * dmax;
+    const k = (alr * xmax * dv) / g;
+    if (cfg.update_bl_management) bl = Math.min(Math.ceil(k), desired);
+    let a = Math.sqrt(alr / (g * bl));
+    let b = a;
+    if (um) {
+      if (k > desired) dv *= desired / k;
+      a *= Math.sqrt(xmax / dv);
+      b *= Math.sqrt(dv / xmax);
+    }
+    this.bl = bl;
+    this.a = a;
+    this.b = b;
+  }
+}
+
+/**
+ * Draws the trains of the non-zero lines of `v[off .. off+n)`: for each active line t (in
+ * order), `index[t]` is its position, `bits[t]` its BL-bit mask (bit s set = fires in slot s,
+ * probability min(1, scale |v|)), `neg[t]` -1 if v < 0 else 0. Lines that never fire are left
+ * out. Returns the number of active lines. Allocates nothing.
+ */
+export function drawTrains(
+  v: Float32Array,
+  off: number,
+  n: number,
+  scale: number,
+  bl: number,
+  rng: Rng,
+  index: Int32Array,
+  bits: Int32Array,
+  neg: Int32Array,
+): number {
+  const full = bl === 32 ? -1 : (1 << bl) - 1;
+  let active = 0;
+  for (let t = 0; t < n; t++) {
+    const x = v[off + t];
+    const p = (x < 0 ? -x : x) * scale;
+    if (!(p > 0)) continue;
+    let mask: number;
+    if (p >= 1) mask = full;
+    else {
+      // fires when U < p with U a 24-bit uniform: compare integers, exactly that event
+      const thr = p * P_SCALE;
+      mask = 0;
+      for (let s = 0; s < bl; s++) if ((rng.nextI32() >>> 8) < thr) mask |= 1 << s;
+      if (mask === 0) continue;
+    }
+    index[active] = t;
+    bits[active] = mask;
+    neg[active] = x < 0 ? -1 : 0;
+    active++;
+  }
+  return active;
+}

@@ -1,0 +1,151 @@
+/**
+ * An analog crossbar tile: an out x in conductance matrix W (row-major, rows = outputs = the
+ * error side d, columns = inputs = the activation side x) with
+ *   - forward y = W x and backward z = W^T d over a mini-batch, through the IO model;
+ *   - the stochastic-pulse rank-1 update, applied sample by sample as aihwkit's CPU simulator
+ *     does (aihwkit-notes.md §0);
+ *   - column read and column program for the transfer algorithms;
+ *   - a pulse counter (energy / endurance proxy).
+ * Every random draw comes from the tile's own named streams of the run seed.
+ */
+import { createDevice, type PulsedDevice } from './devices/index.ts';
+import type { DeviceParams } from './devices/params.ts';
+import { type IoConfig, IoPath } from './io.ts';
+import { drawTrains, PulseSchedule, type UpdateConfig } from './pulse-trains.ts';
+import { type Rng, streamFor } from './rng.ts';
+
+export interface TileSpec {
+  /** Number of outputs (rows of W). */
+  rows: number;
+  /** Number of inputs (columns of W). */
+  cols: number;
+  device: DeviceParams;
+  io: IoConfig;
+  update: UpdateConfig;
+  /** Largest mini-batch forward/backward will see (scratch sizing). */
+  maxBatch: number;
+  seed: number;
+  /** Unique name within the run (e.g. "layer0/A"): keys the tile's random streams. */
+  name: string;
+}
+
+/** Transfer reads: a one-hot input, so noise and bound management are off (aihwkit §3.5). */
+function readIo(io: IoConfig): IoConfig {
+  return { ...io, noise_management: 'none', bound_management: 'none' };
+}
+
+export class AnalogTile {
+  readonly rows: number;
+  readonly cols: number;
+  readonly name: string;
+  /** The visible conductance-weights, row-major rows x cols. */
+  readonly weights: Float32Array;
+  readonly device: PulsedDevice;
+  /** Total pulses applied to this tile since creation. */
+  pulses = 0;
+  private readonly update: UpdateConfig;
+  private readonly fwd: IoPath;
+  private readonly bwd: IoPath;
+  private readonly read: IoPath;
+  private readonly pulseRng: Rng;
+  private readonly ioRng: Rng;
+  private readonly schedule = new PulseSchedule();
+  private readonly xIdx: Int32Array;
+  private readonly xBits: Int32Array;
+  private readonly xNeg: Int32Array;
+  private readonly dIdx: Int32Array;
+  private readonly dBits: Int32Array;
+  private readonly dNeg: Int32Array;
+  private readonly oneHot: Float32Array;
+
+  constructor(spec: TileSpec) {
+    const { rows, cols } = spec;
+    this.rows = rows;
+    this.cols = cols;
+    this.name = spec.name;
+    this.update = spec.update;
+    this.weights = new Float32Array(rows * cols);
+    this.device = createDevice(
+      spec.device,
+      rows * cols,
+      streamFor(spec.seed, `${spec.name}/device-variation`),
+      streamFor(spec.seed, `${spec.name}/device-noise`),
+    );
+    this.pulseRng = streamFor(spec.seed, `${spec.name}/pulse-trains`);
+    this.ioRng = streamFor(spec.seed, `${spec.name}/io-noise`);
+    this.fwd = new IoPath(spec.io, 'forward', spec.maxBatch, rows, cols);
+    this.bwd = new IoPath(spec.io, 'backward', spec.maxBatch, rows, cols);
+    this.read = new IoPath(readIo(spec.io), 'forward', 1, rows, cols);
+    this.xIdx = new Int32Array(cols);
+    this.xBits = new Int32Array(cols);
+    this.xNeg = new Int32Array(cols);
+    this.dIdx = new Int32Array(rows);
+    this.dBits = new Int32Array(rows);
+    this.dNeg = new Int32Array(rows);
+    this.oneHot = new Float32Array(cols);
+    this.device.program(this.weights, this.weights); // clip the zero start into every range
+  }
+
+  /** y[b] = W x[b] through the forward IO model, b < batch. */
+  forward(x: Float32Array, y: Float32Array, batch: number): void {
+    this.fwd.apply(this.weights, x, y, batch, this.ioRng);
+  }
+
+  /** z[b] = W^T d[b] through the backward IO model, b < batch. */
+  backward(d: Float32Array, z: Float32Array, batch: number): void {
+    this.bwd.apply(this.weights, d, z, batch, this.ioRng);
+  }
+
+  /** Pulsed update for dW = -lr sum_b d[b] x[b]^T, applied one sample after another. */
+  updateBatch(x: Float32Array, d: Float32Array, batch: number, lr: number): void {
+    for (let b = 0; b < batch; b++) this.updateVector(x, b * this.cols, d, b * this.rows, lr);
+  }
+
+  /** One stochastic-pulse rank-1 update for dW = -lr d x^T (x at xOff, d at dOff). */
+  updateVector(x: Float32Array, xOff: number, d: Float32Array, dOff: number, lr: number): void {
+    const { rows, cols } = this;
+    let xmax = 0;
+    for (let j = 0; j < cols; j++) {
+      const a = Math.abs(x[xOff + j]);
+      if (a > xmax) xmax = a;
+    }
+    let dmax = 0;
+    for (let i = 0; i < rows; i++) {
+      const a = Math.abs(d[dOff + i]);
+      if (a > dmax) dmax = a;
+    }
+    const s = this.schedule;
+    s.plan(lr, this.device.granularity, xmax, dmax, this.update);
+    if (s.bl === 0) return;
+    const rng = this.pulseRng;
+    const nx = drawTrains(x, xOff, cols, s.b, s.bl, rng, this.xIdx, this.xBits, this.xNeg);
+    const nd = drawTrains(d, dOff, rows, s.a, s.bl, rng, this.dIdx, this.dBits, this.dNeg);
+    if (nx === 0 || nd === 0) return;
+    const flip = lr < 0 ? -1 : 0;
+    const { device, weights, dIdx, dBits, dNeg, xIdx, xBits, xNeg } = this;
+    let pulses = 0;
+    for (let t = 0; t < nd; t++) {
+      pulses += device.pulseRow(weights, dIdx[t] * cols, dBits[t], dNeg[t] ^ flip, xIdx, xBits, xNeg, nx);
+    }
+    this.pulses += pulses;
+  }
+
+  /** Reads column k (W e_k) through the IO model with noise and bound management off. */
+  readColumn(k: number, out: Float32Array): void {
+    this.oneHot[k] = 1;
+    this.read.apply(this.weights, this.oneHot, out, 1, this.ioRng);
+    this.oneHot[k] = 0;
+  }
+
+  /** Pulsed update of column k only: dW[:, k] = -lr * d (a one-hot x). */
+  updateColumn(k: number, d: Float32Array, lr: number): void {
+    this.oneHot[k] = 1;
+    this.updateVector(this.oneHot, 0, d, 0, lr);
+    this.oneHot[k] = 0;
+  }
+
+  /** Programs all weights (clipped to each device's range; quantised for ideal devices). */
+  setWeights(values: ArrayLike<number>): void {
+    this.device.program(this.weights, values);
+  }
+}

@@ -1,0 +1,32 @@
+/** Small shared helpers of the test suite. */
+import { resolveRunConfig } from '../src/core/config/run-config.ts';
+import type { DeviceParams } from '../src/core/devices/params.ts';
+
+/** A fully resolved device from a partial `device` section (defaults filled, validated). */
+export function deviceParams(device: Record<string, unknown>): DeviceParams {
+  const d = resolveRunConfig({ device }).device;
+  if (d === undefined) throw new Error('no device section');
+  return d;
+}
+
+/** Every device-to-device spread and the cycle-to-cycle noise switched off. */
+export const NO_VARIATION = {
+  dw_min_std: 0,
+  dw_min_dtod: 0,
+  up_down_dtod: 0,
+  w_max_dtod: 0,
+  w_min_dtod: 0,
+} as const;
+
+export function mean(xs: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i];
+  return s / xs.length;
+}
+
+export function variance(xs: ArrayLike<number>): number {
+  const m = mean(xs);
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += (xs[i] - m) ** 2;
+  return s / (xs.length - 1);
+}
