@@ -7,20 +7,10 @@ import { DEVICE_SCHEMA, type DeviceParams, finishDevice, prepareDevice } from '.
 import type { IoConfig } from '../io.ts';
 import type { UpdateConfig } from '../pulse-trains.ts';
 import { bool, ConfigError, group, type GroupSpec, num, oneOf, type Plain, resolveGroup } from './schema.ts';
+import { TASK_SCHEMA, type TaskConfig } from './task-schema.ts';
 
 export const ALGORITHMS = ['sgd', 'analog-sgd'] as const;
 export type AlgorithmName = (typeof ALGORITHMS)[number];
-
-export interface LeastSquaresTask {
-  kind: 'least-squares';
-  form: 'matrix' | 'scalar';
-  in_size?: number;
-  out_size?: number;
-  target_std?: number;
-  target?: number | null;
-  n_samples: number;
-  grad_noise: number;
-}
 
 export interface RunConfig {
   seed: number;
@@ -28,7 +18,7 @@ export interface RunConfig {
   lr: number;
   batch_size: number;
   epochs: number;
-  task: LeastSquaresTask;
+  task: TaskConfig;
   init: { kind: 'zero' | 'uniform' | 'normal'; scale: number };
   device?: DeviceParams;
   io?: IoConfig;
@@ -36,8 +26,6 @@ export interface RunConfig {
 }
 
 const isAnalog = (root: Plain): boolean => root.algorithm !== 'sgd';
-const matrixForm = (root: Plain): boolean => (root.task as Plain).form === 'matrix';
-const scalarForm = (root: Plain): boolean => (root.task as Plain).form === 'scalar';
 const noisyIo = (root: Plain): boolean => (root.io as Plain).kind === 'noisy';
 const NOISY = 'io.kind noisy';
 
@@ -81,16 +69,7 @@ export const RUN_SCHEMA: GroupSpec = group('A run.', {
   lr: num('Learning rate.', 0.01, { gt: 0 }),
   batch_size: num('Mini-batch size (updates are applied sample by sample, as aihwkit).', 1, { integer: true, min: 1 }),
   epochs: num('Number of epochs.', 10, { integer: true, min: 1 }),
-  task: group('What is learned.', {
-    kind: oneOf('Task.', ['least-squares'], 'least-squares'),
-    form: oneOf('matrix: f(W) = 0.5 ||W a - W* a||^2 over samples a ~ N(0, I); scalar: f(w) = 0.5 (w - b)^2.', ['matrix', 'scalar'], 'matrix'),
-    in_size: num('Input dimension D of W (out_size x in_size).', 50, { integer: true, min: 1, when: matrixForm, whenDoc: 'task.form matrix' }),
-    out_size: num('Output dimension of W.', 10, { integer: true, min: 1, when: matrixForm, whenDoc: 'task.form matrix' }),
-    target_std: num('Entries of W* ~ N(0, target_std^2) (science.md §4: 0.5).', 0.5, { min: 0, when: matrixForm, whenDoc: 'task.form matrix' }),
-    target: num('Target b of the scalar toy; null draws a 16-bit value in [-0.8, 0.8] from the seed.', null, { nullable: true, when: scalarForm, whenDoc: 'task.form scalar' }),
-    n_samples: num('Samples per epoch (matrix: distinct inputs a; scalar: steps).', 100, { integer: true, min: 1 }),
-    grad_noise: num('Std of Gaussian noise added to each per-sample error (gradient noise).', 0, { min: 0 }),
-  }),
+  task: TASK_SCHEMA,
   init: group('Initial weights.', {
     kind: oneOf('zero, or uniform in [-scale, scale], or normal with std scale.', ['zero', 'uniform', 'normal'], 'zero'),
     scale: num('Scale of the initial weights.', 0.1, { min: 0 }),

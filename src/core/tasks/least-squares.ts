@@ -6,7 +6,7 @@
  *           16-bit resolution when drawn from the seed.
  * Gradient noise: each per-sample error d = W a - b gets + grad_noise * xi.
  */
-import type { LeastSquaresTask } from '../config/run-config.ts';
+import type { LeastSquaresTask } from '../config/task-schema.ts';
 import { streamFor } from '../rng.ts';
 
 export interface LeastSquaresData {
