@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'src/gen/', 'bench/.build/'] },
+  { ignores: ['dist/', 'node_modules/', 'src/gen/', 'bench/.build/', 'build/', 'assembly/**/*.ts'] }, // assembly/: AssemblyScript, built by asc
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

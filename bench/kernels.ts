@@ -1,17 +1,21 @@
 /**
  * Benchmark of the tile kernels: forward and backward (ns per weight per sample and us per
  * sample), and the pulsed update (ns per weight per sample) for constant-step without noise and
- * softbounds with cycle-to-cycle noise, side by side with the plain C reference of the same
- * constant-step update (../shared/bench/pulsed_update_ref.c) when a C compiler exists.
+ * softbounds with cycle-to-cycle noise, on both implementations (the TypeScript reference and
+ * the WebAssembly kernel, which must end with bit-identical weights: column "same bits"), side
+ * by side with the plain C reference of the same constant-step update
+ * (../shared/bench/pulsed_update_ref.c) when a C compiler exists.
  * Data as in the C reference: x, d uniform in [-1, 1], W uniform in [-0.3, 0.3], batch 100,
- * dw_min 0.001. Figures are medians over repetitions.
+ * dw_min 0.001. Figures are medians over repetitions (BENCH_REPS; the slow TypeScript path of
+ * the update at most 3).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { resolveRunConfig } from '../src/core/config/run-config.ts';
+import { pulseKernelModule, pulseKernelNote } from '../src/core/kernels/loader.ts';
 import { streamFor } from '../src/core/rng.ts';
-import { AnalogTile } from '../src/core/tile.ts';
+import { AnalogTile, type KernelChoice } from '../src/core/tile.ts';
 
 const BATCH = 100;
 const SHAPES: Array<[number, number]> = [
@@ -38,9 +42,9 @@ const DEVICES = {
   'softbounds std0.3': { kind: 'softbounds', dw_min: 0.001, dw_min_std: 0.3 },
 } as const;
 
-function makeTile(rows: number, cols: number, device: Record<string, unknown>, ublm: boolean): AnalogTile {
+function makeTile(rows: number, cols: number, device: Record<string, unknown>, ublm: boolean, kernel: KernelChoice = 'auto'): AnalogTile {
   const cfg = resolveRunConfig({ device, update: { update_bl_management: ublm } });
-  const tile = new AnalogTile({ rows, cols, device: cfg.device!, io: cfg.io!, update: cfg.update!, maxBatch: BATCH, seed: 1, name: 'bench' });
+  const tile = new AnalogTile({ rows, cols, device: cfg.device!, io: cfg.io!, update: cfg.update!, maxBatch: BATCH, seed: 1, name: 'bench', kernel });
   tile.setWeights(uniformData(rows * cols, -0.3, 0.3, 'w'));
   return tile;
 }
@@ -102,30 +106,47 @@ export function runKernelBench(log: (line: string) => void): void {
     log(`| ${rows}x${cols} | ${per(f)} | ${us(f)} | ${per(b)} | ${us(b)} |`);
   }
   const cref = compileCReference();
+  const wasm = pulseKernelModule() !== null;
   log('');
   log(`## Pulsed update (batch ${BATCH}, dw_min 0.001; ns per weight per sample; ${cref.note})`);
   log('');
-  log('| tile | device | lr | BL mgmt | pulses/w/sample | ours ns/w | C ns/w | ours / C |');
-  log('|---|---|---|---|---|---|---|---|');
+  log(`Kernel: ${pulseKernelNote()}.`);
+  log('');
+  log('| tile | device | lr | BL mgmt | pulses/w/sample | TS ns/w | WASM ns/w | TS / WASM | C ns/w | WASM / C | same bits |');
+  log('|---|---|---|---|---|---|---|---|---|---|---|');
+  const f3 = (v: number | null): string => (v === null ? '-' : v.toFixed(3));
+  const f2 = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
   for (const [rows, cols] of SHAPES) {
     const x = uniformData(BATCH * cols, -1, 1, 'x');
     const d = uniformData(BATCH * rows, -1, 1, 'd');
     for (const [name, device] of Object.entries(DEVICES)) {
       for (const lr of [0.01, 0.001]) {
         for (const ublm of [true, false]) {
-          const tile = makeTile(rows, cols, device, ublm);
-          const p0 = tile.pulses;
-          let calls = 0;
-          const ms = timeIt(() => {
-            tile.updateBatch(x, d, BATCH, lr);
-            calls++;
-          });
-          const ns = (ms * 1e6) / (BATCH * rows * cols);
-          const pulses = (tile.pulses - p0) / (calls * BATCH * rows * cols);
+          // both paths run the same sequence of updates (one warm-up, then the repetitions)
+          const run = (kernel: KernelChoice, reps: number): { ns: number; pulses: number; tile: AnalogTile } => {
+            const tile = makeTile(rows, cols, device, ublm, kernel);
+            let calls = 0;
+            const ms = timeIt(() => {
+              tile.updateBatch(x, d, BATCH, lr);
+              calls++;
+            }, reps);
+            return { ns: (ms * 1e6) / (BATCH * rows * cols), pulses: tile.pulses / (calls * BATCH * rows * cols), tile };
+          };
+          const reps = Math.min(REPS, 3);
+          const ts = run('typescript', reps);
+          const wa = wasm ? run('wasm', reps) : null;
+          let same = '-';
+          if (wa !== null) {
+            const a = new Uint32Array(ts.tile.weights.buffer, ts.tile.weights.byteOffset, ts.tile.weights.length);
+            const b = new Uint32Array(wa.tile.weights.buffer, wa.tile.weights.byteOffset, wa.tile.weights.length);
+            same = a.every((v, k) => v === b[k]) && ts.tile.pulses === wa.tile.pulses ? 'yes' : 'NO';
+          }
           const c = name === 'constant-step' ? cref.nsPerWeight(rows, cols, lr, ublm) : null;
-          const cText = c === null ? '-' : c.toFixed(3);
-          const ratio = c === null ? '-' : (ns / c).toFixed(2);
-          log(`| ${rows}x${cols} | ${name} | ${lr} | ${ublm ? 'on' : 'off'} | ${pulses.toFixed(2)} | ${ns.toFixed(3)} | ${cText} | ${ratio} |`);
+          const wns = wa === null ? null : wa.ns;
+          log(
+            `| ${rows}x${cols} | ${name} | ${lr} | ${ublm ? 'on' : 'off'} | ${ts.pulses.toFixed(2)} | ${f3(ts.ns)} | ${f3(wns)} | ` +
+              `${f2(wns === null ? null : ts.ns / wns)} | ${f3(c)} | ${f2(c === null || wns === null ? null : wns / c)} | ${same} |`,
+          );
         }
       }
     }

@@ -4,6 +4,7 @@
  */
 import { arch, cpus } from 'node:os';
 import { runKernelBench } from './kernels.ts';
+import { runTrainingBench } from './training.ts';
 
 const log = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -11,3 +12,4 @@ const log = (line: string): void => {
 log(`# aimc-sweep benchmark: Node ${process.version}, ${arch()}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
 log('');
 runKernelBench(log);
+runTrainingBench(log);

@@ -2,11 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { resolveRunConfig } from '../src/core/config/run-config.ts';
 import { PulseSchedule, UPDATE_DEFAULTS } from '../src/core/pulse-trains.ts';
-import { AnalogTile } from '../src/core/tile.ts';
+import { pulseKernelModule } from '../src/core/kernels/loader.ts';
+import { AnalogTile, type KernelChoice } from '../src/core/tile.ts';
 import { deviceParams, NO_VARIATION } from './helpers.ts';
 
+/** Both implementations of the update (bit-identical, test/kernel.test.ts), when the kernel is built. */
+const KERNELS: KernelChoice[] = pulseKernelModule() === null ? ['typescript'] : ['typescript', 'wasm'];
+
 /** A tile whose device is an exact constant step with huge bounds (aihwkit-notes §8 check a). */
-function linearTile(dwMin: number, seed: number, update = UPDATE_DEFAULTS): AnalogTile {
+function linearTile(dwMin: number, seed: number, update = UPDATE_DEFAULTS, kernel: KernelChoice = 'auto'): AnalogTile {
   const cfg = resolveRunConfig({});
   return new AnalogTile({
     rows: 3,
@@ -17,6 +21,7 @@ function linearTile(dwMin: number, seed: number, update = UPDATE_DEFAULTS): Anal
     maxBatch: 1,
     seed,
     name: 'stats',
+    kernel,
   });
 }
 
@@ -25,8 +30,8 @@ const d = Float32Array.of(0.6, -1, 0.3);
 const lr = 0.01;
 
 /** Mean and variance of dW over `reps` independent updates starting from zero. */
-function dwStats(dwMin: number, reps: number, update = UPDATE_DEFAULTS): { mean: Float64Array; variance: Float64Array } {
-  const tile = linearTile(dwMin, 99, update);
+function dwStats(dwMin: number, reps: number, update = UPDATE_DEFAULTS, kernel: KernelChoice = 'auto'): { mean: Float64Array; variance: Float64Array } {
+  const tile = linearTile(dwMin, 99, update, kernel);
   const n = tile.weights.length;
   const s1 = new Float64Array(n);
   const s2 = new Float64Array(n);
@@ -46,13 +51,15 @@ function dwStats(dwMin: number, reps: number, update = UPDATE_DEFAULTS): { mean:
 test('the mean pulsed dW matches -lr d x^T within 4 standard errors', () => {
   const reps = 40_000;
   for (const update of [UPDATE_DEFAULTS, { ...UPDATE_DEFAULTS, update_bl_management: false }]) {
-    const { mean, variance } = dwStats(0.001, reps, update);
-    for (let i = 0; i < 3; i++) {
-      for (let j = 0; j < 4; j++) {
-        const k = i * 4 + j;
-        const expected = -lr * d[i] * x[j];
-        const se = Math.sqrt(variance[k] / reps);
-        assert.ok(Math.abs(mean[k] - expected) < 4 * se + 1e-8, `(${i},${j}): ${mean[k]} vs ${expected} (se ${se})`);
+    for (const kernel of KERNELS) {
+      const { mean, variance } = dwStats(0.001, reps, update, kernel);
+      for (let i = 0; i < 3; i++) {
+        for (let j = 0; j < 4; j++) {
+          const k = i * 4 + j;
+          const expected = -lr * d[i] * x[j];
+          const se = Math.sqrt(variance[k] / reps);
+          assert.ok(Math.abs(mean[k] - expected) < 4 * se + 1e-8, `${kernel} (${i},${j}): ${mean[k]} vs ${expected} (se ${se})`);
+        }
       }
     }
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng, streamFor } from '../src/core/rng.ts';
+import { NormalStream, Rng, streamFor, zigExp } from '../src/core/rng.ts';
 import { mean, variance } from './helpers.ts';
 
 test('the same seed and stream give the same numbers; other seeds and streams differ', () => {
@@ -68,4 +68,61 @@ test('int(n) is uniform over [0, n) and shuffle is a permutation', () => {
   r.shuffle(a);
   assert.deepEqual([...a].sort((x, y) => x - y), Array.from({ length: 50 }, (_, k) => k));
   assert.throws(() => r.int(0), /n must be an integer/);
+});
+
+test('zigExp: the portable exp of the normal stream is within 2 ulp of Math.exp', () => {
+  const r = streamFor(4, 'e');
+  for (let k = 0; k < 20_000; k++) {
+    const t = -12 * r.uniform53();
+    const e = Math.exp(t);
+    assert.ok(Math.abs(zigExp(t) - e) <= 4.5e-16 * e, `t=${t}: ${zigExp(t)} vs ${e}`);
+  }
+  assert.equal(zigExp(0), 1);
+  assert.equal(zigExp(-800), 0);
+});
+
+test('the normal stream has the moments and tails of N(0, 1), its rare tail included', () => {
+  const s = new NormalStream(streamFor(12, 'noise'));
+  const n = 1_000_000;
+  let m1 = 0;
+  let m2 = 0;
+  let m4 = 0;
+  const beyond = [0, 0, 0];
+  const th = [1, 3, 4.2]; // 4.2: past the ziggurat's base strip (r = 4.04)
+  for (let k = 0; k < n; k++) {
+    const z = s.next();
+    m1 += z;
+    m2 += z * z;
+    m4 += z ** 4;
+    for (let i = 0; i < 3; i++) if (Math.abs(z) > th[i]) beyond[i]++;
+  }
+  assert.ok(Math.abs(m1 / n) < 0.004, `mean ${m1 / n}`);
+  assert.ok(Math.abs(m2 / n - 1) < 0.005, `variance ${m2 / n}`);
+  assert.ok(Math.abs(m4 / n - 3) < 0.04, `fourth moment ${m4 / n}`);
+  const p = [0.317311, 0.0026998, 2.6691e-5];
+  for (let i = 0; i < 3; i++) {
+    const se = Math.sqrt(p[i] / n);
+    assert.ok(Math.abs(beyond[i] / n - p[i]) < 4.5 * se, `P(|z| > ${th[i]}) = ${beyond[i] / n}, expected ${p[i]}`);
+  }
+});
+
+test('the normal stream does not depend on when its buffer is refilled', () => {
+  const a = new NormalStream(streamFor(13, 'noise'));
+  const b = new NormalStream(streamFor(13, 'noise'));
+  const r = streamFor(1, 'when');
+  for (let k = 0; k < 5000; k++) {
+    if (r.uniform() < 0.05) b.ensure(1 + r.int(128)); // refills early, carrying unread normals
+    assert.equal(b.next(), a.next(), `normal ${k}`);
+  }
+});
+
+test('moveState: a generator continues its stream in another array', () => {
+  const a = streamFor(2, 'm');
+  const b = streamFor(2, 'm');
+  a.nextU32();
+  b.nextU32();
+  const view = new Int32Array(new ArrayBuffer(64), 16, 4);
+  b.moveState(view);
+  assert.deepEqual(Array.from({ length: 5 }, () => b.nextU32()), Array.from({ length: 5 }, () => a.nextU32()));
+  assert.deepEqual(b.state(), [...view].map((v) => v >>> 0));
 });

@@ -1,18 +1,28 @@
 /** `aimc-sweep simulate`: one run in-process; prints the RunResult (JSON with --json). */
 import { performance } from 'node:perf_hooks';
 import type { Argv } from 'yargs';
-import { type RunResult, train } from '../core/train.ts';
+import { type ClassificationData, needsDataset, type RunResult, train } from '../core/train.ts';
+import { DataError, loadDataset } from '../data/index.ts';
+import { UsageError } from './errors.ts';
 import { runConfigFromCli } from './run-config-input.ts';
+
+const exp = (v: number | undefined): string => (v ?? Number.NaN).toExponential(4).padEnd(12);
+const pct = (v: number | undefined): string => `${((v ?? Number.NaN) * 100).toFixed(2)}%`.padStart(8);
 
 function formatResult(r: RunResult): string {
   const lines: string[] = [];
   const c = r.config;
   const dev = c.device ? ` device=${c.device.kind} n_states=${+c.device.n_states.toPrecision(6)}` : '';
-  lines.push(`algorithm=${c.algorithm} task=${c.task.kind}/${c.task.form}${dev} lr=${c.lr} batch=${c.batch_size} seed=${c.seed}`);
-  lines.push('epoch  train_loss    weight_error  pulses');
+  const classification = c.task.kind !== 'least-squares';
+  let task: string = c.task.kind;
+  if (c.task.kind === 'least-squares') task += `/${c.task.form}`;
+  else if (c.model) task += ` model=${c.model.kind}${c.model.kind === 'mlp' ? `(${(c.model.hidden ?? []).join(',')})` : ''}/${c.model.activation}`;
+  lines.push(`algorithm=${c.algorithm} task=${task}${dev} lr=${c.lr} batch=${c.batch_size} seed=${c.seed}`);
+  lines.push(classification ? 'epoch  train_loss    test_loss     test_acc  pulses' : 'epoch  train_loss    weight_error  pulses');
   for (const m of r.history) {
     const pulses = Object.entries(m.pulses).map(([k, v]) => `${k}=${v}`).join(' ') || '-';
-    lines.push(`${String(m.epoch).padStart(5)}  ${m.train_loss.toExponential(4).padEnd(12)}  ${(m.weight_error ?? Number.NaN).toExponential(4).padEnd(12)}  ${pulses}`);
+    const metric = classification ? `${exp(m.test_loss)}  ${pct(m.test_accuracy)}` : exp(m.weight_error);
+    lines.push(`${String(m.epoch).padStart(5)}  ${exp(m.train_loss)}  ${metric}  ${pulses}`);
   }
   lines.push(`weights digest ${r.weights_digest}, ${(r.wall_ms ?? 0).toFixed(0)} ms`);
   return lines.join('\n');
@@ -29,7 +39,14 @@ export function simulateCommand(yargs: Argv): Argv {
         .option('json', { type: 'boolean', default: false, describe: 'print the RunResult as JSON' }),
     (argv) => {
       const config = runConfigFromCli(argv.config, argv.set as string[]);
-      const result = train(config, { now: () => performance.now() });
+      let data: ClassificationData | undefined;
+      try {
+        data = needsDataset(config) ? loadDataset(config.task) : undefined;
+      } catch (e) {
+        if (e instanceof DataError) throw new UsageError(e.message);
+        throw e;
+      }
+      const result = train(config, { now: () => performance.now() }, data);
       process.stdout.write(`${argv.json ? JSON.stringify(result) : formatResult(result)}\n`);
     },
   );

@@ -88,52 +88,53 @@ export function validateIo(cfg: IoConfig, path: string): void {
   number('max_bm_res', 0, true);
 }
 
-// The kernels below process 4 batch vectors x 2 weight rows (columns) per sweep: each loaded
-// weight feeds 4 products and each loaded input 2, with 8 independent double accumulators to
-// hide the add latency (V8 emits scalar SSE code). Every output is summed in index order, so the
-// results equal a naive double-precision loop bit for bit.
+// The kernels below process 3 batch vectors x 3 weight rows (columns) per sweep: each loaded
+// weight feeds 3 products and each loaded input 3, with 9 independent double accumulators to
+// hide the add latency (V8 emits scalar SSE code; 3x3 measured faster than 4x2, 4x3 or 3x4,
+// which run out of registers or issue more bounds-checked loads per product). Every output is
+// summed in index order, so the results equal a naive double-precision loop bit for bit.
 
 /** Batched y[b*rows + i] = sum_j W[i*cols + j] * x[b*cols + j] for b < batch (W row-major rows x cols). Exact, no IO. */
 export function matmulForward(W: Float32Array, rows: number, cols: number, x: Float32Array, y: Float32Array, batch: number): void {
   let b = 0;
-  for (; b + 4 <= batch; b += 4) {
+  for (; b + 3 <= batch; b += 3) {
     const x0 = b * cols;
     const x1 = x0 + cols;
     const x2 = x1 + cols;
-    const x3 = x2 + cols;
-    const o0 = b * rows;
-    const o1 = o0 + rows;
-    const o2 = o1 + rows;
-    const o3 = o2 + rows;
     let i = 0;
-    for (; i + 2 <= rows; i += 2) {
-      const p = i * cols;
-      const q = p + cols;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    for (; i + 3 <= rows; i += 3) {
+      const p0 = i * cols;
+      const p1 = p0 + cols;
+      const p2 = p1 + cols;
+      let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0;
       for (let j = 0; j < cols; j++) {
-        const w = W[p + j];
-        const v = W[q + j];
+        const w0 = W[p0 + j];
+        const w1 = W[p1 + j];
+        const w2 = W[p2 + j];
         const a0 = x[x0 + j];
         const a1 = x[x1 + j];
         const a2 = x[x2 + j];
-        const a3 = x[x3 + j];
-        s0 += w * a0; s1 += w * a1; s2 += w * a2; s3 += w * a3;
-        t0 += v * a0; t1 += v * a1; t2 += v * a2; t3 += v * a3;
+        s00 += w0 * a0; s01 += w0 * a1; s02 += w0 * a2;
+        s10 += w1 * a0; s11 += w1 * a1; s12 += w1 * a2;
+        s20 += w2 * a0; s21 += w2 * a1; s22 += w2 * a2;
       }
-      y[o0 + i] = s0; y[o1 + i] = s1; y[o2 + i] = s2; y[o3 + i] = s3;
-      y[o0 + i + 1] = t0; y[o1 + i + 1] = t1; y[o2 + i + 1] = t2; y[o3 + i + 1] = t3;
+      const o = b * rows + i;
+      y[o] = s00; y[o + 1] = s10; y[o + 2] = s20;
+      y[o + rows] = s01; y[o + rows + 1] = s11; y[o + rows + 2] = s21;
+      y[o + 2 * rows] = s02; y[o + 2 * rows + 1] = s12; y[o + 2 * rows + 2] = s22;
     }
-    if (i < rows) {
+    for (; i < rows; i++) {
       const p = i * cols;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s0 = 0, s1 = 0, s2 = 0;
       for (let j = 0; j < cols; j++) {
         const w = W[p + j];
-        s0 += w * x[x0 + j]; s1 += w * x[x1 + j]; s2 += w * x[x2 + j]; s3 += w * x[x3 + j];
+        s0 += w * x[x0 + j]; s1 += w * x[x1 + j]; s2 += w * x[x2 + j];
       }
-      y[o0 + i] = s0; y[o1 + i] = s1; y[o2 + i] = s2; y[o3 + i] = s3;
+      const o = b * rows + i;
+      y[o] = s0; y[o + rows] = s1; y[o + 2 * rows] = s2;
     }
   }
-  // Remaining 0..3 vectors: 4 rows per sweep share each loaded input.
+  // Remaining 0..2 vectors: 4 rows per sweep share each loaded input.
   for (; b < batch; b++) {
     const x0 = b * cols;
     const o = b * rows;
@@ -161,41 +162,40 @@ export function matmulForward(W: Float32Array, rows: number, cols: number, x: Fl
 
 /** Batched z[b*cols + j] = sum_i W[i*cols + j] * d[b*rows + i]  (i.e. W^T d). Exact, no IO. */
 export function matmulBackward(W: Float32Array, rows: number, cols: number, d: Float32Array, z: Float32Array, batch: number): void {
-  // Walks W down pairs of columns: the stride is one row, but a 64-byte line serves 8 column
-  // pairs in a row, so for the tile sizes used here the touched lines stay in L1/L2.
+  // Walks W down triples of columns: the stride is one row, but each cache line touched serves
+  // the next few column triples too, and for the tile sizes used here those lines stay in L1/L2.
   let b = 0;
-  for (; b + 4 <= batch; b += 4) {
+  for (; b + 3 <= batch; b += 3) {
     const d0 = b * rows;
     const d1 = d0 + rows;
     const d2 = d1 + rows;
-    const d3 = d2 + rows;
-    const o0 = b * cols;
-    const o1 = o0 + cols;
-    const o2 = o1 + cols;
-    const o3 = o2 + cols;
     let j = 0;
-    for (; j + 2 <= cols; j += 2) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    for (; j + 3 <= cols; j += 3) {
+      let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0;
       for (let i = 0, p = j; i < rows; i++, p += cols) {
-        const w = W[p];
-        const v = W[p + 1];
+        const w0 = W[p];
+        const w1 = W[p + 1];
+        const w2 = W[p + 2];
         const a0 = d[d0 + i];
         const a1 = d[d1 + i];
         const a2 = d[d2 + i];
-        const a3 = d[d3 + i];
-        s0 += w * a0; s1 += w * a1; s2 += w * a2; s3 += w * a3;
-        t0 += v * a0; t1 += v * a1; t2 += v * a2; t3 += v * a3;
+        s00 += w0 * a0; s01 += w0 * a1; s02 += w0 * a2;
+        s10 += w1 * a0; s11 += w1 * a1; s12 += w1 * a2;
+        s20 += w2 * a0; s21 += w2 * a1; s22 += w2 * a2;
       }
-      z[o0 + j] = s0; z[o1 + j] = s1; z[o2 + j] = s2; z[o3 + j] = s3;
-      z[o0 + j + 1] = t0; z[o1 + j + 1] = t1; z[o2 + j + 1] = t2; z[o3 + j + 1] = t3;
+      const o = b * cols + j;
+      z[o] = s00; z[o + 1] = s10; z[o + 2] = s20;
+      z[o + cols] = s01; z[o + cols + 1] = s11; z[o + cols + 2] = s21;
+      z[o + 2 * cols] = s02; z[o + 2 * cols + 1] = s12; z[o + 2 * cols + 2] = s22;
     }
-    if (j < cols) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (; j < cols; j++) {
+      let s0 = 0, s1 = 0, s2 = 0;
       for (let i = 0, p = j; i < rows; i++, p += cols) {
         const w = W[p];
-        s0 += w * d[d0 + i]; s1 += w * d[d1 + i]; s2 += w * d[d2 + i]; s3 += w * d[d3 + i];
+        s0 += w * d[d0 + i]; s1 += w * d[d1 + i]; s2 += w * d[d2 + i];
       }
-      z[o0 + j] = s0; z[o1 + j] = s1; z[o2 + j] = s2; z[o3 + j] = s3;
+      const o = b * cols + j;
+      z[o] = s0; z[o + cols] = s1; z[o + 2 * cols] = s2;
     }
   }
   for (; b < batch; b++) {

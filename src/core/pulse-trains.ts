@@ -65,6 +65,26 @@ export class PulseSchedule {
   }
 }
 
+/** Raw words of one line's train (BL <= 32), filled in one call with the state in registers. */
+const RAW = new Int32Array(32);
+
+/**
+ * The BL-bit train of one line of value `v`: bit s set = fires in slot s, with probability
+ * min(1, scale |v|). Lines with probability 0 or >= 1 draw no random words; the others draw one
+ * word per slot (fires when its upper 24 bits, as a uniform, are below p: compared as integers,
+ * exactly that event). The WebAssembly kernel draws the same words the same way.
+ */
+function trainOf(v: number, scale: number, bl: number, full: number, rng: Rng): number {
+  const p = (v < 0 ? -v : v) * scale;
+  if (!(p > 0)) return 0;
+  if (p >= 1) return full;
+  const thr = p * P_SCALE;
+  rng.fillI32(RAW, 0, bl);
+  let mask = 0;
+  for (let s = 0; s < bl; s++) if ((RAW[s] >>> 8) < thr) mask |= 1 << s;
+  return mask;
+}
+
 /**
  * Draws the trains of the non-zero lines of `v[off .. off+n)`: for each active line t (in
  * order), `index[t]` is its position, `bits[t]` its BL-bit mask (bit s set = fires in slot s,
@@ -86,21 +106,29 @@ export function drawTrains(
   let active = 0;
   for (let t = 0; t < n; t++) {
     const x = v[off + t];
-    const p = (x < 0 ? -x : x) * scale;
-    if (!(p > 0)) continue;
-    let mask: number;
-    if (p >= 1) mask = full;
-    else {
-      // fires when U < p with U a 24-bit uniform: compare integers, exactly that event
-      const thr = p * P_SCALE;
-      mask = 0;
-      for (let s = 0; s < bl; s++) if ((rng.nextI32() >>> 8) < thr) mask |= 1 << s;
-      if (mask === 0) continue;
-    }
+    const mask = trainOf(x, scale, bl, full, rng);
+    if (mask === 0) continue;
     index[active] = t;
     bits[active] = mask;
     neg[active] = x < 0 ? -1 : 0;
     active++;
+  }
+  return active;
+}
+
+/**
+ * The same trains (same random words) in dense form: `bits[t]` is line t's mask (0 when it never
+ * fires) and `neg[t]` -1 if v < 0 else 0, for every t < n. Returns the number of active lines.
+ */
+export function drawTrainsDense(v: Float32Array, off: number, n: number, scale: number, bl: number, rng: Rng, bits: Int32Array, neg: Int32Array): number {
+  const full = bl === 32 ? -1 : (1 << bl) - 1;
+  let active = 0;
+  for (let t = 0; t < n; t++) {
+    const x = v[off + t];
+    const mask = trainOf(x, scale, bl, full, rng);
+    bits[t] = mask;
+    neg[t] = x < 0 ? -1 : 0;
+    if (mask !== 0) active++;
   }
   return active;
 }

@@ -43,8 +43,11 @@ function hashName(name: string): number {
 }
 
 export class Rng {
-  /** xoshiro128** state words. An Int32Array (not four fields) so V8 never boxes them. */
-  private readonly s = new Int32Array(4);
+  /**
+   * xoshiro128** state words. An Int32Array (not four fields) so V8 never boxes them; it may be
+   * a view into a WebAssembly memory (`moveState`), so a kernel continues the same stream.
+   */
+  private s: Int32Array = new Int32Array(4);
   /** Scratch for block generation. */
   private readonly raw = new Int32Array(RAW_BLOCK);
 
@@ -208,6 +211,16 @@ export class Rng {
     return r;
   }
 
+  /**
+   * Moves the state into `view` (four words, e.g. in a WebAssembly memory): from now on this
+   * generator and whoever else works on `view` continue one and the same stream.
+   */
+  moveState(view: Int32Array): void {
+    if (view.length !== 4) throw new RangeError('Rng.moveState: the view must hold exactly 4 words');
+    view.set(this.s);
+    this.s = view;
+  }
+
   /** The generator's state, for tests and checkpoints. */
   state(): [number, number, number, number] {
     return [this.s[0] >>> 0, this.s[1] >>> 0, this.s[2] >>> 0, this.s[3] >>> 0];
@@ -248,5 +261,245 @@ const ZIG_F = new Float64Array(128);
     tn = dn;
     ZIG_F[i] = Math.exp(-0.5 * dn * dn);
     ZIG_W[i] = dn / ZIG_M;
+  }
+}
+
+// ---- the per-pulse normal stream of the devices ----
+
+/**
+ * The normal stream's ziggurat: Marsaglia & Tsang's construction with 1024 layers (99.57 % fast
+ * acceptance, against 97.2 % with 128: the rejection path is what costs), index = low 10 bits of
+ * a word, hz = its signed upper 22 bits (a layer's width in 2^21 steps), in the
+ * forms a SIMD kernel uses: the acceptance bound as an integer (|hz| < K <=> |hz| < ceil(K) for
+ * integer hz) and the scale as a float32 (hz * w32 is exact in float64, so one rounding to float32
+ * gives the float32 product). The WebAssembly kernel copies these very arrays into its memory.
+ */
+export const ZIGGURAT = (() => {
+  // r: start of the tail, v: area of each layer (solved for 1024 equal layers; the published
+  // 128- and 256-layer values come out of the same solver to 12 digits)
+  const n = 1024;
+  const r = 4.038849846109494;
+  const v = 0.0012263246463530878;
+  const m = 2097152; // 2^21: |hz| < 2^21
+  const kf = new Float64Array(n);
+  const w = new Float64Array(n);
+  const f = new Float64Array(n);
+  let dn = r;
+  let tn = dn;
+  const q = v / Math.exp(-0.5 * dn * dn);
+  kf[0] = (dn / q) * m;
+  kf[1] = 0;
+  w[0] = q / m;
+  w[n - 1] = dn / m;
+  f[0] = 1;
+  f[n - 1] = Math.exp(-0.5 * dn * dn);
+  for (let i = n - 2; i >= 1; i--) {
+    dn = Math.sqrt(-2 * Math.log(v / dn + Math.exp(-0.5 * dn * dn)));
+    kf[i + 1] = (dn / tn) * m;
+    tn = dn;
+    f[i] = Math.exp(-0.5 * dn * dn);
+    w[i] = dn / m;
+  }
+  return {
+    /** ceil(K[i]): fast acceptance |hz| < k[i] */
+    k: Int32Array.from(kf, (x) => Math.ceil(x)),
+    /** float32(W[i]): fast value hz * w32[i] */
+    w32: Float32Array.from(w),
+    /** W[i] in float64 (wedge test) */
+    w,
+    /** f(x_i) = exp(-x_i^2 / 2) (wedge test) */
+    f,
+    /** start of the base strip's tail */
+    r,
+  } as const;
+})();
+
+const EXP_LN2_HI = 6.93147180369123816490e-1;
+const EXP_LN2_LO = 1.90821492927058770002e-10;
+const EXP_INV_LN2 = 1.4426950408889634;
+const EXP_P1 = 1.66666666666666019037e-1;
+const EXP_P2 = -2.77777777770155933842e-3;
+const EXP_P3 = 6.61375632143793436117e-5;
+const EXP_P4 = -1.65339022054652515390e-6;
+const EXP_P5 = 4.13813679705723846039e-8;
+
+/**
+ * exp(t) for t <= 0 (fdlibm's algorithm, error < 1 ulp) written with nothing but IEEE-754
+ * +, -, *, / and floor, so that it gives the same bits in JavaScript and in the WebAssembly
+ * kernel (assembly/pulse.ts holds the same code; Math.exp may differ between engines in the last
+ * bit). Used by the ziggurat's wedge test of the normal stream.
+ */
+export function zigExp(t: number): number {
+  if (!(t > -700)) return 0;
+  const k = Math.floor(EXP_INV_LN2 * t + 0.5);
+  const hi = t - k * EXP_LN2_HI;
+  const lo = k * EXP_LN2_LO;
+  const r = hi - lo;
+  const r2 = r * r;
+  const c = r - r2 * (EXP_P1 + r2 * (EXP_P2 + r2 * (EXP_P3 + r2 * (EXP_P4 + r2 * EXP_P5))));
+  const y = 1 - (lo - (r * c) / (2 - c) - hi);
+  return y * POW2_NEG[-k];
+}
+
+/** POW2_NEG[i] = 2^-i (exact: repeated halving stays in the normal range), i <= 1021. */
+const POW2_NEG = (() => {
+  const t = new Float64Array(1022);
+  t[0] = 1;
+  for (let i = 1; i < t.length; i++) t[i] = t[i - 1] * 0.5;
+  return t;
+})();
+
+/**
+ * The ziggurat's base-strip tail (|x| > R, Marsaglia 1964) from `rng`: the one rare branch of the
+ * normal stream that uses Math.log. The WebAssembly kernel calls back into this very function
+ * (on the tail generator whose state lives in its memory), so both paths give the same bits.
+ */
+export function zigTail(rng: Rng, hz: number): number {
+  const r = ZIGGURAT.r;
+  let xt: number;
+  let yt: number;
+  do {
+    xt = -Math.log(rng.uniformPositive()) / r;
+    yt = -Math.log(rng.uniformPositive());
+  } while (yt + yt < xt * xt);
+  return hz > 0 ? r + xt : -r - xt;
+}
+
+/** Normals generated per refill of a NormalStream (a multiple of 4). */
+export const NORMAL_BLOCK = 1024;
+/** Buffer capacity: a block plus room for the normals carried over from the previous one. */
+export const NORMAL_CAPACITY = NORMAL_BLOCK + 128;
+
+/**
+ * The cycle-to-cycle noise of a device: an endless stream of standard normals, consumed one per
+ * pulse. Definition (the same in the TypeScript reference and the WebAssembly kernel):
+ *   - four xoshiro128** generators ("lanes") make the raw words; word k of the stream comes
+ *     from lane k mod 4 (so a SIMD kernel steps the four lanes at once);
+ *   - normal k is the ziggurat's fast value hz * w32[iz] of word k (ZIGGURAT: iz = low 10 bits,
+ *     hz = the signed upper 22 bits) when |hz| < k[iz] (99.57 %); otherwise the rejection path runs on a
+ *     fifth, scalar generator (`tail`), in order of k: the wedge test with `zigExp`, new words
+ *     from `tail`, and the base-strip tail `zigTail`.
+ * Normals are generated in blocks into `buf`; `ctl` = [next, end]. A refill moves the unread
+ * normals to the front and appends a block, so the stream does not depend on when refills
+ * happen. The arrays may be views into a WebAssembly memory (`moveTo`).
+ */
+export class NormalStream {
+  /** Lane states, structure of arrays: lanes[4 * word + lane]. */
+  lanes: Int32Array;
+  /** The scalar generator of the rejection path. */
+  readonly tail: Rng;
+  /** [index of the next normal, end of the generated normals] in `buf`. */
+  ctl: Int32Array;
+  buf: Float32Array;
+  /** When set, refills run here (the WebAssembly kernel's refill on the same memory). */
+  refillHook: (() => void) | null = null;
+  private readonly raw = new Int32Array(NORMAL_BLOCK);
+
+  /** Seeds the five generators from `seed` (15 draws). */
+  constructor(seed: Rng) {
+    this.lanes = new Int32Array(16);
+    for (let l = 0; l < 4; l++) {
+      const st = new Rng(seed.nextU32(), seed.nextU32(), seed.nextU32(), l).state();
+      for (let k = 0; k < 4; k++) this.lanes[4 * k + l] = st[k];
+    }
+    this.tail = new Rng(seed.nextU32(), seed.nextU32(), seed.nextU32(), 4);
+    this.ctl = new Int32Array(2);
+    this.buf = new Float32Array(NORMAL_CAPACITY);
+  }
+
+  /** The next normal of the stream. */
+  next(): number {
+    const c = this.ctl;
+    let i = c[0];
+    if (i >= c[1]) {
+      this.refill();
+      i = c[0];
+    }
+    c[0] = i + 1;
+    return this.buf[i];
+  }
+
+  /** Makes at least `k` (<= 128) normals available at buf[ctl[0] ..]. */
+  ensure(k: number): void {
+    if (this.ctl[1] - this.ctl[0] < k) this.refill();
+  }
+
+  /** Moves the unread normals to the front and appends a block. */
+  refill(): void {
+    if (this.refillHook !== null) this.refillHook();
+    else this.refillReference();
+  }
+
+  /** The TypeScript refill (the reference of the kernel's). */
+  refillReference(): void {
+    const c = this.ctl;
+    const carry = c[1] - c[0];
+    this.buf.copyWithin(0, c[0], c[1]);
+    this.generate(carry);
+    c[0] = 0;
+    c[1] = carry + NORMAL_BLOCK;
+  }
+
+  /** Moves the whole state into the given views (e.g. in a WebAssembly memory). */
+  moveTo(lanes: Int32Array, tail: Int32Array, ctl: Int32Array, buf: Float32Array): void {
+    if (lanes.length !== 16 || ctl.length !== 2 || buf.length !== NORMAL_CAPACITY) throw new RangeError('NormalStream.moveTo: wrong view sizes');
+    lanes.set(this.lanes);
+    ctl.set(this.ctl);
+    buf.set(this.buf);
+    this.tail.moveState(tail);
+    this.lanes = lanes;
+    this.ctl = ctl;
+    this.buf = buf;
+  }
+
+  private generate(at: number): void {
+    const L = this.lanes;
+    const raw = this.raw;
+    for (let l = 0; l < 4; l++) {
+      let s0 = L[l];
+      let s1 = L[4 + l];
+      let s2 = L[8 + l];
+      let s3 = L[12 + l];
+      for (let q = l; q < NORMAL_BLOCK; q += 4) {
+        raw[q] = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
+        const t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl(s3, 11);
+      }
+      L[l] = s0;
+      L[4 + l] = s1;
+      L[8 + l] = s2;
+      L[12 + l] = s3;
+    }
+    const buf = this.buf;
+    const kt = ZIGGURAT.k;
+    const wt = ZIGGURAT.w32;
+    for (let q = 0; q < NORMAL_BLOCK; q++) {
+      const u = raw[q];
+      const iz = u & 1023;
+      const hz = u >> 10;
+      buf[at + q] = (hz < 0 ? -hz : hz) < kt[iz] ? hz * wt[iz] : this.reject(hz, iz);
+    }
+  }
+
+  /** The rejection path of one word (float64; the caller stores the float32 rounding). */
+  private reject(hzIn: number, izIn: number): number {
+    const tail = this.tail;
+    const { w, f } = ZIGGURAT;
+    let hz = hzIn;
+    let iz = izIn;
+    for (;;) {
+      if (iz === 0) return zigTail(tail, hz);
+      const x = hz * w[iz];
+      if (f[iz] + tail.uniform53() * (f[iz - 1] - f[iz]) < zigExp(-0.5 * x * x)) return x;
+      const u = tail.nextI32();
+      iz = u & 1023;
+      hz = u >> 10;
+      if ((hz < 0 ? -hz : hz) < ZIGGURAT.k[iz]) return hz * ZIGGURAT.w32[iz];
+    }
   }
 }

@@ -11,8 +11,24 @@
 import { createDevice, type PulsedDevice } from './devices/index.ts';
 import type { DeviceParams } from './devices/params.ts';
 import { type IoConfig, IoPath } from './io.ts';
-import { drawTrains, PulseSchedule, type UpdateConfig } from './pulse-trains.ts';
+import { pulseKernelModule } from './kernels/loader.ts';
+import { kernelSupports, PulseKernel } from './kernels/pulse-kernel.ts';
+import { drawTrains, drawTrainsDense, PulseSchedule, type UpdateConfig } from './pulse-trains.ts';
 import { type Rng, streamFor } from './rng.ts';
+
+/**
+ * Which implementation runs the pulsed update: 'auto' (default) the WebAssembly kernel when the
+ * device has one, the engine runs it and the tile has at least KERNEL_MIN_WEIGHTS weights (else
+ * TypeScript), 'typescript' always the TypeScript reference, 'wasm' the kernel or an error. Both
+ * give bit-identical results (weights, pulse counts, random streams) for the same seed.
+ */
+export type KernelChoice = 'auto' | 'typescript' | 'wasm';
+
+/**
+ * Smallest tile that 'auto' gives the kernel: below, its fixed costs (a memory and an instance
+ * per tile, a call per update) outweigh its speed.
+ */
+export const KERNEL_MIN_WEIGHTS = 64;
 
 export interface TileSpec {
   /** Number of outputs (rows of W). */
@@ -27,6 +43,8 @@ export interface TileSpec {
   seed: number;
   /** Unique name within the run (e.g. "layer0/A"): keys the tile's random streams. */
   name: string;
+  /** Implementation of the pulsed update (default 'auto'); never changes the results. */
+  kernel?: KernelChoice;
 }
 
 /** Transfer reads: a one-hot input, so noise and bound management are off (aihwkit §3.5). */
@@ -41,6 +59,8 @@ export class AnalogTile {
   /** The visible conductance-weights, row-major rows x cols. */
   readonly weights: Float32Array;
   readonly device: PulsedDevice;
+  /** The implementation the pulsed update runs on. */
+  readonly kernel: 'wasm' | 'typescript';
   /** Total pulses applied to this tile since creation. */
   pulses = 0;
   private readonly update: UpdateConfig;
@@ -50,7 +70,7 @@ export class AnalogTile {
   private readonly pulseRng: Rng;
   private readonly ioRng: Rng;
   private readonly schedule = new PulseSchedule();
-  private readonly xIdx: Int32Array;
+  private readonly wasm: PulseKernel | null;
   private readonly xBits: Int32Array;
   private readonly xNeg: Int32Array;
   private readonly dIdx: Int32Array;
@@ -64,7 +84,6 @@ export class AnalogTile {
     this.cols = cols;
     this.name = spec.name;
     this.update = spec.update;
-    this.weights = new Float32Array(rows * cols);
     this.device = createDevice(
       spec.device,
       rows * cols,
@@ -73,10 +92,18 @@ export class AnalogTile {
     );
     this.pulseRng = streamFor(spec.seed, `${spec.name}/pulse-trains`);
     this.ioRng = streamFor(spec.seed, `${spec.name}/io-noise`);
+    const choice = spec.kernel ?? 'auto';
+    const module = choice === 'typescript' || (choice === 'auto' && rows * cols < KERNEL_MIN_WEIGHTS) ? null : pulseKernelModule();
+    const usable = module !== null && kernelSupports(this.device);
+    if (choice === 'wasm' && !usable) {
+      throw new Error(module === null ? 'tile: the WebAssembly kernel is not available' : `tile: no kernel for this ${this.device.kind} device`);
+    }
+    this.wasm = usable ? new PulseKernel(module, rows, cols, this.device, this.pulseRng) : null;
+    this.kernel = this.wasm === null ? 'typescript' : 'wasm';
+    this.weights = this.wasm === null ? new Float32Array(rows * cols) : this.wasm.weights;
     this.fwd = new IoPath(spec.io, 'forward', spec.maxBatch, rows, cols);
     this.bwd = new IoPath(spec.io, 'backward', spec.maxBatch, rows, cols);
     this.read = new IoPath(readIo(spec.io), 'forward', 1, rows, cols);
-    this.xIdx = new Int32Array(cols);
     this.xBits = new Int32Array(cols);
     this.xNeg = new Int32Array(cols);
     this.dIdx = new Int32Array(rows);
@@ -117,15 +144,20 @@ export class AnalogTile {
     const s = this.schedule;
     s.plan(lr, this.device.granularity, xmax, dmax, this.update);
     if (s.bl === 0) return;
+    const flip = lr < 0 ? -1 : 0;
+    if (this.wasm !== null) {
+      this.pulses += this.wasm.update(x, xOff, d, dOff, s.a, s.b, s.bl, flip);
+      return;
+    }
+    // the TypeScript reference of the kernel: x trains (dense), d trains (active rows), pulses
     const rng = this.pulseRng;
-    const nx = drawTrains(x, xOff, cols, s.b, s.bl, rng, this.xIdx, this.xBits, this.xNeg);
+    const nx = drawTrainsDense(x, xOff, cols, s.b, s.bl, rng, this.xBits, this.xNeg);
     const nd = drawTrains(d, dOff, rows, s.a, s.bl, rng, this.dIdx, this.dBits, this.dNeg);
     if (nx === 0 || nd === 0) return;
-    const flip = lr < 0 ? -1 : 0;
-    const { device, weights, dIdx, dBits, dNeg, xIdx, xBits, xNeg } = this;
+    const { device, weights, dIdx, dBits, dNeg, xBits, xNeg } = this;
     let pulses = 0;
     for (let t = 0; t < nd; t++) {
-      pulses += device.pulseRow(weights, dIdx[t] * cols, dBits[t], dNeg[t] ^ flip, xIdx, xBits, xNeg, nx);
+      pulses += device.pulseRow(weights, dIdx[t] * cols, dBits[t], dNeg[t] ^ flip, xBits, xNeg, cols);
     }
     this.pulses += pulses;
   }

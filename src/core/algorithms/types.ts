@@ -31,6 +31,11 @@ export interface TrainableMatrix {
   setWeights(values: Float32Array): void;
   /** Pulses applied so far, per analog array (empty for digital algorithms). */
   pulseCounts(): Record<string, number>;
+  /**
+   * Called once after every epoch with that epoch's mean training loss (the same value for
+   * every layer of a model), for algorithms that switch phase on a loss plateau.
+   */
+  onEpochEnd?(trainLoss: number): void;
 }
 
 export interface Algorithm {

@@ -7,19 +7,23 @@ import { DEVICE_SCHEMA, type DeviceParams, finishDevice, prepareDevice } from '.
 import type { IoConfig } from '../io.ts';
 import type { UpdateConfig } from '../pulse-trains.ts';
 import { bool, ConfigError, group, type GroupSpec, num, oneOf, type Plain, resolveGroup } from './schema.ts';
-import { TASK_SCHEMA, type TaskConfig } from './task-schema.ts';
+import { isLeastSquares, type LrScheduleConfig, type ModelConfig, TASK_SCHEMA, type TaskConfig, TRAINING_SECTIONS } from './task-schema.ts';
+import { ALGORITHM_FIELDS, ALGORITHMS, type AlgorithmName, type AlgorithmParams } from './algorithm-schema.ts';
 
-export const ALGORITHMS = ['sgd', 'analog-sgd'] as const;
-export type AlgorithmName = (typeof ALGORITHMS)[number];
+export { ALGORITHMS, type AlgorithmName } from './algorithm-schema.ts';
 
-export interface RunConfig {
+export interface RunConfig extends AlgorithmParams {
   seed: number;
   algorithm: AlgorithmName;
   lr: number;
   batch_size: number;
   epochs: number;
   task: TaskConfig;
-  init: { kind: 'zero' | 'uniform' | 'normal'; scale: number };
+  /** classification tasks only */
+  model?: ModelConfig;
+  lr_schedule: LrScheduleConfig;
+  /** least-squares only (classification models use model.init_scale) */
+  init?: { kind: 'zero' | 'uniform' | 'normal'; scale: number };
   device?: DeviceParams;
   io?: IoConfig;
   update?: UpdateConfig;
@@ -69,11 +73,13 @@ export const RUN_SCHEMA: GroupSpec = group('A run.', {
   lr: num('Learning rate.', 0.01, { gt: 0 }),
   batch_size: num('Mini-batch size (updates are applied sample by sample, as aihwkit).', 1, { integer: true, min: 1 }),
   epochs: num('Number of epochs.', 10, { integer: true, min: 1 }),
+  ...ALGORITHM_FIELDS,
   task: TASK_SCHEMA,
+  ...TRAINING_SECTIONS,
   init: group('Initial weights.', {
     kind: oneOf('zero, or uniform in [-scale, scale], or normal with std scale.', ['zero', 'uniform', 'normal'], 'zero'),
     scale: num('Scale of the initial weights.', 0.1, { min: 0 }),
-  }),
+  }, isLeastSquares),
   // The digital baseline has no device: its canonical config drops these sections, so one sgd
   // run serves every device setting of a sweep.
   device: { ...DEVICE_SCHEMA, when: isAnalog, dropWhenInapplicable: true },

@@ -23,6 +23,11 @@ interface FieldBase {
   /** The field exists only when this holds on the (partially resolved) root config. */
   readonly when?: When;
   readonly whenDoc?: string;
+  /**
+   * A check of the value against the rest of the (partially resolved) root config, after the
+   * type and range checks: returns the problem in words, or undefined when the value is fine.
+   */
+  readonly check?: (value: never, root: Plain) => string | undefined;
 }
 export interface NumberField extends FieldBase {
   readonly type: 'number';
@@ -41,7 +46,7 @@ export interface BooleanField extends FieldBase {
 export interface EnumField extends FieldBase {
   readonly type: 'enum';
   readonly values: readonly string[];
-  readonly default: string | null;
+  readonly default: string | null | ((root: Plain) => string | null);
   readonly nullable?: boolean;
 }
 export interface NumberListField extends FieldBase {
@@ -49,8 +54,14 @@ export interface NumberListField extends FieldBase {
   readonly default: readonly number[];
   readonly minLength?: number;
   readonly min?: number;
+  readonly integer?: boolean;
 }
-export type FieldSpec = NumberField | BooleanField | EnumField | NumberListField;
+export interface StringField extends FieldBase {
+  readonly type: 'string';
+  readonly default: string | null;
+  readonly nullable?: boolean;
+}
+export type FieldSpec = NumberField | BooleanField | EnumField | NumberListField | StringField;
 export interface GroupSpec {
   readonly kind: 'group';
   readonly doc: string;
@@ -69,11 +80,14 @@ export function num(doc: string, def: NumberField['default'], opts: Omit<NumberF
 export function bool(doc: string, def: BooleanField['default'], opts: Omit<BooleanField, 'kind' | 'type' | 'doc' | 'default'> = {}): BooleanField {
   return { kind: 'field', type: 'boolean', doc, default: def, ...opts };
 }
-export function oneOf(doc: string, values: readonly string[], def: string | null, opts: Omit<EnumField, 'kind' | 'type' | 'doc' | 'default' | 'values'> = {}): EnumField {
+export function oneOf(doc: string, values: readonly string[], def: EnumField['default'], opts: Omit<EnumField, 'kind' | 'type' | 'doc' | 'default' | 'values'> = {}): EnumField {
   return { kind: 'field', type: 'enum', doc, values, default: def, ...opts };
 }
 export function numList(doc: string, def: readonly number[], opts: Omit<NumberListField, 'kind' | 'type' | 'doc' | 'default'> = {}): NumberListField {
   return { kind: 'field', type: 'number[]', doc, default: def, ...opts };
+}
+export function str(doc: string, def: string | null, opts: Omit<StringField, 'kind' | 'type' | 'doc' | 'default'> = {}): StringField {
+  return { kind: 'field', type: 'string', doc, default: def, ...opts };
 }
 
 function isPlain(v: unknown): v is Plain {
@@ -128,11 +142,18 @@ function checkField(path: string, f: FieldSpec, v: unknown): unknown {
       if (f.minLength !== undefined && v.length < f.minLength) {
         throw new ConfigError(path, `expected at least ${f.minLength} numbers, got ${v.length}`);
       }
+      if (f.integer && v.some((x: number) => !Number.isInteger(x))) {
+        throw new ConfigError(path, `every value must be an integer, got ${describe(v)}`);
+      }
       if (f.min !== undefined && v.some((x: number) => x < f.min!)) {
         throw new ConfigError(path, `every value must be >= ${f.min}, got ${describe(v)}`);
       }
       return [...v];
     }
+    case 'string':
+      if (v === null && f.nullable) return null;
+      if (typeof v !== 'string' || v === '') throw new ConfigError(path, `expected a non-empty string${f.nullable ? ' or null' : ''}, got ${describe(v)}`);
+      return v;
   }
 }
 
@@ -171,9 +192,11 @@ export function resolveGroup(spec: GroupSpec, input: unknown, path: string, root
     const v = given[key];
     const def = typeof f.default === 'function' ? f.default(root) : f.default;
     out[key] = v === undefined ? (Array.isArray(def) ? [...def] : def) : checkField(p, f, v);
-    if (out[key] === null && !(f.type === 'number' || f.type === 'enum' ? f.nullable : false)) {
+    if (out[key] === null && !(f.type === 'number' || f.type === 'enum' || f.type === 'string' ? f.nullable : false)) {
       throw new ConfigError(p, 'is required');
     }
+    const problem = f.check?.(out[key] as never, root);
+    if (problem !== undefined) throw new ConfigError(p, problem);
   }
   return out;
 }
@@ -228,6 +251,9 @@ export function parseValueFor(spec: GroupSpec, dotted: string, text: string): un
     case 'enum':
       if (t === 'null' && f.nullable) return null;
       return t;
+    case 'string':
+      if (t === 'null' && f.nullable) return null;
+      return t;
     case 'number[]': {
       const body = t.startsWith('[') && t.endsWith(']') ? t.slice(1, -1) : t;
       return body === '' ? [] : body.split(',').map((s) => {
@@ -252,7 +278,8 @@ export function renderSchemaDoc(spec: GroupSpec, path = ''): string[] {
     if (f.type === 'number') type = rangeText(f) + (f.nullable ? ' or null' : '');
     else if (f.type === 'enum') type = f.values.map((v) => `\`${v}\``).join(' \\| ');
     else if (f.type === 'boolean') type = 'boolean';
-    else type = 'list of numbers';
+    else if (f.type === 'string') type = 'a string' + (f.nullable ? ' or null' : '');
+    else type = f.integer ? 'list of integers' : 'list of numbers';
     const def = typeof f.default === 'function' ? 'see meaning' : `\`${JSON.stringify(f.default)}\``;
     const when = f.whenDoc ? ` *(${f.whenDoc})*` : '';
     rows.push(`| \`${p}\` | ${type} | ${def} | ${f.doc.replace(/\|/g, '\\|')}${when} |`);

@@ -3,11 +3,21 @@
  *   up step   = cUp   - kUp   * w
  *   down step = cDown + kDown * w        (magnitude)
  * per weight. Shared by `softbounds` and `linear-step`, which differ only in how the
- * coefficients and bounds are drawn. The row kernel below is the hot loop of the papers'
- * default device: pulses one by one (exact), normals from a pre-generated block.
+ * coefficients and bounds are drawn.
+ *
+ * Pulses go one by one (exact), in float32 (the weights' precision; the WebAssembly kernel does
+ * the same ops in the same order), with signed coefficients: an up pulse uses C = cUp, K = kUp,
+ * a down pulse C = -cDown, K = kDown, so that in both directions
+ *   S = C - K * v                      (the signed deterministic step)
+ *   T = S + (S * std) * z              (multiplicative noise)   or   S + C_s * z   (additive,
+ *                                       C_s = +-float32(s * std) with s the weight's mean step)
+ *   v = clip(v + T)
+ * which gives the same bits as the unsigned step subtracted for a down pulse. In a rank-1 update
+ * a noisy row goes in blocks of 16 columns, each round by round (base.ts PULSE_BLOCK), and the
+ * normals are taken in that order.
  */
 import type { Rng } from '../rng.ts';
-import { type CommonHidden, PulsedDevice, popcount32 } from './base.ts';
+import { type CommonHidden, KernelMode, PULSE_BLOCK, PulsedDevice } from './base.ts';
 import type { DeviceParams } from './params.ts';
 
 export interface AffineCoefficients {
@@ -18,10 +28,11 @@ export interface AffineCoefficients {
 }
 
 export class AffineResponseDevice extends PulsedDevice {
-  readonly cUp: Float32Array;
-  readonly kUp: Float32Array;
-  readonly cDown: Float32Array;
-  readonly kDown: Float32Array;
+  // read-only for callers (see PulsedDevice.moveArrays)
+  cUp: Float32Array;
+  kUp: Float32Array;
+  cDown: Float32Array;
+  kDown: Float32Array;
 
   constructor(p: DeviceParams, size: number, hidden: CommonHidden, coef: AffineCoefficients, rng: Rng) {
     super(p, size, hidden, rng, p.dw_min);
@@ -39,58 +50,106 @@ export class AffineResponseDevice extends PulsedDevice {
     return this.cDown[i] + this.kDown[i] * w;
   }
 
-  override pulseRow(w: Float32Array, rowOff: number, rowBits: number, rowNeg: number, colIdx: Int32Array, colBits: Int32Array, colNeg: Int32Array, nActive: number): number {
-    if (this.hidden !== null) return super.pulseRow(w, rowOff, rowBits, rowNeg, colIdx, colBits, colNeg, nActive);
-    const { cUp, kUp, cDown, kDown, bMin, bMax, sUp, sDown, normals } = this;
-    const std = this.std;
-    const mult = this.multNoise;
-    const block = normals.length;
-    let ni = this.normalIdx;
-    let total = 0;
-    for (let t = 0; t < nActive; t++) {
-      const n = popcount32(rowBits & colBits[t]);
-      if (n === 0) continue;
-      total += n;
-      const k = rowOff + colIdx[t];
-      const lo = bMin[k];
-      const hi = bMax[k];
-      let v = w[k];
-      if ((rowNeg ^ colNeg[t]) !== 0) {
-        const c = cUp[k];
-        const a = kUp[k];
-        const sn = std * sUp[k];
-        for (let p = 0; p < n; p++) {
-          let s = c - a * v;
-          if (std !== 0) {
-            if (ni === block) {
-              this.rng.fillNormal(normals);
-              ni = 0;
-            }
-            s += (mult ? s * std : sn) * normals[ni++];
-          }
-          v += s;
-          v = v > hi ? hi : v < lo ? lo : v;
-        }
-      } else {
-        const c = cDown[k];
-        const a = kDown[k];
-        const sn = std * sDown[k];
-        for (let p = 0; p < n; p++) {
-          let s = c + a * v;
-          if (std !== 0) {
-            if (ni === block) {
-              this.rng.fillNormal(normals);
-              ni = 0;
-            }
-            s += (mult ? s * std : sn) * normals[ni++];
-          }
-          v -= s;
-          v = v > hi ? hi : v < lo ? lo : v;
-        }
-      }
-      w[k] = v;
+  override kernelMode(): number {
+    if (this.hidden !== null) return KernelMode.none;
+    if (this.std === 0) return KernelMode.affine;
+    return this.multNoise ? KernelMode.affineMultiplicative : KernelMode.affineAdditive;
+  }
+
+  override moveArrays(alloc: (a: Float32Array) => Float32Array): void {
+    super.moveArrays(alloc);
+    this.cUp = alloc(this.cUp);
+    this.kUp = alloc(this.kUp);
+    this.cDown = alloc(this.cDown);
+    this.kDown = alloc(this.kDown);
+  }
+
+  /**
+   * One pulse of signed coefficients (C, K, C_s) at v: the float32 step of the file comment;
+   * noise 0 none, 1 additive, 2 multiplicative.
+   */
+  private pulse(v: number, c: number, k: number, cs: number, stdf: number, noise: number, lo: number, hi: number): number {
+    const s = Math.fround(c - Math.fround(k * v));
+    let t = s;
+    if (noise === 2) t = Math.fround(s + Math.fround(Math.fround(s * stdf) * this.noise.next()));
+    else if (noise === 1) t = Math.fround(s + Math.fround(cs * this.noise.next()));
+    const r = Math.fround(v + t);
+    return r > hi ? hi : r < lo ? lo : r;
+  }
+
+  /** The noise argument of `pulse` for a kernel mode. */
+  private static noiseOf(mode: number): number {
+    return mode === KernelMode.affineMultiplicative ? 2 : mode === KernelMode.affineAdditive ? 1 : 0;
+  }
+
+  override applyPulses(w: Float32Array, i: number, n: number): void {
+    const mode = this.kernelMode();
+    if (mode === KernelMode.none || n === 0) {
+      super.applyPulses(w, i, n);
+      return;
     }
-    this.normalIdx = ni;
+    const up = n > 0;
+    const m = up ? n : -n;
+    const stdf = this.kernelStd();
+    const c = up ? this.cUp[i] : -this.cDown[i];
+    const k = up ? this.kUp[i] : this.kDown[i];
+    const cs = up ? Math.fround(this.sUp[i] * stdf) : -Math.fround(this.sDown[i] * stdf);
+    const lo = this.bMin[i];
+    const hi = this.bMax[i];
+    let v = w[i];
+    const noise = AffineResponseDevice.noiseOf(mode);
+    for (let p = 0; p < m; p++) v = this.pulse(v, c, k, cs, stdf, noise, lo, hi);
+    w[i] = v;
+  }
+
+  override pulseRow(w: Float32Array, rowOff: number, rowBits: number, rowNeg: number, colBits: Int32Array, colNeg: Int32Array, cols: number): number {
+    const mode = this.kernelMode();
+    if (mode === KernelMode.none) return super.pulseRow(w, rowOff, rowBits, rowNeg, colBits, colNeg, cols);
+    const { cUp, kUp, cDown, kDown, sUp, sDown, bMin, bMax } = this;
+    const stdf = this.kernelStd();
+    this.reserveRow(cols);
+    const cnt = this.rowCount;
+    const list = this.rowList;
+    if (mode === KernelMode.affine) {
+      // no random numbers: each weight in turn gets all its pulses (same result in any order)
+      const active = this.rowCounts(rowBits, colBits, 0, cols);
+      for (let t = 0; t < active; t++) {
+        const j = list[t];
+        const k = rowOff + j;
+        const up = (rowNeg ^ colNeg[j]) !== 0;
+        const c = up ? cUp[k] : -cDown[k];
+        const a = up ? kUp[k] : kDown[k];
+        const lo = bMin[k];
+        const hi = bMax[k];
+        let v = w[k];
+        for (let p = cnt[j]; p > 0; p--) {
+          v = Math.fround(v + Math.fround(c - Math.fround(a * v)));
+          v = v > hi ? hi : v < lo ? lo : v;
+        }
+        w[k] = v;
+      }
+      return this.rowTotal;
+    }
+    const noise = AffineResponseDevice.noiseOf(mode);
+    let total = 0;
+    for (let from = 0; from < cols; from += PULSE_BLOCK) {
+      let active = this.rowCounts(rowBits, colBits, from, Math.min(cols, from + PULSE_BLOCK));
+      total += this.rowTotal;
+      for (let p = 0; active > 0; p++) {
+        let next = 0;
+        for (let t = 0; t < active; t++) {
+          const j = list[t];
+          const k = rowOff + j;
+          const up = (rowNeg ^ colNeg[j]) !== 0;
+          const c = up ? cUp[k] : -cDown[k];
+          const a = up ? kUp[k] : kDown[k];
+          const cs = up ? Math.fround(sUp[k] * stdf) : -Math.fround(sDown[k] * stdf);
+          w[k] = this.pulse(w[k], c, a, cs, stdf, noise, bMin[k], bMax[k]);
+          if (cnt[j] > p + 1) list[next++] = j;
+        }
+        active = next;
+      }
+    }
     return total;
   }
 }

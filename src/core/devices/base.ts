@@ -7,12 +7,38 @@
  * A family supplies the deterministic step of one up or down pulse at weight value w
  * (`upStep`, `downStep`: dw_min * q(w) with this weight's gains) and may override `pulseRow` or
  * `applyPulses` with a faster but exactly equivalent loop.
+ *
+ * Families with a WebAssembly kernel (constant-step and the affine family, without write noise)
+ * report a `kernelMode`; their `pulseRow` is then the TypeScript reference of that kernel: the
+ * same float32 arithmetic and the same order of the per-pulse normals (see src/core/kernels/).
  */
-import type { Rng } from '../rng.ts';
+import { NormalStream, type Rng } from '../rng.ts';
 import type { DeviceParams } from './params.ts';
 
-/** Number of normals generated per block for the per-pulse noise. */
-const NORMAL_BLOCK = 4096;
+/**
+ * Noisy rows are pulsed in blocks of this many columns: within a block round by round (round p
+ * gives the p-th pulse to every weight with more than p coincidences, in column order), blocks
+ * in column order; the normals are taken in that order (the kernel keeps a block in registers).
+ */
+export const PULSE_BLOCK = 16;
+
+/**
+ * Kernel modes (the WebAssembly kernel's `mode`): which row kernel a device's pulses follow.
+ * `none`: TypeScript only (other families, write noise).
+ */
+export const KernelMode = {
+  none: 0,
+  /** constant step, no cycle-to-cycle noise: w + n * step, clipped once (exact, see constant-step.ts) */
+  constant: 1,
+  /** constant step with noise: pulses one by one, normals in pulse-major order */
+  constantNoise: 2,
+  /** affine step, no noise: pulses one by one */
+  affine: 3,
+  /** affine step, additive noise */
+  affineAdditive: 4,
+  /** affine step, multiplicative noise */
+  affineMultiplicative: 5,
+} as const;
 
 /** popcount of a 32-bit integer (SWAR). */
 export function popcount32(v: number): number {
@@ -69,12 +95,14 @@ export abstract class PulsedDevice {
   readonly dwMin: number;
   /** The step that update management counts pulses in (aihwkit weight_granularity). */
   readonly granularity: number;
+  // The per-weight arrays below are read-only for callers; `moveArrays` may replace them once,
+  // when a tile moves them into its kernel's memory before any use.
   /** Per-weight bounds of the visible weight. */
-  readonly bMin: Float32Array;
-  readonly bMax: Float32Array;
+  bMin: Float32Array;
+  bMax: Float32Array;
   /** Per-weight mean step magnitudes (dw_min with this weight's gain and asymmetry). */
-  readonly sUp: Float32Array;
-  readonly sDown: Float32Array;
+  sUp: Float32Array;
+  sDown: Float32Array;
   /** Cycle-to-cycle noise relative to the step (dw_min_std). */
   protected readonly std: number;
   protected readonly multNoise: boolean;
@@ -82,9 +110,12 @@ export abstract class PulsedDevice {
   protected readonly writeStd: number;
   /** Hidden persistent weights that receive the pulses when write noise is on. */
   readonly hidden: Float32Array | null;
-  protected readonly rng: Rng;
-  protected readonly normals = new Float64Array(NORMAL_BLOCK);
-  protected normalIdx = NORMAL_BLOCK;
+  /** The per-pulse cycle-to-cycle (and write-noise) normals. */
+  readonly noise: NormalStream;
+  /** Scratch of the reference row kernels: coincidences and active columns of one row. */
+  protected rowCount = new Int32Array(0);
+  protected rowList = new Int32Array(0);
+  protected rowTotal = 0;
 
   constructor(p: DeviceParams, size: number, hidden: CommonHidden, rng: Rng, granularity: number) {
     this.kind = p.kind;
@@ -99,7 +130,7 @@ export abstract class PulsedDevice {
     this.multNoise = p.mult_noise ?? false;
     this.writeStd = (p.write_noise_std ?? 0) * p.dw_min;
     this.hidden = this.writeStd > 0 ? new Float32Array(size) : null;
-    this.rng = rng;
+    this.noise = new NormalStream(rng);
   }
 
   /** Deterministic magnitude of one up pulse at value w of weight i. */
@@ -109,11 +140,58 @@ export abstract class PulsedDevice {
 
   /** Next standard normal from the device's noise stream (block-generated). */
   protected normal(): number {
-    if (this.normalIdx === NORMAL_BLOCK) {
-      this.rng.fillNormal(this.normals);
-      this.normalIdx = 0;
+    return this.noise.next();
+  }
+
+  /** The WebAssembly kernel this device's pulses follow (`KernelMode`), none by default. */
+  kernelMode(): number {
+    return KernelMode.none;
+  }
+
+  /** Cycle-to-cycle noise std as the kernels use it (float32). */
+  kernelStd(): number {
+    return Math.fround(this.std);
+  }
+
+  /**
+   * Replaces each per-weight array by `alloc(array)` (a copy elsewhere, e.g. in a WebAssembly
+   * memory). Called once by the tile, right after construction, before anyone holds the arrays.
+   */
+  moveArrays(alloc: (a: Float32Array) => Float32Array): void {
+    this.bMin = alloc(this.bMin);
+    this.bMax = alloc(this.bMax);
+    this.sUp = alloc(this.sUp);
+    this.sDown = alloc(this.sDown);
+  }
+
+  /** Makes rowCount and rowList hold at least `cols` entries (call before reading them). */
+  protected reserveRow(cols: number): void {
+    if (this.rowCount.length < cols) {
+      this.rowCount = new Int32Array(cols);
+      this.rowList = new Int32Array(cols);
     }
-    return this.normals[this.normalIdx++];
+  }
+
+  /**
+   * Coincidences of columns [from, to) of one row: rowCount[j] = popcount(rowBits & colBits[j])
+   * and rowList[0 .. active) the columns with rowCount > 0, ascending. Returns the active count;
+   * their total is left in `rowTotal`.
+   */
+  protected rowCounts(rowBits: number, colBits: Int32Array, from: number, to: number): number {
+    const cnt = this.rowCount;
+    const list = this.rowList;
+    let active = 0;
+    let total = 0;
+    for (let j = from; j < to; j++) {
+      const n = popcount32(rowBits & colBits[j]);
+      cnt[j] = n;
+      if (n !== 0) {
+        list[active++] = j;
+        total += n;
+      }
+    }
+    this.rowTotal = total;
+    return active;
   }
 
   /** Applies |n| pulses one by one to weight i (n > 0 up, n < 0 down), with noise and clipping. */
@@ -151,18 +229,18 @@ export abstract class PulsedDevice {
   }
 
   /**
-   * Pulses of one row of a rank-1 update over the active columns (colIdx[t], t < nActive):
-   * the coincidences of weight (row, colIdx[t]) are popcount(rowBits & colBits[t]); they go up
-   * where rowNeg ^ colNeg[t] is set (signs of d_row and x_j differ: dW = -lr d x^T > 0).
-   * Returns the number of pulses applied.
+   * Pulses of one row of a rank-1 update, trains in dense form (colBits[j], colNeg[j], j < cols):
+   * the coincidences of weight (row, j) are popcount(rowBits & colBits[j]); they go up where
+   * rowNeg ^ colNeg[j] is set (signs of d_row and x_j differ: dW = -lr d x^T > 0). Here each
+   * weight in turn gets all its pulses (applyPulses). Returns the number of pulses applied.
    */
-  pulseRow(w: Float32Array, rowOff: number, rowBits: number, rowNeg: number, colIdx: Int32Array, colBits: Int32Array, colNeg: Int32Array, nActive: number): number {
+  pulseRow(w: Float32Array, rowOff: number, rowBits: number, rowNeg: number, colBits: Int32Array, colNeg: Int32Array, cols: number): number {
     let total = 0;
-    for (let t = 0; t < nActive; t++) {
-      const n = popcount32(rowBits & colBits[t]);
+    for (let j = 0; j < cols; j++) {
+      const n = popcount32(rowBits & colBits[j]);
       if (n !== 0) {
         total += n;
-        this.applyPulses(w, rowOff + colIdx[t], (rowNeg ^ colNeg[t]) !== 0 ? n : -n);
+        this.applyPulses(w, rowOff + j, (rowNeg ^ colNeg[j]) !== 0 ? n : -n);
       }
     }
     return total;

@@ -6,8 +6,12 @@
  *           16-bit resolution when drawn from the seed.
  * Gradient noise: each per-sample error d = W a - b gets + grad_noise * xi.
  */
-import type { LeastSquaresTask } from '../config/task-schema.ts';
-import { streamFor } from '../rng.ts';
+import { algorithmFor } from '../algorithms/index.ts';
+import type { TrainableMatrix } from '../algorithms/types.ts';
+import type { RunConfig } from '../config/run-config.ts';
+import { type LeastSquaresTask, scheduledLr } from '../config/task-schema.ts';
+import { type Rng, streamFor } from '../rng.ts';
+import { type EpochMetrics, type RunResult, RunRecorder, type TrainHooks } from './run-result.ts';
 
 export interface LeastSquaresData {
   inSize: number;
@@ -75,4 +79,84 @@ export function weightError(w: Float32Array, data: LeastSquaresData): number {
     total += e * e;
   }
   return total;
+}
+
+function initialWeights(config: RunConfig, size: number): Float32Array {
+  const w = new Float32Array(size);
+  if (config.init === undefined) throw new Error('least-squares needs the init section');
+  const { kind, scale } = config.init;
+  if (kind === 'zero') return w;
+  const rng = streamFor(config.seed, 'init');
+  for (let k = 0; k < size; k++) w[k] = kind === 'uniform' ? scale * (2 * rng.uniform53() - 1) : scale * rng.normal();
+  return w;
+}
+
+function evaluate(layer: TrainableMatrix, data: LeastSquaresData, scratch: Float32Array, epoch: number): EpochMetrics {
+  layer.readWeights(scratch);
+  return {
+    epoch,
+    train_loss: leastSquaresLoss(scratch, data),
+    weight_error: weightError(scratch, data),
+    pulses: layer.pulseCounts(),
+  };
+}
+
+/** One epoch of mini-batch training on the least-squares samples, in a shuffled order. */
+function leastSquaresEpoch(
+  layer: TrainableMatrix,
+  data: LeastSquaresData,
+  config: RunConfig,
+  lr: number,
+  order: Int32Array,
+  orderRng: Rng,
+  noiseRng: Rng,
+  buf: { x: Float32Array; y: Float32Array },
+): void {
+  const { inSize, outSize, nSamples, inputs, targets } = data;
+  const bs = config.batch_size;
+  const sigma = (config.task as LeastSquaresTask).grad_noise;
+  orderRng.shuffle(order);
+  for (let start = 0; start < nSamples; start += bs) {
+    const batch = Math.min(bs, nSamples - start);
+    for (let b = 0; b < batch; b++) buf.x.set(inputs.subarray(order[start + b] * inSize, (order[start + b] + 1) * inSize), b * inSize);
+    layer.forward(buf.x, buf.y, batch);
+    // d = dLoss/dy of the batch-mean loss, with optional per-sample gradient noise
+    for (let b = 0; b < batch; b++) {
+      const t = order[start + b] * outSize;
+      for (let i = 0; i < outSize; i++) {
+        const e = buf.y[b * outSize + i] - targets[t + i] + (sigma > 0 ? sigma * noiseRng.normal() : 0);
+        buf.y[b * outSize + i] = e / batch;
+      }
+    }
+    layer.update(buf.x, buf.y, batch, lr);
+  }
+}
+
+/** Trains one matrix (named layer0; its pulses are reported unprefixed) on the least-squares task. */
+export function trainLeastSquares(config: RunConfig, hooks: TrainHooks): RunResult {
+  if (config.task.kind !== 'least-squares') throw new Error(`trainLeastSquares: task.kind is ${config.task.kind}`);
+  const recorder = new RunRecorder(config, hooks);
+  const data = makeLeastSquares(config.task, config.seed);
+  const layer = algorithmFor(config.algorithm).create(config, {
+    rows: data.outSize,
+    cols: data.inSize,
+    maxBatch: config.batch_size,
+    name: 'layer0',
+  });
+  layer.setWeights(initialWeights(config, data.outSize * data.inSize));
+  const scratch = new Float32Array(data.outSize * data.inSize);
+  const order = Int32Array.from({ length: data.nSamples }, (_, k) => k);
+  const orderRng = streamFor(config.seed, 'data-order');
+  const noiseRng = streamFor(config.seed, 'gradient-noise');
+  const buf = { x: new Float32Array(config.batch_size * data.inSize), y: new Float32Array(config.batch_size * data.outSize) };
+  recorder.record(evaluate(layer, data, scratch, 0));
+  for (let epoch = 1; epoch <= config.epochs; epoch++) {
+    leastSquaresEpoch(layer, data, config, scheduledLr(config.lr, config.lr_schedule, epoch), order, orderRng, noiseRng, buf);
+    const m = evaluate(layer, data, scratch, epoch);
+    if (!Number.isFinite(m.train_loss)) throw new Error(`training diverged at epoch ${epoch}: loss is ${m.train_loss}`);
+    layer.onEpochEnd?.(m.train_loss);
+    recorder.record(m);
+  }
+  layer.readWeights(scratch);
+  return recorder.finish(scratch);
 }

@@ -1,0 +1,27 @@
+// Builds the WebAssembly pulse kernel: assembly/pulse.ts -> build/kernels.wasm (AssemblyScript).
+// `node assembly/build.mjs` rebuilds only when the .wasm is missing or older than a source here;
+// `--force` always rebuilds. Run by `npm run build:wasm`, `prepare` (npm ci) and `pretest`.
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import process from 'node:process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = dirname(here);
+const out = join(root, 'build', 'kernels.wasm');
+const sources = readdirSync(here)
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => join(here, f));
+
+const stale = !existsSync(out) || sources.some((f) => statSync(f).mtimeMs > statSync(out).mtimeMs);
+if (process.argv.includes('--force') || stale) {
+  const asc = await import('assemblyscript/asc');
+  mkdirSync(dirname(out), { recursive: true });
+  const args = [join(here, 'pulse.ts'), '-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--noExportMemory', '--enable', 'simd', '--use', 'abort=', '-o', out];
+  const { error } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
+  if (error) {
+    process.stderr.write(`assembly/build.mjs: ${error.message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`built ${out}\n`);
+}

@@ -1,0 +1,61 @@
+/**
+ * Base of the algorithms whose effective weights combine several arrays (fast and slow analog
+ * tiles, references, choppers): forward and backward run through the IO model on the reduced
+ * matrix, which is recomputed lazily after updates (once per mini-batch, not per sample).
+ */
+import type { RunConfig } from '../config/run-config.ts';
+import { IoPath } from '../io.ts';
+import { type Rng, streamFor } from '../rng.ts';
+import type { LayerSpec, TrainableMatrix } from './types.ts';
+
+export abstract class CompositeMatrix implements TrainableMatrix {
+  readonly rows: number;
+  readonly cols: number;
+  private readonly visible: Float32Array;
+  private stale = true;
+  private readonly fwd: IoPath;
+  private readonly bwd: IoPath;
+  private readonly ioRng: Rng;
+
+  constructor(config: RunConfig, layer: LayerSpec) {
+    if (config.io === undefined) throw new Error(`algorithm ${config.algorithm} needs an io section`);
+    this.rows = layer.rows;
+    this.cols = layer.cols;
+    this.visible = new Float32Array(layer.rows * layer.cols);
+    this.fwd = new IoPath(config.io, 'forward', layer.maxBatch, layer.rows, layer.cols);
+    this.bwd = new IoPath(config.io, 'backward', layer.maxBatch, layer.rows, layer.cols);
+    this.ioRng = streamFor(config.seed, `${layer.name}/composite-io-noise`);
+  }
+
+  /** Writes the effective weights (row-major) into `out`. */
+  protected abstract reduce(out: Float32Array): void;
+
+  abstract update(x: Float32Array, d: Float32Array, batch: number, lr: number): void;
+  abstract setWeights(values: Float32Array): void;
+  abstract pulseCounts(): Record<string, number>;
+
+  /** Marks the effective weights out of date (call after any change of an array). */
+  protected invalidate(): void {
+    this.stale = true;
+  }
+
+  private effectiveWeights(): Float32Array {
+    if (this.stale) {
+      this.reduce(this.visible);
+      this.stale = false;
+    }
+    return this.visible;
+  }
+
+  forward(x: Float32Array, y: Float32Array, batch: number): void {
+    this.fwd.apply(this.effectiveWeights(), x, y, batch, this.ioRng);
+  }
+
+  backward(d: Float32Array, z: Float32Array, batch: number): void {
+    this.bwd.apply(this.effectiveWeights(), d, z, batch, this.ioRng);
+  }
+
+  readWeights(out: Float32Array): void {
+    out.set(this.effectiveWeights());
+  }
+}

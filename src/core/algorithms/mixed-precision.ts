@@ -1,0 +1,95 @@
+/**
+ * Mixed precision (Nandakumar et al. 2020; papers.md §4.2, aihwkit MixedPrecisionCompound §4.7):
+ * the exact gradient accumulates in a digital matrix chi (chi += lr d x^T per sample); every
+ * transfer_every mini-batches each entry's whole steps n = trunc(chi / eps) (eps = the device
+ * granularity unless mp_granularity is set) are written to the analog W as |n| single pulses
+ * (at most desired_bl per transfer) and removed from chi, which keeps the remainder. Forward and
+ * backward read W.
+ *
+ * Deliberate difference to aihwkit: aihwkit writes n with a stochastic pulse train (exact in
+ * expectation, saturating at desired_bl); we apply the n pulses themselves, as the method states.
+ */
+import type { RunConfig } from '../config/run-config.ts';
+import type { AnalogTile } from '../tile.ts';
+import { tileFor } from './analog-sgd.ts';
+import { pulseWeight } from './pulse-writes.ts';
+import { periodInSamples } from './transfer-schedule.ts';
+import type { Algorithm, LayerSpec, TrainableMatrix } from './types.ts';
+
+class MixedPrecisionMatrix implements TrainableMatrix {
+  readonly rows: number;
+  readonly cols: number;
+  private readonly w: AnalogTile;
+  private readonly chi: Float64Array;
+  private readonly eps: number;
+  private readonly transferLr: number;
+  private readonly maxSteps: number;
+  private readonly period: number;
+  private samples = 0;
+
+  constructor(config: RunConfig, layer: LayerSpec) {
+    this.rows = layer.rows;
+    this.cols = layer.cols;
+    this.w = tileFor(config, layer, 'W');
+    this.chi = new Float64Array(layer.rows * layer.cols);
+    this.eps = config.mp_granularity ?? this.w.device.granularity;
+    this.transferLr = config.transfer_lr ?? 1;
+    this.maxSteps = config.update?.desired_bl ?? 31;
+    this.period = periodInSamples(config.transfer_every ?? 1, 'batches', layer.maxBatch);
+  }
+
+  forward(x: Float32Array, y: Float32Array, batch: number): void {
+    this.w.forward(x, y, batch);
+  }
+
+  backward(d: Float32Array, z: Float32Array, batch: number): void {
+    this.w.backward(d, z, batch);
+  }
+
+  update(x: Float32Array, d: Float32Array, batch: number, lr: number): void {
+    const { rows, cols, chi } = this;
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < rows; i++) {
+        const g = lr * d[b * rows + i];
+        if (g === 0) continue;
+        const o = i * cols;
+        const xo = b * cols;
+        for (let j = 0; j < cols; j++) chi[o + j] += g * x[xo + j];
+      }
+      if (++this.samples % this.period === 0) this.transfer();
+    }
+  }
+
+  /** Writes the whole steps of chi (scaled by transfer_lr) to W as pulses; chi keeps the rest. */
+  private transfer(): void {
+    const { chi, eps } = this;
+    const unit = eps / this.transferLr;
+    for (let k = 0; k < chi.length; k++) {
+      let n = Math.trunc(chi[k] / unit);
+      if (n === 0) continue;
+      if (n > this.maxSteps) n = this.maxSteps;
+      else if (n < -this.maxSteps) n = -this.maxSteps;
+      chi[k] -= n * unit;
+      // chi holds the gradient sum: W moves against it
+      pulseWeight(this.w, k, -n);
+    }
+  }
+
+  readWeights(out: Float32Array): void {
+    out.set(this.w.weights);
+  }
+
+  setWeights(values: Float32Array): void {
+    this.w.setWeights(values);
+    this.chi.fill(0);
+  }
+
+  pulseCounts(): Record<string, number> {
+    return { W: this.w.pulses };
+  }
+}
+
+export const mixedPrecision: Algorithm = {
+  name: 'mp',
+  create: (config, layer) => new MixedPrecisionMatrix(config, layer),
+};

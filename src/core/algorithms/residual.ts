@@ -1,0 +1,108 @@
+/**
+ * Multi-tile residual learning (papers.md §2, residual-notes.md): K = n_tiles analog tiles with
+ * composite weight Wbar = sum_i gamma^(K-1-i) (W_i - R_i). Tile 0 is the gradient tile (least
+ * significant): every sample's gradient is pulsed onto it with fast_lr. Tile j's content is the
+ * descent direction of tile j+1, so a cascade of transfers moves one column of tile j into
+ * tile j+1 every T_j = transfer_every * growth^j mini-batches, with lr
+ * transfer_lr * lr_growth^(K-1-j) (the gradient side fastest and with the largest lr), j in
+ * ascending order after each sample's update, columns cycling per source tile.
+ *
+ * Warm start (optional, Algorithm 1): first the gradient tile is transferred straight into tile
+ * `current` (starting at the most significant) every T_0; a loss plateau moves `current` one
+ * tile down; when it reaches the gradient tile the cascade runs.
+ *
+ * The stable regime needs well separated clocks (x8 per level) and gamma * range >= one step:
+ * residual-notes.md §5; the paper's literal toy settings get worse with more tiles.
+ */
+import type { RunConfig } from '../config/run-config.ts';
+import { tileFor } from './analog-sgd.ts';
+import { CompositeMatrix } from './composite.ts';
+import { LossPlateau } from './loss-plateau.ts';
+import { ReferencedArray } from './referenced-array.ts';
+import { ColumnCycler, fastLr, periodInSamples } from './transfer-schedule.ts';
+import type { Algorithm, LayerSpec } from './types.ts';
+
+class MultiTileResidualMatrix extends CompositeMatrix {
+  private readonly config: RunConfig;
+  private readonly tiles: ReferencedArray[];
+  /** gamma^(K-1-i): the weight of tile i in the composite */
+  private readonly scale: Float64Array;
+  /** transfer period of source tile j, in sample updates */
+  private readonly periods: number[];
+  /** transfer lr of source tile j (before the optional SGD-lr scaling) */
+  private readonly lrs: number[];
+  private readonly columns: ColumnCycler[];
+  private readonly plateau = new LossPlateau();
+  /** warm start: the tile the gradient tile is transferred into; 0 = cascade phase */
+  private warmTarget: number;
+  private samples = 0;
+  private readonly read: Float32Array;
+
+  constructor(config: RunConfig, layer: LayerSpec) {
+    super(config, layer);
+    this.config = config;
+    const k = config.n_tiles ?? 3;
+    const gamma = config.tile_gamma ?? 0.5;
+    this.tiles = Array.from({ length: k }, (_, i) => new ReferencedArray(tileFor(config, layer, `T${i}`), config));
+    this.scale = Float64Array.from({ length: k }, (_, i) => gamma ** (k - 1 - i));
+    const every = config.transfer_every ?? 2;
+    const units = config.transfer_units ?? 'batches';
+    this.periods = Array.from({ length: k - 1 }, (_, j) => periodInSamples(every * (config.transfer_every_growth ?? 5) ** j, units, layer.maxBatch));
+    this.lrs = Array.from({ length: k - 1 }, (_, j) => (config.transfer_lr ?? 0.1) * (config.transfer_lr_growth ?? 1.2) ** (k - 1 - j));
+    this.columns = Array.from({ length: k - 1 }, () => new ColumnCycler(layer.cols));
+    this.warmTarget = config.warm_start ? k - 1 : 0;
+    this.read = new Float32Array(layer.rows);
+  }
+
+  update(x: Float32Array, d: Float32Array, batch: number, lr: number): void {
+    const lrFast = fastLr(this.config, lr);
+    const gradientTile = this.tiles[0].tile;
+    const scaleLr = this.config.scale_transfer_lr ? lr : 1;
+    for (let b = 0; b < batch; b++) {
+      gradientTile.updateVector(x, b * this.cols, d, b * this.rows, lrFast);
+      const t = ++this.samples;
+      if (this.warmTarget > 0) {
+        if (t % this.periods[0] === 0) this.transfer(0, this.warmTarget, this.lrs[0] * scaleLr);
+        continue;
+      }
+      for (let j = 0; j < this.periods.length; j++) if (t % this.periods[j] === 0) this.transfer(j, j + 1, this.lrs[j] * scaleLr);
+    }
+    this.invalidate();
+  }
+
+  /** Tile `to`, column k += lr * (tile `from` - its reference), column k (pulsed, one-hot x). */
+  private transfer(from: number, to: number, lr: number): void {
+    const k = this.columns[from].next();
+    this.tiles[from].readColumn(k, this.read);
+    this.tiles[to].tile.updateColumn(k, this.read, -lr);
+  }
+
+  onEpochEnd(trainLoss: number): void {
+    if (this.warmTarget > 0 && this.plateau.observe(trainLoss)) this.warmTarget--;
+  }
+
+  protected reduce(out: Float32Array): void {
+    out.fill(0);
+    for (let i = 0; i < this.tiles.length; i++) {
+      const s = this.scale[i];
+      const t = this.tiles[i];
+      for (let k = 0; k < out.length; k++) out[k] += s * t.effective(k);
+    }
+  }
+
+  /** All weight goes to the most significant tile; the others start at 0 (paper §2.4). */
+  setWeights(values: Float32Array): void {
+    const last = this.tiles.length - 1;
+    this.tiles.forEach((t, i) => (i === last ? t.setEffective(values) : t.reset()));
+    this.invalidate();
+  }
+
+  pulseCounts(): Record<string, number> {
+    return Object.fromEntries(this.tiles.map((t, i) => [`T${i}`, t.tile.pulses]));
+  }
+}
+
+export const residual: Algorithm = {
+  name: 'residual',
+  create: (config, layer) => new MultiTileResidualMatrix(config, layer),
+};

@@ -1,0 +1,61 @@
+/**
+ * Loads the WebAssembly pulse kernel (built from assembly/pulse.ts into build/kernels.wasm by
+ * `npm run build:wasm`, which `prepare` and `pretest` run). The one place of the core that does
+ * I/O: it reads the file once, on first use, and compiles it. When the file is missing or this
+ * engine lacks WebAssembly SIMD, `pulseKernelModule()` is null and every tile takes the
+ * TypeScript path (the reference the kernel is tested against), with the same results.
+ */
+import { readFileSync } from 'node:fs';
+
+/** The part of the WebAssembly JS API the kernels use (TypeScript's ES2022 lib has none). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+export interface WasmInstance {
+  readonly exports: Record<string, unknown>;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => WasmInstance;
+  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+}
+
+/** The engine's WebAssembly API, or null where there is none. */
+export const wasmApi: WasmApi | null = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly ?? null;
+
+// from src/core/kernels/ (run through tsx) and from dist/src/core/kernels/ (compiled)
+const CANDIDATES = ['../../../build/kernels.wasm', '../../../../build/kernels.wasm'];
+
+let loaded: { module: object | null; note: string } | null = null;
+
+function load(): { module: object | null; note: string } {
+  if (wasmApi === null) return { module: null, note: 'no WebAssembly in this engine' };
+  let missing = true;
+  for (const rel of CANDIDATES) {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(new URL(rel, import.meta.url));
+    } catch {
+      continue;
+    }
+    missing = false;
+    try {
+      return { module: new wasmApi.Module(bytes), note: `WebAssembly SIMD kernel (${new URL(rel, import.meta.url).pathname})` };
+    } catch (e) {
+      return { module: null, note: `kernel does not compile here (no WebAssembly SIMD?): ${(e as Error).message}` };
+    }
+  }
+  return { module: null, note: missing ? 'build/kernels.wasm not built (npm run build:wasm)' : 'kernel not loaded' };
+}
+
+/** The compiled kernel module, or null (then tiles use the TypeScript path). */
+export function pulseKernelModule(): object | null {
+  loaded ??= load();
+  return loaded.module;
+}
+
+/** Which kernel tiles get and why, for logs and the benchmark. */
+export function pulseKernelNote(): string {
+  loaded ??= load();
+  return loaded.note;
+}

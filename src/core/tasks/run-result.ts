@@ -1,0 +1,77 @@
+/**
+ * What a run reports (RunResult, per-epoch EpochMetrics) and the hooks its caller may pass.
+ * Shared by every task; re-exported by train.ts, the core's entry point.
+ */
+import type { RunConfig } from '../config/run-config.ts';
+import { digestFloat32 } from '../hash.ts';
+import { NUMERICS_VERSION } from '../version.ts';
+
+export interface EpochMetrics {
+  /** 0 = before training */
+  epoch: number;
+  /**
+   * least squares: the loss over all samples after the epoch; classification: the mean
+   * mini-batch loss while the epoch trained (epoch 0: the initial model on the training set)
+   */
+  train_loss: number;
+  /** ||W - W*||^2 (least squares) */
+  weight_error?: number;
+  /** fraction of training samples classified right (same convention as train_loss) */
+  train_accuracy?: number;
+  /** mean negative log-likelihood on the test set (classification) */
+  test_loss?: number;
+  /** fraction of the test set classified right (classification) */
+  test_accuracy?: number;
+  /** pulses applied so far, per analog array (classification: prefixed by the layer name, `fc0/W`) */
+  pulses: Record<string, number>;
+  wall_ms?: number;
+}
+
+export interface RunResult {
+  numerics_version: number;
+  config: RunConfig;
+  history: EpochMetrics[];
+  final: EpochMetrics;
+  /** digest of the final effective weights (bit-identity check) */
+  weights_digest: string;
+  wall_ms?: number;
+}
+
+export interface TrainHooks {
+  /** A monotonic clock in milliseconds (wall times are omitted without one). */
+  now?: () => number;
+  onEpoch?: (metrics: EpochMetrics) => void;
+}
+
+/** Collects the history of a run, stamping wall times when the hooks give a clock. */
+export class RunRecorder {
+  readonly history: EpochMetrics[] = [];
+  private readonly config: RunConfig;
+  private readonly hooks: TrainHooks;
+  private readonly t0: number | undefined;
+
+  constructor(config: RunConfig, hooks: TrainHooks) {
+    this.config = config;
+    this.hooks = hooks;
+    this.t0 = hooks.now?.();
+  }
+
+  record(m: EpochMetrics): void {
+    if (this.t0 !== undefined && this.hooks.now) m.wall_ms = this.hooks.now() - this.t0;
+    this.history.push(m);
+    this.hooks.onEpoch?.(m);
+  }
+
+  /** The RunResult with a digest of the final weights. */
+  finish(weights: Float32Array): RunResult {
+    const result: RunResult = {
+      numerics_version: NUMERICS_VERSION,
+      config: this.config,
+      history: this.history,
+      final: this.history[this.history.length - 1],
+      weights_digest: digestFloat32(weights),
+    };
+    if (this.t0 !== undefined && this.hooks.now) result.wall_ms = this.hooks.now() - this.t0;
+    return result;
+  }
+}
