@@ -67,3 +67,19 @@ test('config files: missing, malformed and invalid files are named in the error'
   assert.equal(g.code, 0, g.stderr);
   assert.equal(JSON.parse(g.stdout).config.seed, 3);
 });
+
+test('expand validates a sweep and lists canonical runs; errors exit 2 with file and line', () => {
+  const ok = cli('expand', new URL('../sweeps/quickstart.yaml', import.meta.url).pathname, '--json');
+  assert.equal(ok.code, 0, ok.stderr);
+  const lines = ok.stdout.trim().split('\n');
+  const count = Number(/: (\d+) runs/.exec(lines[0])?.[1]);
+  assert.equal(lines.length - 1, count);
+  const hashes = new Set(lines.slice(1).map((l) => JSON.parse(l).hash));
+  assert.equal(hashes.size, count, 'every run once');
+  const dir = mkdtempSync(join(tmpdir(), 'aimc-sweep-'));
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'name: bad\ngrid:\n  device.n_sates: [4]\n');
+  const b = cli('expand', bad);
+  assert.equal(b.code, 2);
+  assert.match(b.stderr, /bad\.yaml:3: grid\.device\.n_sates: unknown run config field/);
+});

@@ -3,6 +3,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from './errors.ts';
+import { expandCommand } from './expand.ts';
 import { simulateCommand } from './simulate.ts';
 
 async function main(): Promise<void> {
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     })
     .help();
   cli = simulateCommand(cli);
+  cli = expandCommand(cli);
   await cli.parseAsync();
 }
 

@@ -1,0 +1,32 @@
+/** `aimc-sweep expand <sweep.yaml> [--json]`: validates a sweep and lists its runs without running them. */
+import type { Argv } from 'yargs';
+import { canonicalJson } from '../sweep/canonical.ts';
+import { expandSweep } from '../sweep/expand.ts';
+import { readSweepFile, SweepError } from '../sweep/spec.ts';
+import { UsageError } from './errors.ts';
+
+export function expandCommand(yargs: Argv): Argv {
+  return yargs.command(
+    'expand <sweep>',
+    'validate a sweep file and list its runs (count; one canonical config per line with --json)',
+    (y) =>
+      y
+        .positional('sweep', { type: 'string', demandOption: true, describe: 'sweep definition (YAML)' })
+        .option('json', { type: 'boolean', default: false, describe: 'one line per run: {"hash", "config"}' }),
+    (argv) => {
+      let expansion: ReturnType<typeof expandSweep>;
+      let name: string;
+      try {
+        const spec = readSweepFile(argv.sweep as string);
+        name = spec.name;
+        expansion = expandSweep(spec);
+      } catch (e) {
+        if (e instanceof SweepError) throw new UsageError(e.message);
+        throw e;
+      }
+      const { runs, combinations, excluded, merged } = expansion;
+      process.stdout.write(`${name}: ${runs.length} runs (${combinations} combinations, ${excluded} excluded, ${merged} identical merged)\n`);
+      if (argv.json) for (const r of runs) process.stdout.write(`${canonicalJson({ hash: r.hash, config: r.config })}\n`);
+    },
+  );
+}
