@@ -53,7 +53,7 @@ const F_BLOCK = 35;
 const F_REJ = 36; // reject list: positions (block i32), then raw words (block i32)
 const F_XBITS8 = 38; // the x trains as bytes and as halfwords (rowConstant)
 const F_XBITS16 = 39;
-const F_SCRATCH = 37; // 512 bytes: a block's coefficients (0..255), loop constants (256..)
+const F_SCRATCH = 37; // 512 bytes: a block's coefficients (0..255); loop constants: 256 i16 ones, 272 row bits, 288 ~row sign, 304 zero, 320 sign bits
 
 // kernel modes (KernelMode in src/core/devices/base.ts)
 const MODE_CONSTANT = 1;
@@ -457,11 +457,6 @@ function rowConstant(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 {
   return v128.bitselect(vn, v, act);
 }
 
-/** The signed coefficient C of a group: up ? a : -b. */
-@inline function signed(a: v128, b: v128, up: v128): v128 {
-  return v128.bitselect(a, f32x4.neg(b), up);
-}
-
 /**
  * Pulses one by one in blocks of 16 columns (PULSE_BLOCK of devices/base.ts): within a block
  * round by round (round p: the p-th pulse of every weight with more than p coincidences, in
@@ -469,7 +464,7 @@ function rowConstant(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 {
  * `slope`: affine step C - K v (else constant C); `noise`/`mult`: cycle-to-cycle noise,
  * multiplicative or additive.
  */
-@inline function rowBlocks(base: usize, rowBits: i32, rowNeg: i32, slope: bool, noise: bool, mult: bool): i32 {
+@inline function rowBlocks(base: usize, rowBits: i32, rowNeg: i32, width: i32, slope: bool, noise: bool, mult: bool): i32 {
   const xb = pXBits;
   const xn = pXNeg;
   const pw = pW + base;
@@ -482,7 +477,8 @@ function rowConstant(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 {
   const pSu = pSUp + base;
   const pSd = pSDown + base;
   const sc = pScratch;
-  const rb = i32x4.splat(rowBits);
+  v128.store(sc, width == 8 ? i8x16.splat(<i8>rowBits) : width == 16 ? i16x8.splat(<i16>rowBits) : i32x4.splat(rowBits), 272);
+  v128.store(sc, i32x4.splat(<i32>0x80000000), 320);
   const rn = i32x4.splat(rowNeg);
   const stdv = f32x4.splat(stdf);
   const zero = i32x4.splat(0);
@@ -491,33 +487,61 @@ function rowConstant(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 {
   let nend = noise ? load<i32>(pNCtl, 4) : 0;
   const end = <usize>cols << 2;
   for (let jo: usize = 0; jo < end; jo += 64) {
-    const n0 = popcnt4(v128.and(v128.load(xb + jo), rb), sc);
-    const n1 = popcnt4(v128.and(v128.load(xb + jo, 16), rb), sc);
-    const n2 = popcnt4(v128.and(v128.load(xb + jo, 32), rb), sc);
-    const n3 = popcnt4(v128.and(v128.load(xb + jo, 48), rb), sc);
+    // coincidences of the block's 16 columns, from the narrowest form of the x trains
+    let n0: v128;
+    let n1: v128;
+    let n2: v128;
+    let n3: v128;
+    if (width == 8) {
+      const c = i8x16.popcnt(v128.and(v128.load(pXBits8 + (jo >> 2)), v128.load(sc, 272)));
+      const c01 = i16x8.extend_low_i8x16_u(c);
+      const c23 = i16x8.extend_high_i8x16_u(c);
+      n0 = i32x4.extend_low_i16x8_u(c01);
+      n1 = i32x4.extend_high_i16x8_u(c01);
+      n2 = i32x4.extend_low_i16x8_u(c23);
+      n3 = i32x4.extend_high_i16x8_u(c23);
+    } else if (width == 16) {
+      const c01 = i16x8.extadd_pairwise_i8x16_u(i8x16.popcnt(v128.and(v128.load(pXBits16 + (jo >> 1)), v128.load(sc, 272))));
+      const c23 = i16x8.extadd_pairwise_i8x16_u(i8x16.popcnt(v128.and(v128.load(pXBits16 + (jo >> 1), 16), v128.load(sc, 272))));
+      n0 = i32x4.extend_low_i16x8_u(c01);
+      n1 = i32x4.extend_high_i16x8_u(c01);
+      n2 = i32x4.extend_low_i16x8_u(c23);
+      n3 = i32x4.extend_high_i16x8_u(c23);
+    } else {
+      n0 = popcnt4(v128.and(v128.load(xb + jo), v128.load(sc, 272)), sc);
+      n1 = popcnt4(v128.and(v128.load(xb + jo, 16), v128.load(sc, 272)), sc);
+      n2 = popcnt4(v128.and(v128.load(xb + jo, 32), v128.load(sc, 272)), sc);
+      n3 = popcnt4(v128.and(v128.load(xb + jo, 48), v128.load(sc, 272)), sc);
+    }
     let nm = i32x4.max_s(i32x4.max_s(n0, n1), i32x4.max_s(n2, n3));
     if (!v128.any_true(nm)) continue;
     acc = i32x4.add(acc, i32x4.add(i32x4.add(n0, n1), i32x4.add(n2, n3)));
     nm = i32x4.max_s(nm, v128.shuffle<i32>(nm, nm, 2, 3, 0, 1));
     nm = i32x4.max_s(nm, v128.shuffle<i32>(nm, nm, 1, 0, 3, 2));
     const rounds = i32x4.extract_lane(nm, 0);
+    // up = -1 where the pulses go up; sg = the sign bit where they go down (negation by xor is
+    // exactly f32 negation)
     const up0 = v128.xor(v128.load(xn + jo), rn);
     const up1 = v128.xor(v128.load(xn + jo, 16), rn);
     const up2 = v128.xor(v128.load(xn + jo, 32), rn);
     const up3 = v128.xor(v128.load(xn + jo, 48), rn);
-    const c0 = signed(v128.load(pCu + jo), v128.load(pCd + jo), up0);
-    const c1 = signed(v128.load(pCu + jo, 16), v128.load(pCd + jo, 16), up1);
-    const c2 = signed(v128.load(pCu + jo, 32), v128.load(pCd + jo, 32), up2);
-    const c3 = signed(v128.load(pCu + jo, 48), v128.load(pCd + jo, 48), up3);
+    const sg0 = v128.andnot(v128.load(sc, 320), up0);
+    const sg1 = v128.andnot(v128.load(sc, 320), up1);
+    const sg2 = v128.andnot(v128.load(sc, 320), up2);
+    const sg3 = v128.andnot(v128.load(sc, 320), up3);
+    const c0 = v128.xor(v128.bitselect(v128.load(pCu + jo), v128.load(pCd + jo), up0), sg0);
+    const c1 = v128.xor(v128.bitselect(v128.load(pCu + jo, 16), v128.load(pCd + jo, 16), up1), sg1);
+    const c2 = v128.xor(v128.bitselect(v128.load(pCu + jo, 32), v128.load(pCd + jo, 32), up2), sg2);
+    const c3 = v128.xor(v128.bitselect(v128.load(pCu + jo, 48), v128.load(pCd + jo, 48), up3), sg3);
     const k0 = slope ? v128.bitselect(v128.load(pKu + jo), v128.load(pKd + jo), up0) : zero;
     const k1 = slope ? v128.bitselect(v128.load(pKu + jo, 16), v128.load(pKd + jo, 16), up1) : zero;
     const k2 = slope ? v128.bitselect(v128.load(pKu + jo, 32), v128.load(pKd + jo, 32), up2) : zero;
     const k3 = slope ? v128.bitselect(v128.load(pKu + jo, 48), v128.load(pKd + jo, 48), up3) : zero;
     const add = noise && !mult;
-    const s0 = add ? signed(f32x4.mul(v128.load(pSu + jo), stdv), f32x4.mul(v128.load(pSd + jo), stdv), up0) : zero;
-    const s1 = add ? signed(f32x4.mul(v128.load(pSu + jo, 16), stdv), f32x4.mul(v128.load(pSd + jo, 16), stdv), up1) : zero;
-    const s2 = add ? signed(f32x4.mul(v128.load(pSu + jo, 32), stdv), f32x4.mul(v128.load(pSd + jo, 32), stdv), up2) : zero;
-    const s3 = add ? signed(f32x4.mul(v128.load(pSu + jo, 48), stdv), f32x4.mul(v128.load(pSd + jo, 48), stdv), up3) : zero;
+    const s0 = add ? v128.xor(f32x4.mul(v128.bitselect(v128.load(pSu + jo), v128.load(pSd + jo), up0), stdv), sg0) : zero;
+    const s1 = add ? v128.xor(f32x4.mul(v128.bitselect(v128.load(pSu + jo, 16), v128.load(pSd + jo, 16), up1), stdv), sg1) : zero;
+    const s2 = add ? v128.xor(f32x4.mul(v128.bitselect(v128.load(pSu + jo, 32), v128.load(pSd + jo, 32), up2), stdv), sg2) : zero;
+    const s3 = add ? v128.xor(f32x4.mul(v128.bitselect(v128.load(pSu + jo, 48), v128.load(pSd + jo, 48), up3), stdv), sg3) : zero;
     // V8 would recompute these inside the rounds loop (it schedules pure values next to their
     // use): through memory they are computed once and loaded per round
     v128.store(sc, c0);
@@ -596,17 +620,17 @@ function rowConstant(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 {
   return hsum(acc);
 }
 
-function rowConstantNoise(base: usize, rowBits: i32, rowNeg: i32): i32 {
-  return rowBlocks(base, rowBits, rowNeg, false, true, false);
+function rowConstantNoise(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 {
+  return rowBlocks(base, rowBits, rowNeg, width, false, true, false);
 }
-function rowAffine(base: usize, rowBits: i32, rowNeg: i32): i32 {
-  return rowBlocks(base, rowBits, rowNeg, true, false, false);
+function rowAffine(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 {
+  return rowBlocks(base, rowBits, rowNeg, width, true, false, false);
 }
-function rowAffineAdd(base: usize, rowBits: i32, rowNeg: i32): i32 {
-  return rowBlocks(base, rowBits, rowNeg, true, true, false);
+function rowAffineAdd(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 {
+  return rowBlocks(base, rowBits, rowNeg, width, true, true, false);
 }
-function rowAffineMult(base: usize, rowBits: i32, rowNeg: i32): i32 {
-  return rowBlocks(base, rowBits, rowNeg, true, true, true);
+function rowAffineMult(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 {
+  return rowBlocks(base, rowBits, rowNeg, width, true, true, true);
 }
 
 /**
@@ -653,10 +677,10 @@ export function update(a: f64, b: f64, bl: i32, flip: i32): f64 {
     const rowNeg = load<i32>(pDNeg + (<usize>t << 2)) ^ flip;
     let n = 0;
     if (mode == MODE_CONSTANT) n = rowConstant(base, rowBits, rowNeg, width);
-    else if (mode == MODE_CONSTANT_NOISE) n = rowConstantNoise(base, rowBits, rowNeg);
-    else if (mode == MODE_AFFINE) n = rowAffine(base, rowBits, rowNeg);
-    else if (mode == MODE_AFFINE_ADD) n = rowAffineAdd(base, rowBits, rowNeg);
-    else if (mode == MODE_AFFINE_MULT) n = rowAffineMult(base, rowBits, rowNeg);
+    else if (mode == MODE_CONSTANT_NOISE) n = rowConstantNoise(base, rowBits, rowNeg, width);
+    else if (mode == MODE_AFFINE) n = rowAffine(base, rowBits, rowNeg, width);
+    else if (mode == MODE_AFFINE_ADD) n = rowAffineAdd(base, rowBits, rowNeg, width);
+    else if (mode == MODE_AFFINE_MULT) n = rowAffineMult(base, rowBits, rowNeg, width);
     total += <f64>n;
   }
   return total;

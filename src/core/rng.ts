@@ -365,6 +365,62 @@ export function zigTail(rng: Rng, hz: number): number {
   return hz > 0 ? r + xt : -r - xt;
 }
 
+/**
+ * Fills raw[0 ..) with the words of the four xoshiro128** lanes (state lanes[4 * word + lane]):
+ * raw[q] from lane q mod 4, each lane's state in registers.
+ */
+function laneWords(lanes: Int32Array, raw: Int32Array): void {
+  const n = raw.length;
+  for (let l = 0; l < 4; l++) {
+    let s0 = lanes[l];
+    let s1 = lanes[4 + l];
+    let s2 = lanes[8 + l];
+    let s3 = lanes[12 + l];
+    for (let q = l; q < n; q += 4) {
+      raw[q] = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl(s3, 11);
+    }
+    lanes[l] = s0;
+    lanes[4 + l] = s1;
+    lanes[8 + l] = s2;
+    lanes[12 + l] = s3;
+  }
+}
+
+/**
+ * The ziggurat's fast path of each word raw[q] into buf[at + q]; the positions q of the words it
+ * rejects go to rejects[0 ..), whose count it returns.
+ */
+function zigFast(raw: Int32Array, buf: Float32Array, at: number, rejects: Int32Array): number {
+  const kt = ZIGGURAT.k;
+  const wt = ZIGGURAT.w32;
+  let nrej = 0;
+  for (let q = 0; q < raw.length; q++) {
+    const u = raw[q];
+    const iz = u & 1023;
+    const hz = u >> 10;
+    buf[at + q] = hz * wt[iz];
+    if ((hz < 0 ? -hz : hz) >= kt[iz]) rejects[nrej++] = q;
+  }
+  return nrej;
+}
+
+/** Four xoshiro128** lanes seeded from `seed` (12 draws), as lanes[4 * word + lane]. */
+function seedLanes(seed: Rng): Int32Array {
+  const lanes = new Int32Array(16);
+  for (let l = 0; l < 4; l++) {
+    const st = new Rng(seed.nextU32(), seed.nextU32(), seed.nextU32(), l).state();
+    for (let k = 0; k < 4; k++) lanes[4 * k + l] = st[k];
+  }
+  return lanes;
+}
+
 /** Normals generated per refill of a NormalStream (a multiple of 4). */
 export const NORMAL_BLOCK = 1024;
 /** Buffer capacity: a block plus room for the normals carried over from the previous one. */
@@ -375,10 +431,11 @@ export const NORMAL_CAPACITY = NORMAL_BLOCK + 128;
  * pulse. Definition (the same in the TypeScript reference and the WebAssembly kernel):
  *   - four xoshiro128** generators ("lanes") make the raw words; word k of the stream comes
  *     from lane k mod 4 (so a SIMD kernel steps the four lanes at once);
- *   - normal k is the ziggurat's fast value hz * w32[iz] of word k (ZIGGURAT: iz = low 10 bits,
- *     hz = the signed upper 22 bits) when |hz| < k[iz] (99.57 %); otherwise the rejection path runs on a
- *     fifth, scalar generator (`tail`), in order of k: the wedge test with `zigExp`, new words
- *     from `tail`, and the base-strip tail `zigTail`.
+ *   - normal k is the ziggurat's fast value hz * w32[iz] of word k (ZIGGURAT: iz = low 10
+ *     bits, hz = the signed upper 22 bits) when |hz| < k[iz] (99.57 %); otherwise the rejection
+ *     path runs on a fifth, scalar generator (`tail`), in order of k: the wedge test with
+ *     `zigExp`, new words from `tail`, and the base-strip tail `zigTail`;
+ *   - the normals are float32 (the precision of the float32 pulse arithmetic that uses them).
  * Normals are generated in blocks into `buf`; `ctl` = [next, end]. A refill moves the unread
  * normals to the front and appends a block, so the stream does not depend on when refills
  * happen. The arrays may be views into a WebAssembly memory (`moveTo`).
@@ -394,14 +451,11 @@ export class NormalStream {
   /** When set, refills run here (the WebAssembly kernel's refill on the same memory). */
   refillHook: (() => void) | null = null;
   private readonly raw = new Int32Array(NORMAL_BLOCK);
+  private readonly rejects = new Int32Array(NORMAL_BLOCK);
 
   /** Seeds the five generators from `seed` (15 draws). */
   constructor(seed: Rng) {
-    this.lanes = new Int32Array(16);
-    for (let l = 0; l < 4; l++) {
-      const st = new Rng(seed.nextU32(), seed.nextU32(), seed.nextU32(), l).state();
-      for (let k = 0; k < 4; k++) this.lanes[4 * k + l] = st[k];
-    }
+    this.lanes = seedLanes(seed);
     this.tail = new Rng(seed.nextU32(), seed.nextU32(), seed.nextU32(), 4);
     this.ctl = new Int32Array(2);
     this.buf = new Float32Array(NORMAL_CAPACITY);
@@ -453,36 +507,14 @@ export class NormalStream {
   }
 
   private generate(at: number): void {
-    const L = this.lanes;
     const raw = this.raw;
-    for (let l = 0; l < 4; l++) {
-      let s0 = L[l];
-      let s1 = L[4 + l];
-      let s2 = L[8 + l];
-      let s3 = L[12 + l];
-      for (let q = l; q < NORMAL_BLOCK; q += 4) {
-        raw[q] = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
-        const t = s1 << 9;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = rotl(s3, 11);
-      }
-      L[l] = s0;
-      L[4 + l] = s1;
-      L[8 + l] = s2;
-      L[12 + l] = s3;
-    }
-    const buf = this.buf;
-    const kt = ZIGGURAT.k;
-    const wt = ZIGGURAT.w32;
-    for (let q = 0; q < NORMAL_BLOCK; q++) {
+    laneWords(this.lanes, raw);
+    // the fast path, then the rare rejections in stream order (as the kernel does it)
+    const nrej = zigFast(raw, this.buf, at, this.rejects);
+    for (let r = 0; r < nrej; r++) {
+      const q = this.rejects[r];
       const u = raw[q];
-      const iz = u & 1023;
-      const hz = u >> 10;
-      buf[at + q] = (hz < 0 ? -hz : hz) < kt[iz] ? hz * wt[iz] : this.reject(hz, iz);
+      this.buf[at + q] = this.reject(u >> 10, u & 1023);
     }
   }
 

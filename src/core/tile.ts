@@ -6,7 +6,9 @@
  *     does (aihwkit-notes.md §0);
  *   - column read and column program for the transfer algorithms;
  *   - a pulse counter (energy / endurance proxy).
- * Every random draw comes from the tile's own named streams of the run seed.
+ * Every random draw comes from the tile's own named streams of the run seed. The pulsed update
+ * runs on the WebAssembly kernel (src/core/kernels/, assembly/pulse.ts) where it applies, else on
+ * its TypeScript reference (pulse-trains.ts and the devices' pulseRow), with the same results.
  */
 import { createDevice, type PulsedDevice } from './devices/index.ts';
 import type { DeviceParams } from './devices/params.ts';

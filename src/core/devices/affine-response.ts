@@ -65,14 +65,14 @@ export class AffineResponseDevice extends PulsedDevice {
   }
 
   /**
-   * One pulse of signed coefficients (C, K, C_s) at v: the float32 step of the file comment;
-   * noise 0 none, 1 additive, 2 multiplicative.
+   * One pulse of signed coefficients (C, K, C_s) at v with the normal z: the float32 step of the
+   * file comment; noise 0 none (z unused), 1 additive, 2 multiplicative.
    */
-  private pulse(v: number, c: number, k: number, cs: number, stdf: number, noise: number, lo: number, hi: number): number {
+  private static pulse(v: number, c: number, k: number, cs: number, stdf: number, noise: number, z: number, lo: number, hi: number): number {
     const s = Math.fround(c - Math.fround(k * v));
     let t = s;
-    if (noise === 2) t = Math.fround(s + Math.fround(Math.fround(s * stdf) * this.noise.next()));
-    else if (noise === 1) t = Math.fround(s + Math.fround(cs * this.noise.next()));
+    if (noise === 2) t = Math.fround(s + Math.fround(Math.fround(s * stdf) * z));
+    else if (noise === 1) t = Math.fround(s + Math.fround(cs * z));
     const r = Math.fround(v + t);
     return r > hi ? hi : r < lo ? lo : r;
   }
@@ -98,7 +98,7 @@ export class AffineResponseDevice extends PulsedDevice {
     const hi = this.bMax[i];
     let v = w[i];
     const noise = AffineResponseDevice.noiseOf(mode);
-    for (let p = 0; p < m; p++) v = this.pulse(v, c, k, cs, stdf, noise, lo, hi);
+    for (let p = 0; p < m; p++) v = AffineResponseDevice.pulse(v, c, k, cs, stdf, noise, noise === 0 ? 0 : this.noise.next(), lo, hi);
     w[i] = v;
   }
 
@@ -136,6 +136,10 @@ export class AffineResponseDevice extends PulsedDevice {
       let active = this.rowCounts(rowBits, colBits, from, Math.min(cols, from + PULSE_BLOCK));
       total += this.rowTotal;
       for (let p = 0; active > 0; p++) {
+        // one normal per active weight of this round, read in place from the stream's buffer
+        this.noise.ensure(active);
+        const z = this.noise.buf;
+        let zi = this.noise.ctl[0];
         let next = 0;
         for (let t = 0; t < active; t++) {
           const j = list[t];
@@ -144,9 +148,10 @@ export class AffineResponseDevice extends PulsedDevice {
           const c = up ? cUp[k] : -cDown[k];
           const a = up ? kUp[k] : kDown[k];
           const cs = up ? Math.fround(sUp[k] * stdf) : -Math.fround(sDown[k] * stdf);
-          w[k] = this.pulse(w[k], c, a, cs, stdf, noise, bMin[k], bMax[k]);
+          w[k] = AffineResponseDevice.pulse(w[k], c, a, cs, stdf, noise, z[zi++], bMin[k], bMax[k]);
           if (cnt[j] > p + 1) list[next++] = j;
         }
+        this.noise.ctl[0] = zi;
         active = next;
       }
     }

@@ -63,21 +63,27 @@ export class ConstantStepDevice extends PulsedDevice {
     const mode = this.kernelMode();
     if (mode === KernelMode.none) return super.pulseRow(w, rowOff, rowBits, rowNeg, colBits, colNeg, cols);
     const { sUp, sDown, bMin, bMax } = this;
+    if (mode === KernelMode.constant) {
+      let total = 0;
+      for (let j = 0; j < cols; j++) {
+        let b = rowBits & colBits[j];
+        if (b === 0) continue;
+        b -= (b >>> 1) & 0x55555555;
+        b = (b & 0x33333333) + ((b >>> 2) & 0x33333333);
+        const n = Math.imul((b + (b >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+        total += n;
+        const k = rowOff + j;
+        const lo = bMin[k];
+        const hi = bMax[k];
+        let v = (rowNeg ^ colNeg[j]) !== 0 ? Math.fround(w[k] + Math.fround(n * sUp[k])) : Math.fround(w[k] - Math.fround(n * sDown[k]));
+        v = v > hi ? hi : v < lo ? lo : v;
+        w[k] = v;
+      }
+      return total;
+    }
     this.reserveRow(cols);
     const cnt = this.rowCount;
     const list = this.rowList;
-    if (mode === KernelMode.constant) {
-      const active = this.rowCounts(rowBits, colBits, 0, cols);
-      for (let t = 0; t < active; t++) {
-        const j = list[t];
-        const k = rowOff + j;
-        const c = (rowNeg ^ colNeg[j]) !== 0 ? sUp[k] : -sDown[k];
-        let v = Math.fround(w[k] + Math.fround(cnt[j] * c));
-        v = v > bMax[k] ? bMax[k] : v < bMin[k] ? bMin[k] : v;
-        w[k] = v;
-      }
-      return this.rowTotal;
-    }
     const stdf = this.kernelStd();
     const noise = this.noise;
     let total = 0;
@@ -85,6 +91,10 @@ export class ConstantStepDevice extends PulsedDevice {
       let active = this.rowCounts(rowBits, colBits, from, Math.min(cols, from + PULSE_BLOCK));
       total += this.rowTotal;
       for (let p = 0; active > 0; p++) {
+        // one normal per active weight of this round, read in place from the stream's buffer
+        noise.ensure(active);
+        const z = noise.buf;
+        let zi = noise.ctl[0];
         let next = 0;
         for (let t = 0; t < active; t++) {
           const j = list[t];
@@ -92,11 +102,12 @@ export class ConstantStepDevice extends PulsedDevice {
           const up = (rowNeg ^ colNeg[j]) !== 0;
           const c = up ? sUp[k] : -sDown[k];
           const cs = up ? Math.fround(sUp[k] * stdf) : -Math.fround(sDown[k] * stdf);
-          let v = Math.fround(w[k] + Math.fround(c + Math.fround(cs * noise.next())));
+          let v = Math.fround(w[k] + Math.fround(c + Math.fround(cs * z[zi++])));
           v = v > bMax[k] ? bMax[k] : v < bMin[k] ? bMin[k] : v;
           w[k] = v;
           if (cnt[j] > p + 1) list[next++] = j;
         }
+        noise.ctl[0] = zi;
         active = next;
       }
     }

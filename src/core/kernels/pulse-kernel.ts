@@ -41,7 +41,6 @@ const F = {
   dIdx: 17,
   dBits: 18,
   dNeg: 19,
-  prng: 20,
   lanes: 21,
   tail: 22,
   nCtl: 23,
@@ -55,6 +54,7 @@ const F = {
   scratch: 37,
   xBits8: 38,
   xBits16: 39,
+  prng: 20,
 } as const;
 const CTL_WORDS = 64;
 const SHUF_AT = 0;
@@ -129,8 +129,8 @@ export class PulseKernel {
 
   /**
    * Builds the instance of a rows x cols tile: moves the device's per-weight arrays, its normal
-   * stream and the pulse generator `pulseRng` into the kernel's memory (they keep working, on
-   * views). `device` must support a kernel (kernelSupports).
+   * stream and the pulse-train generator `pulseRng` into the kernel's memory (they keep working,
+   * on views). `device` must support a kernel (kernelSupports).
    */
   constructor(module: object, rows: number, cols: number, device: PulsedDevice, pulseRng: Rng) {
     const mode = device.kernelMode();
@@ -152,11 +152,13 @@ export class PulseKernel {
     const cols16 = (cols + 15) & ~15;
     const nBufAt = take(4 * NORMAL_CAPACITY);
     const ctl = take(4 * CTL_WORDS);
+    const tablesAt = take(TABLES.length);
+    const nz = ZIGGURAT.k.length;
     const off = {
       shuf: SHUF_AT,
-      zk: take(TABLES.length),
-      zw: 0,
-      zf: 0,
+      zk: tablesAt,
+      zw: tablesAt + 8 * nz,
+      zf: tablesAt + 16 * nz,
       prng: take(16),
       lanes: take(64),
       tail: take(16),
@@ -193,9 +195,7 @@ export class PulseKernel {
     const noise = device.noise;
     noise.moveTo(new Int32Array(buf, off.lanes, 16), new Int32Array(buf, off.tail, 4), new Int32Array(buf, off.nCtl, 2), new Float32Array(buf, off.nBuf, NORMAL_CAPACITY));
     new Uint8Array(buf, off.shuf, 256).set(SHUFFLE);
-    new Uint8Array(buf, off.zk, TABLES.length).set(TABLES);
-    off.zw = off.zk + 8 * ZIGGURAT.k.length;
-    off.zf = off.zk + 16 * ZIGGURAT.k.length;
+    new Uint8Array(buf, tablesAt, TABLES.length).set(TABLES);
     this.x = new Float32Array(buf, off.x, cols);
     this.d = new Float32Array(buf, off.d, rows);
 
