@@ -8,19 +8,14 @@
  * first period (warm-up).
  */
 import type { RunConfig } from '../config/run-config.ts';
-import type { AnalogTile } from '../tile.ts';
-import { tileFor } from './analog-sgd.ts';
 import { ChoppedFastArray } from './chopped-fast-array.ts';
-import { CompositeMatrix } from './composite.ts';
+import { FastSlowTransfer } from './fast-slow-transfer.ts';
 import { pulseColumn } from './pulse-writes.ts';
-import { ReferencedArray } from './referenced-array.ts';
 import { type BufferRule, ThresholdBuffer } from './threshold-buffer.ts';
-import { basePeriod, ColumnCycler, PeriodicClock } from './transfer-schedule.ts';
 import type { Algorithm, LayerSpec } from './types.ts';
 
-class AgadMatrix extends CompositeMatrix {
-  private readonly fast: ChoppedFastArray;
-  private readonly w: AnalogTile;
+class AgadMatrix extends FastSlowTransfer {
+  private readonly chopped: ChoppedFastArray;
   private readonly h: ThresholdBuffer;
   private readonly rule: BufferRule;
   /** running mean P and reference P_ref of the reads, row-major */
@@ -29,18 +24,14 @@ class AgadMatrix extends CompositeMatrix {
   private readonly switched: Uint8Array;
   private readonly period: number;
   private readonly beta: number;
-  private readonly gamma: number;
   private sweeps = 0;
-  private readonly clock: PeriodicClock;
-  private readonly columns: ColumnCycler;
   private readonly read: Float32Array;
   private readonly delta: Float64Array;
   private readonly counts: Int32Array;
 
   constructor(config: RunConfig, layer: LayerSpec) {
-    super(config, layer);
-    this.fast = new ChoppedFastArray(new ReferencedArray(tileFor(config, layer, 'A'), config), config, layer.maxBatch);
-    this.w = tileFor(config, layer, 'W');
+    super(config, layer, 'A', 'W');
+    this.chopped = new ChoppedFastArray(this.fast, config, layer.maxBatch);
     this.h = new ThresholdBuffer(layer.rows, layer.cols);
     this.rule = { decay: 1, momentum: config.momentum ?? 0, forget: config.forget_buffer ?? true, maxSteps: 1 };
     this.mean = new Float64Array(layer.rows * layer.cols);
@@ -48,27 +39,23 @@ class AgadMatrix extends CompositeMatrix {
     this.switched = new Uint8Array(layer.cols);
     this.period = Math.max(Math.ceil(1 / (config.chop_prob ?? 0.1)), 2);
     this.beta = Math.min((config.tail_weightening ?? 5) / this.period, 1);
-    this.gamma = config.gamma ?? 0;
-    this.clock = new PeriodicClock(basePeriod(config, layer.maxBatch));
-    this.columns = new ColumnCycler(layer.cols);
     this.read = new Float32Array(layer.rows);
     this.delta = new Float64Array(layer.rows);
     this.counts = new Int32Array(layer.rows);
   }
 
-  update(x: Float32Array, d: Float32Array, batch: number, lr: number): void {
-    for (let b = 0; b < batch; b++) {
-      this.fast.pulse(x, d, b, lr);
-      if (this.clock.tick()) this.transfer(lr);
-    }
-    this.invalidate();
+  protected override pulse(x: Float32Array, d: Float32Array, b: number, lr: number): void {
+    this.chopped.pulse(x, d, b, lr);
   }
 
-  private transfer(lr: number): void {
-    const k = this.columns.next();
+  protected override fastEffective(k: number): number {
+    return this.chopped.dechopped(k);
+  }
+
+  protected transfer(k: number, lr: number): void {
     const cols = this.cols;
-    this.fast.array.readColumn(k, this.read);
-    const chop = this.fast.choppers.sign[k];
+    this.fast.readColumn(k, this.read);
+    const chop = this.chopped.choppers.sign[k];
     const snapshot = this.switched[k] === 1;
     this.switched[k] = 0;
     for (let i = 0; i < this.rows; i++) {
@@ -77,29 +64,17 @@ class AgadMatrix extends CompositeMatrix {
       this.delta[i] = chop * (this.read[i] - this.meanRef[at]);
       this.mean[at] = (1 - this.beta) * this.mean[at] + this.beta * this.read[i];
     }
-    const fired = this.h.accumulateColumn(k, this.delta, this.fast.bufferScale(lr), this.rule, this.counts);
-    if (fired > 0 && this.sweeps > this.period) pulseColumn(this.w, k, this.counts);
+    const fired = this.h.accumulateColumn(k, this.delta, this.chopped.bufferScale(lr), this.rule, this.counts);
+    if (fired > 0 && this.sweeps > this.period) pulseColumn(this.slow, k, this.counts);
     if ((this.sweeps % this.period) + 1 === this.period) {
-      this.fast.choppers.flip(k);
+      this.chopped.choppers.flip(k);
       this.switched[k] = 1;
     }
     if (k === cols - 1) this.sweeps++;
   }
 
-  protected reduce(out: Float32Array): void {
-    const ww = this.w.weights;
-    for (let k = 0; k < out.length; k++) out[k] = ww[k] + (this.gamma === 0 ? 0 : this.gamma * this.fast.dechopped(k));
-  }
-
-  setWeights(values: Float32Array): void {
-    this.fast.array.reset();
-    this.w.setWeights(values);
+  protected override clearDigitalState(): void {
     this.h.h.fill(0);
-    this.invalidate();
-  }
-
-  pulseCounts(): Record<string, number> {
-    return { A: this.fast.array.tile.pulses, W: this.w.pulses };
   }
 }
 

@@ -1,0 +1,77 @@
+/**
+ * The frame shared by the two-array transfer algorithms (Tiki-Taka, TT-v2, c-TTv2, AGAD, RL-v2):
+ * every sample's gradient is pulsed onto a fast array read against its reference; every transfer
+ * period one column (cycling) moves toward the slow array in the algorithm's own way; the
+ * effective weight is slow + gamma * fast. Subclasses supply only the transfer (and, for the
+ * chopped variants, how a sample is pulsed and how the fast array is read back).
+ */
+import type { RunConfig } from '../config/run-config.ts';
+import type { AnalogTile } from '../tile.ts';
+import { tileFor } from './analog-sgd.ts';
+import { CompositeMatrix } from './composite.ts';
+import { ReferencedArray } from './referenced-array.ts';
+import { basePeriod, ColumnCycler, fastLr, PeriodicClock } from './transfer-schedule.ts';
+import type { LayerSpec } from './types.ts';
+
+export abstract class FastSlowTransfer extends CompositeMatrix {
+  protected readonly config: RunConfig;
+  protected readonly fast: ReferencedArray;
+  protected readonly slow: AnalogTile;
+  protected readonly gamma: number;
+  private readonly clock: PeriodicClock;
+  private readonly columns: ColumnCycler;
+  private readonly fastName: string;
+  private readonly slowName: string;
+
+  constructor(config: RunConfig, layer: LayerSpec, fastName: string, slowName: string) {
+    super(config, layer);
+    this.config = config;
+    this.fastName = fastName;
+    this.slowName = slowName;
+    this.fast = new ReferencedArray(tileFor(config, layer, fastName), config);
+    this.slow = tileFor(config, layer, slowName);
+    this.gamma = config.gamma ?? 0;
+    this.clock = new PeriodicClock(basePeriod(config, layer.maxBatch));
+    this.columns = new ColumnCycler(layer.cols);
+  }
+
+  /** Moves column k of the fast array toward the slow array. */
+  protected abstract transfer(k: number, lr: number): void;
+
+  /** Clears digital state that belongs to the weights (buffers); nothing by default. */
+  protected clearDigitalState(): void {}
+
+  /** Pulses sample b of the batch onto the fast array. */
+  protected pulse(x: Float32Array, d: Float32Array, b: number, lr: number): void {
+    this.fast.tile.updateVector(x, b * this.cols, d, b * this.rows, fastLr(this.config, lr));
+  }
+
+  /** The fast array's contribution to element k of the effective weight, before gamma. */
+  protected fastEffective(k: number): number {
+    return this.fast.effective(k);
+  }
+
+  update(x: Float32Array, d: Float32Array, batch: number, lr: number): void {
+    for (let b = 0; b < batch; b++) {
+      this.pulse(x, d, b, lr);
+      if (this.clock.tick()) this.transfer(this.columns.next(), lr);
+    }
+    this.invalidate();
+  }
+
+  protected reduce(out: Float32Array): void {
+    const sw = this.slow.weights;
+    for (let k = 0; k < out.length; k++) out[k] = sw[k] + (this.gamma === 0 ? 0 : this.gamma * this.fastEffective(k));
+  }
+
+  setWeights(values: Float32Array): void {
+    this.fast.reset();
+    this.slow.setWeights(values);
+    this.clearDigitalState();
+    this.invalidate();
+  }
+
+  pulseCounts(): Record<string, number> {
+    return { [this.fastName]: this.fast.tile.pulses, [this.slowName]: this.slow.pulses };
+  }
+}
