@@ -8,16 +8,11 @@
  * first period (warm-up).
  */
 import type { RunConfig } from '../config/run-config.ts';
-import { ChoppedFastArray } from './chopped-fast-array.ts';
-import { FastSlowTransfer } from './fast-slow-transfer.ts';
+import { ChoppedTransfer } from './chopped-transfer.ts';
 import { pulseColumn } from './pulse-writes.ts';
-import { type BufferRule, ThresholdBuffer } from './threshold-buffer.ts';
 import type { Algorithm, LayerSpec } from './types.ts';
 
-class AgadMatrix extends FastSlowTransfer {
-  private readonly chopped: ChoppedFastArray;
-  private readonly h: ThresholdBuffer;
-  private readonly rule: BufferRule;
+class AgadMatrix extends ChoppedTransfer {
   /** running mean P and reference P_ref of the reads, row-major */
   private readonly mean: Float64Array;
   private readonly meanRef: Float64Array;
@@ -25,31 +20,16 @@ class AgadMatrix extends FastSlowTransfer {
   private readonly period: number;
   private readonly beta: number;
   private sweeps = 0;
-  private readonly read: Float32Array;
   private readonly delta: Float64Array;
-  private readonly counts: Int32Array;
 
   constructor(config: RunConfig, layer: LayerSpec) {
-    super(config, layer, 'A', 'W');
-    this.chopped = new ChoppedFastArray(this.fast, config, layer.maxBatch);
-    this.h = new ThresholdBuffer(layer.rows, layer.cols);
-    this.rule = { decay: 1, momentum: config.momentum ?? 0, forget: config.forget_buffer ?? true, maxSteps: 1 };
+    super(config, layer);
     this.mean = new Float64Array(layer.rows * layer.cols);
     this.meanRef = new Float64Array(layer.rows * layer.cols);
     this.switched = new Uint8Array(layer.cols);
     this.period = Math.max(Math.ceil(1 / (config.chop_prob ?? 0.1)), 2);
     this.beta = Math.min((config.tail_weightening ?? 5) / this.period, 1);
-    this.read = new Float32Array(layer.rows);
     this.delta = new Float64Array(layer.rows);
-    this.counts = new Int32Array(layer.rows);
-  }
-
-  protected override pulse(x: Float32Array, d: Float32Array, b: number, lr: number): void {
-    this.chopped.pulse(x, d, b, lr);
-  }
-
-  protected override fastEffective(k: number): number {
-    return this.chopped.dechopped(k);
   }
 
   protected transfer(k: number, lr: number): void {
@@ -71,10 +51,6 @@ class AgadMatrix extends FastSlowTransfer {
       this.switched[k] = 1;
     }
     if (k === cols - 1) this.sweeps++;
-  }
-
-  protected override clearDigitalState(): void {
-    this.h.h.fill(0);
   }
 }
 
