@@ -152,7 +152,7 @@ test('invalid device values throw errors naming the field and the allowed range'
     [{ w_max_dtod: -1 }, /device\.w_max_dtod/],
     [{ kind: 'memristor' }, /device\.kind: expected one of ideal, constant-step/],
     [{ preset: 'nope' }, /device\.preset: expected one of softbounds-papers/],
-    [{ n_states: 4, dw_min: 0.5 }, /device\.n_states: give n_states or dw_min, not both/],
+    [{ n_states: 4, dw_min: 0.1 }, /device\.n_states: give n_states or dw_min, not both/],
     [{ kind: 'ideal', dw_min_std: 0.1 }, /device\.dw_min_std: does not apply.*other than ideal/],
     [{ kind: 'softbounds', gamma_res: 2 }, /device\.gamma_res: does not apply.*pow \| exp/],
     [{ colour: 'red' }, /device\.colour: unknown field/],

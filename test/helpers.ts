@@ -1,4 +1,5 @@
 /** Small shared helpers of the test suite. */
+import assert from 'node:assert/strict';
 import { resolveRunConfig } from '../src/core/config/run-config.ts';
 import type { DeviceParams } from '../src/core/devices/params.ts';
 
@@ -29,4 +30,40 @@ export function variance(xs: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < xs.length; i++) s += (xs[i] - m) ** 2;
   return s / (xs.length - 1);
+}
+
+/** A small RFC 4180 reader (quoted fields, doubled quotes, CRLF) for checking the export. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') {
+        quoted = false;
+      } else {
+        field += ch;
+      }
+    } else if (ch === '"') {
+      quoted = true;
+    } else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i++;
+    } else {
+      field += ch;
+    }
+  }
+  assert.equal(field + row.join(''), '', 'ends with CRLF');
+  return rows;
 }

@@ -17,7 +17,7 @@ const available = pulseKernelModule() !== null;
 const skip = available ? false : `WebAssembly kernel not available (${pulseKernelNote()}); run npm run build:wasm`;
 
 const DEVICES: Record<string, Record<string, unknown>> = {
-  'constant-step': { kind: 'constant-step', dw_min_std: 0, ...NO_VARIATION },
+  'constant-step': { kind: 'constant-step', ...NO_VARIATION },
   'constant-step dtod': { kind: 'constant-step', dw_min_std: 0, asymmetry: 0.1 },
   'constant-step noise dtod': { kind: 'constant-step', dw_min_std: 0.5 },
   'softbounds': { kind: 'softbounds', dw_min_std: 0 },

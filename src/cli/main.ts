@@ -2,9 +2,14 @@
 /** The `aimc-sweep` command line: one file per command, wired here. */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { UsageError } from './errors.ts';
+import { isInputError, UsageError } from './errors.ts';
 import { expandCommand } from './expand.ts';
+import { exportCommand } from './export.ts';
+import { queryCommand } from './query.ts';
+import { runCommand } from './run.ts';
 import { simulateCommand } from './simulate.ts';
+import { statusCommand } from './status.ts';
+import { tableCommand } from './table.ts';
 
 async function main(): Promise<void> {
   let cli = yargs(hideBin(process.argv))
@@ -17,11 +22,26 @@ async function main(): Promise<void> {
     .help();
   cli = simulateCommand(cli);
   cli = expandCommand(cli);
+  cli = runCommand(cli);
+  cli = statusCommand(cli);
+  cli = tableCommand(cli);
+  cli = queryCommand(cli);
+  cli = exportCommand(cli);
   await cli.parseAsync();
 }
 
+// a reader that went away (`| head`) ends the command quietly
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(process.exitCode ?? 0);
+});
+
 main().catch((e: unknown) => {
-  const usage = e instanceof UsageError;
-  process.stderr.write(`aimc-sweep: ${e instanceof Error ? (usage ? e.message : (e.stack ?? e.message)) : String(e)}\n`);
-  process.exitCode = usage ? 2 : 1;
+  if (isInputError(e)) {
+    process.stderr.write(`aimc-sweep: ${e.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`aimc-sweep: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  }
 });

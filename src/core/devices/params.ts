@@ -98,7 +98,7 @@ export const DEVICE_PRESETS: Readonly<Record<string, Plain>> = {
 export const DEVICE_SCHEMA: GroupSpec = group('Device: the conductance response of every weight of an analog tile.', {
   kind: oneOf('Response-function family (science.md §1).', DEVICE_KINDS, 'softbounds'),
   preset: oneOf('Named preset whose fields are applied first; any field given next to it overrides it.', Object.keys(DEVICE_PRESETS), null, { nullable: true }),
-  n_states: num('Number of conductance states, (w_max - w_min) / dw_min. Give n_states or dw_min, not both.', null, { nullable: true, min: 2 }),
+  n_states: num('Number of conductance states, (w_max - w_min) / dw_min. Give n_states or dw_min (both only when they agree).', null, { nullable: true, min: 2 }),
   dw_min: num(`Mean step of one pulse at the step reference point, in weight units (default ${DEFAULT_DW_MIN} when n_states is not given).`, null, { nullable: true, gt: 0 }),
   w_min: num('Lower bound of the weight range (must be <= 0).', -1, { max: 0 }),
   w_max: num('Upper bound of the weight range (must be >= 0 and > w_min).', 1, { min: 0 }),
@@ -131,17 +131,14 @@ export const DEVICE_SCHEMA: GroupSpec = group('Device: the conductance response 
 
 
 /**
- * Prepares the user's raw `device` section: n_states and dw_min are two spellings of one
- * quantity (giving both is an error), then the preset, if any, goes under the user's fields
- * (a user's n_states replaces the preset's dw_min).
+ * Prepares the user's raw `device` section: the preset, if any, goes under the user's fields
+ * (a user's n_states replaces the preset's dw_min). n_states and dw_min are two spellings of
+ * one quantity, checked in finishDevice.
  */
 export function prepareDevice(device: unknown, path: string): unknown {
   if (typeof device !== 'object' || device === null || Array.isArray(device)) return device;
   const user = device as Plain;
   const given = (v: unknown): boolean => v !== undefined && v !== null;
-  if (given(user.n_states) && given(user.dw_min)) {
-    throw new ConfigError(`${path}.n_states`, 'give n_states or dw_min, not both');
-  }
   const name = user.preset;
   if (name === undefined || name === null) return device;
   if (typeof name !== 'string' || !(name in DEVICE_PRESETS)) {
@@ -155,13 +152,22 @@ export function prepareDevice(device: unknown, path: string): unknown {
   return { ...preset, ...user };
 }
 
-/** Cross-field rules after per-field validation; fills n_states and dw_min from each other. */
+/**
+ * Cross-field rules after per-field validation; fills n_states and dw_min from each other.
+ * Both may be given only when they agree (a resolved config, as a worker receives it, must
+ * resolve to itself).
+ */
 export function finishDevice(d: Plain, path: string): void {
   const wMin = d.w_min as number;
   const wMax = d.w_max as number;
   if (!(wMin < wMax)) throw new ConfigError(`${path}.w_min`, `w_min must be < w_max, got w_min=${wMin}, w_max=${wMax}`);
   const span = wMax - wMin;
-  if (d.n_states !== null) d.dw_min = span / (d.n_states as number);
+  if (d.n_states !== null && d.dw_min !== null) {
+    const implied = span / (d.n_states as number);
+    if (Math.abs(implied - (d.dw_min as number)) > 1e-9 * implied) {
+      throw new ConfigError(`${path}.n_states`, `give n_states or dw_min, not both (they disagree: (w_max - w_min) / n_states = ${implied}, dw_min = ${d.dw_min as number})`);
+    }
+  } else if (d.n_states !== null) d.dw_min = span / (d.n_states as number);
   else {
     if (d.dw_min === null) d.dw_min = DEFAULT_DW_MIN;
     d.n_states = span / (d.dw_min as number);

@@ -1,0 +1,117 @@
+/**
+ * `aimc-sweep run <sweep.yaml> [--db results.db] [--threads N] [--retry-failed]`: embedded
+ * mode. Expands the sweep, records it (insert-or-ignore by run hash), runs what is not done on
+ * the local thread pool with a progress display, then prints the sweep's table. Killing it at
+ * any moment and running the same command again resumes.
+ */
+import type { Argv } from 'yargs';
+import { runEmbedded } from '../coordinator/embedded.ts';
+import { Scheduler } from '../coordinator/scheduler.ts';
+import { renderSweepTable } from '../report/pivot.ts';
+import { type Db, openStore } from '../store/open.ts';
+import { expandSweep } from '../sweep/expand.ts';
+import { readSweepFile, type SweepSpec } from '../sweep/spec.ts';
+import { defaultThreads, SimulationPool } from '../worker/pool.ts';
+import { ProgressDisplay } from './progress.ts';
+
+function label(assignments: Record<string, unknown>): string {
+  const parts = Object.entries(assignments).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return parts.length > 0 ? parts.join(' ') : 'base';
+}
+
+export interface RunArgs {
+  sweep: string;
+  db: string;
+  threads: number;
+  retryFailed: boolean;
+}
+
+/** The run command's body; returns the exit code (0 done, 130 interrupted). */
+export async function runSweepCommand(args: RunArgs): Promise<number> {
+  const spec: SweepSpec = readSweepFile(args.sweep);
+  const expansion = expandSweep(spec);
+  const db: Db = openStore(args.db);
+  let scheduler: Scheduler | undefined;
+  try {
+    scheduler = new Scheduler(db, { file: args.db });
+    const recorded = scheduler.submit(spec, expansion);
+    if (recorded.definitionChanged) {
+      process.stderr.write(`${spec.name}: definition changed since it was last recorded: ${recorded.joined} runs joined, ${recorded.left} left (their results stay in the database)\n`);
+    }
+    const retried = args.retryFailed ? scheduler.queue.retryFailed(recorded.sweepId) : 0;
+    const before = scheduler.counts(recorded.sweepId);
+    const toRun = before.queued + before.running;
+    process.stderr.write(
+      `${spec.name}: ${recorded.total} runs (${recorded.newRuns} new in ${args.db}): ${before.done} done, ${before.failed} failed` +
+        `${retried > 0 ? `, ${retried} failed re-queued` : ''}, ${toRun} to run on ${args.threads} thread${args.threads === 1 ? '' : 's'}\n`,
+    );
+
+    let interrupted = false;
+    if (toRun > 0) {
+      const labels = new Map(expansion.runs.map((r) => [r.hash, label(r.assignments)]));
+      const display = new ProgressDisplay({ sweep: spec.name, counts: before, labels, out: process.stderr });
+      scheduler.events.on('event', display.onEvent);
+      const pool = new SimulationPool(args.threads);
+      const stop = new AbortController();
+      const onSignal = (): void => {
+        if (stop.signal.aborted) process.exit(130); // a second Ctrl-C: leave now
+        process.stderr.write('\nstopping: cancelling the runs in flight (Ctrl-C again to quit at once)\n');
+        stop.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        interrupted = (await runEmbedded({ scheduler, sweepId: recorded.sweepId, pool, signal: stop.signal })).interrupted;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        display.stop();
+        await pool.destroy();
+      }
+    }
+
+    const after = scheduler.counts(recorded.sweepId);
+    if (interrupted) {
+      process.stderr.write(
+        `interrupted: ${after.done} of ${recorded.total} runs done, ${after.failed} failed; nothing is lost. Resume with the same command:\n` +
+          `  aimc-sweep run ${args.sweep} --db ${args.db}\n`,
+      );
+      return 130;
+    }
+    try {
+      process.stdout.write(`\n${renderSweepTable(db, spec.name)}\n`);
+    } catch (e) {
+      process.stderr.write(`(no table: ${(e as Error).message})\n`);
+    }
+    if (after.failed > 0) {
+      process.stderr.write(
+        `${after.failed} run${after.failed === 1 ? '' : 's'} failed; see: aimc-sweep query "SELECT hash, error FROM runs WHERE status = 'failed'" --db ${args.db}` +
+          `; re-run them with --retry-failed\n`,
+      );
+    }
+    return 0;
+  } finally {
+    scheduler?.close();
+    db.close();
+  }
+}
+
+export function runCommand(yargs: Argv): Argv {
+  return yargs.command(
+    'run <sweep>',
+    'run a sweep on the local thread pool, storing results in SQLite (re-running resumes)',
+    (y) =>
+      y
+        .positional('sweep', { type: 'string', demandOption: true, describe: 'sweep definition (YAML)' })
+        .option('db', { type: 'string', default: 'results.db', describe: 'results database (created if missing)' })
+        .option('threads', { type: 'number', default: defaultThreads(), describe: 'worker threads (default: available cores)' })
+        .option('retry-failed', { type: 'boolean', default: false, describe: 're-run the runs of this sweep that failed' })
+        .check((a) => {
+          if (!Number.isInteger(a.threads) || (a.threads as number) < 1) throw new Error(`--threads: expected a positive integer, got ${String(a.threads)}`);
+          return true;
+        }),
+    async (argv) => {
+      process.exitCode = await runSweepCommand({ sweep: argv.sweep as string, db: argv.db, threads: argv.threads, retryFailed: argv['retry-failed'] });
+    },
+  );
+}

@@ -1,0 +1,81 @@
+/**
+ * `aimc-sweep table --sweep NAME [--rows K[,K2]] [--cols K[,K2]] [--metric M] [--epoch final|best]
+ * [--format md|csv|json] [--db results.db]`: the pivot of a sweep's results, mean ± std over
+ * seeds per cell with run counts. Also the helpers the other read-side commands share.
+ */
+import type { Argv } from 'yargs';
+import { formatPivotCsv, formatPivotJson, formatPivotMarkdown } from '../report/format.ts';
+import { buildSweepPivot, EPOCH_CHOICES, type EpochChoice, METRICS, type Metric, ReportError } from '../report/pivot.ts';
+import type { Db } from '../store/open.ts';
+import { openStoreReadonly, StoreError } from '../store/open.ts';
+import { QueryError } from '../store/results-read.ts';
+import { UsageError } from './errors.ts';
+
+export const DEFAULT_DB = 'results.db';
+
+/**
+ * Runs `fn` on a read-only connection to `file`, closed afterwards; a database that cannot be
+ * used as asked (missing, foreign, unknown sweep) and bad requests become UsageErrors (exit 2).
+ */
+export function withReadonlyStore<T>(file: string, fn: (db: Db) => T): T {
+  let db: Db;
+  try {
+    db = openStoreReadonly(file);
+  } catch (e) {
+    if (e instanceof StoreError) throw new UsageError(e.message);
+    throw e;
+  }
+  try {
+    return fn(db);
+  } catch (e) {
+    if (e instanceof StoreError || e instanceof ReportError || e instanceof QueryError) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    db.close();
+  }
+}
+
+/** Writes to stdout (main.ts ends the command quietly when the reader went away). */
+export function writeStdout(text: string): void {
+  process.stdout.write(text);
+}
+
+/** `a,b` -> ['a', 'b']; undefined when not given. */
+export function keyList(v: unknown): string[] | undefined {
+  if (v === undefined) return undefined;
+  return String(v)
+    .split(',')
+    .map((k) => k.trim());
+}
+
+export function tableCommand(yargs: Argv): Argv {
+  return yargs.command(
+    'table',
+    "pivot a sweep's results: mean ± std over seeds per cell, with run counts",
+    (y) =>
+      y
+        .option('sweep', { type: 'string', demandOption: true, describe: 'sweep name' })
+        .option('rows', { type: 'string', describe: 'row keys, comma-separated dotted run config keys (default: algorithm, or the first varying swept key)' })
+        .option('cols', { type: 'string', describe: 'column keys (default: the other swept keys that vary across rows, except seed)' })
+        .option('metric', { type: 'string', choices: METRICS, describe: 'metric (default: test_accuracy when the runs have it, else weight_error)' })
+        .option('epoch', { type: 'string', choices: EPOCH_CHOICES, default: 'final', describe: "each run's final epoch, or its best (max accuracy, min loss/error)" })
+        .option('format', { type: 'string', choices: ['md', 'csv', 'json'], default: 'md', describe: 'markdown table, one CSV line per cell, or a JSON array of cells' })
+        .option('db', { type: 'string', default: DEFAULT_DB, describe: 'results database' }),
+    (argv) => {
+      const table = withReadonlyStore(argv.db, (db) =>
+        buildSweepPivot(db, argv.sweep, {
+          rows: keyList(argv.rows),
+          cols: keyList(argv.cols),
+          metric: argv.metric as Metric | undefined,
+          epoch: argv.epoch as EpochChoice,
+        }),
+      );
+      if (argv.format === 'md') {
+        writeStdout(formatPivotMarkdown(table));
+        return;
+      }
+      for (const w of table.warnings) process.stderr.write(`aimc-sweep: warning: ${w}\n`);
+      writeStdout(argv.format === 'csv' ? formatPivotCsv(table) : formatPivotJson(table));
+    },
+  );
+}

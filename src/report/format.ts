@@ -1,0 +1,173 @@
+/**
+ * Text forms of reports: numbers, RFC 4180 CSV, aligned text tables, and the markdown, CSV and
+ * JSON forms of a pivot table.
+ */
+import type { KeyValue, PivotCell, PivotTable } from './pivot.ts';
+
+// ---- numbers and durations ------------------------------------------------------------------
+
+/** Four significant digits; plain notation from 1e-3 to 1e9, exponential outside. */
+export function formatNumber(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  if (a >= 1e-3 && a < 1e4) return x.toPrecision(4);
+  if (a >= 1e4 && a < 1e9) return x.toFixed(0);
+  return x.toExponential(3);
+}
+
+/** 45 s, 12 min, 3 h 5 min, 2 d 4 h. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h${m % 60 ? ` ${m % 60} min` : ''}`;
+  const d = Math.floor(h / 24);
+  return `${d} d${h % 24 ? ` ${h % 24} h` : ''}`;
+}
+
+// ---- CSV (RFC 4180) -------------------------------------------------------------------------
+
+export const CSV_EOL = '\r\n';
+
+/** One field: null/undefined empty; quoted when it holds a comma, quote, CR or LF (quotes doubled). */
+export function csvField(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : JSON.stringify(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function csvLine(fields: readonly unknown[]): string {
+  return fields.map(csvField).join(',') + CSV_EOL;
+}
+
+export function toCsv(header: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  return csvLine(header) + rows.map(csvLine).join('');
+}
+
+// ---- aligned text ---------------------------------------------------------------------------
+
+/** Columns padded to their widest cell; `right[i]` right-aligns column i. */
+export function textTable(header: readonly string[], rows: readonly (readonly string[])[], right: readonly boolean[] = []): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (right[i] ? c.padStart(widths[i]) : i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+// ---- pivot tables ---------------------------------------------------------------------------
+
+export function cellName(keys: readonly string[], labels: readonly string[]): string {
+  return keys.map((k, i) => `${k}=${labels[i]}`).join(', ');
+}
+
+function percentMetric(t: PivotTable): boolean {
+  return t.metric === 'train_accuracy' || t.metric === 'test_accuracy';
+}
+
+function mdEscape(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/** `n=2, 1 failed, 1 queued` */
+function countsText(c: PivotCell): string {
+  const parts = [`n=${c.n}`];
+  if (c.failed) parts.push(`${c.failed} failed`);
+  if (c.queued) parts.push(`${c.queued} queued`);
+  if (c.running) parts.push(`${c.running} running`);
+  if (c.missing) parts.push(`${c.missing} without value`);
+  return parts.join(', ');
+}
+
+function markdownCell(t: PivotTable, c: PivotCell | undefined): string {
+  if (!c) return '';
+  const pct = percentMetric(t);
+  const num = (x: number) => (pct ? (100 * x).toFixed(2) : formatNumber(x));
+  const value = c.mean === null ? '' : `${num(c.mean)}${c.std === null ? '' : ` ± ${num(c.std)}`} `;
+  return `${value}(${countsText(c)})${c.mixed.length ? ' †' : ''}`;
+}
+
+function runCountsText(t: PivotTable): string {
+  const { total, done, failed, queued, running } = t.counts;
+  const parts = [`${done} done`];
+  if (failed) parts.push(`${failed} failed`);
+  if (queued) parts.push(`${queued} queued`);
+  if (running) parts.push(`${running} running`);
+  return `${total} run${total === 1 ? '' : 's'}: ${parts.join(', ')}`;
+}
+
+export function pivotTitle(t: PivotTable): string {
+  return `${t.sweep}: ${t.metric}${percentMetric(t) ? ' (%)' : ''}, ${t.epoch === 'best' ? 'best' : 'final'} epoch, mean ± std over seeds (${runCountsText(t)})`;
+}
+
+/** A GitHub markdown table under a title line, warnings (cells marked †) below. */
+export function formatPivotMarkdown(t: PivotTable): string {
+  const rowHeads = t.rows.length ? t.rows : ['runs'];
+  const colHeads = t.cols.length ? t.colLabels.map((l) => cellName(t.cols, l)) : [t.metric];
+  const byAt = new Map(t.cells.map((c) => [`${c.rowIndex}:${c.colIndex}`, c]));
+  const lines = [`### ${mdEscape(pivotTitle(t))}`, ''];
+  lines.push(`| ${[...rowHeads, ...colHeads].map(mdEscape).join(' | ')} |`);
+  lines.push(`|${rowHeads.map(() => '---').join('|')}|${colHeads.map(() => '--:').join('|')}|`);
+  t.rowLabels.forEach((labels, ri) => {
+    const heads = t.rows.length ? labels : ['all'];
+    const cells = t.colLabels.map((_, ci) => markdownCell(t, byAt.get(`${ri}:${ci}`)));
+    lines.push(`| ${[...heads, ...cells].map(mdEscape).join(' | ')} |`);
+  });
+  if (t.warnings.length) {
+    lines.push('');
+    for (const w of t.warnings) lines.push(`† warning: ${mdEscape(w)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function rawValue(v: KeyValue): unknown {
+  return v.present ? v.value : null;
+}
+
+function labelField(v: KeyValue): unknown {
+  if (!v.present) return '-';
+  return typeof v.value === 'object' && v.value !== null ? JSON.stringify(v.value) : v.value;
+}
+
+/** One line per cell: row keys, column keys, mean, std, n, failed, queued, running, missing, mixed. */
+export function formatPivotCsv(t: PivotTable): string {
+  const header = [...t.rows, ...t.cols, 'mean', 'std', 'n', 'failed', 'queued', 'running', 'missing', 'mixed'];
+  const rows = t.cells.map((c) => [
+    ...c.row.map(labelField),
+    ...c.col.map(labelField),
+    c.mean,
+    c.std,
+    c.n,
+    c.failed,
+    c.queued,
+    c.running,
+    c.missing,
+    c.mixed.map((m) => m.key).join(' '),
+  ]);
+  return toCsv(header, rows);
+}
+
+/** An array of cell objects (absent keys as null; raw values, accuracies as fractions). */
+export function formatPivotJson(t: PivotTable): string {
+  const cells = t.cells.map((c) => ({
+    row: Object.fromEntries(t.rows.map((k, i) => [k, rawValue(c.row[i])])),
+    col: Object.fromEntries(t.cols.map((k, i) => [k, rawValue(c.col[i])])),
+    metric: t.metric,
+    epoch: t.epoch,
+    mean: c.mean,
+    std: c.std,
+    n: c.n,
+    failed: c.failed,
+    queued: c.queued,
+    running: c.running,
+    missing: c.missing,
+    mixed: c.mixed,
+    runs: c.hashes,
+  }));
+  return JSON.stringify(cells, null, 2) + '\n';
+}

@@ -1,0 +1,389 @@
+/**
+ * The pivot of a sweep's results: runs grouped by the values of the row and column keys (any
+ * dotted run config keys), each cell the mean and sample standard deviation of one metric over
+ * its done runs (the seeds), with the count of runs done, failed and still queued or running.
+ * A cell whose runs differ in a key other than `seed` and the layout's keys is reported (a
+ * mean over an unseen parameter is not a mean over seeds).
+ *
+ * Values are ordered by first appearance in the sweep's expansion, numbers numerically, a key
+ * absent from a run's config (a field that does not apply, e.g. `n_tiles` for `sgd`) as `-`
+ * after every value.
+ */
+import { RUN_SCHEMA } from '../core/config/run-config.ts';
+import { fieldAt } from '../core/config/schema.ts';
+import type { Db } from '../store/open.ts';
+import { bestEpochValues, METRICS, type Metric, requireSweep, type ResultRow, sweepRuns } from '../store/results-read.ts';
+import type { RunStatus } from '../store/run-queue.ts';
+import { canonicalJson } from '../sweep/canonical.ts';
+import { cellName, formatPivotMarkdown } from './format.ts';
+
+export { METRICS, type Metric };
+export type EpochChoice = 'final' | 'best';
+export const EPOCH_CHOICES: readonly EpochChoice[] = ['final', 'best'];
+
+/** Options the layout was not given are a bad request (unknown key, overlap); exit code 2. */
+export class ReportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReportError';
+  }
+}
+
+/** Accuracies are best at their maximum, losses, errors and times at their minimum. */
+export function higherIsBetter(metric: Metric): boolean {
+  return metric === 'train_accuracy' || metric === 'test_accuracy';
+}
+
+// ---- values of dotted keys ------------------------------------------------------------------
+
+export interface KeyValue {
+  present: boolean;
+  value: unknown;
+}
+
+/** The value of a dotted key in a config; `present: false` when the key is absent. */
+export function valueAt(config: unknown, dotted: string): KeyValue {
+  let cur: unknown = config;
+  for (const p of dotted.split('.')) {
+    if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.hasOwn(cur, p)) return { present: false, value: undefined };
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur === undefined ? { present: false, value: undefined } : { present: true, value: cur };
+}
+
+/** How a value is shown: numbers and strings as they are, `-` when absent, JSON otherwise. */
+export function valueText(v: KeyValue): string {
+  if (!v.present) return '-';
+  if (typeof v.value === 'string') return v.value;
+  if (typeof v.value === 'number' || typeof v.value === 'boolean') return String(v.value);
+  return canonicalJson(v.value);
+}
+
+/** A key that tells values apart exactly (absent distinct from every value). */
+function identity(v: KeyValue): string {
+  return v.present ? canonicalJson(v.value) : '\u0000absent';
+}
+
+/** The leaves of a config as dotted keys (arrays are leaves). */
+export function flattenConfig(config: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
+  if (typeof config === 'object' && config !== null && !Array.isArray(config)) {
+    const entries = Object.entries(config as Record<string, unknown>);
+    if (entries.length === 0 && prefix) out.set(prefix, config);
+    for (const [k, v] of entries) if (v !== undefined) flattenConfig(v, prefix ? `${prefix}.${k}` : k, out);
+  } else if (prefix) {
+    out.set(prefix, config);
+  }
+  return out;
+}
+
+/** Whether `key` is `layoutKey`, lies inside it, or contains it. */
+function covers(layoutKey: string, key: string): boolean {
+  return key === layoutKey || key.startsWith(`${layoutKey}.`) || layoutKey.startsWith(`${key}.`);
+}
+
+/** A rank per distinct value of one key: numbers numerically, others by first appearance, absent last. */
+function valueRanks(values: readonly KeyValue[]): Map<string, number> {
+  const firsts = new Map<string, KeyValue>();
+  for (const v of values) if (!firsts.has(identity(v))) firsts.set(identity(v), v);
+  const present = [...firsts.values()].filter((v) => v.present);
+  const numeric = present.length > 0 && present.every((v) => typeof v.value === 'number');
+  if (numeric) present.sort((a, b) => (a.value as number) - (b.value as number));
+  const ranks = new Map<string, number>();
+  present.forEach((v, i) => ranks.set(identity(v), i));
+  ranks.set('\u0000absent', present.length);
+  return ranks;
+}
+
+// ---- the default layout -----------------------------------------------------------------------
+
+/** What the layout looks at: a run's canonical config, the swept values that made it, its result. */
+export interface LayoutRun {
+  config: Record<string, unknown>;
+  assignments: Record<string, unknown>;
+  result?: Pick<ResultRow, 'test_accuracy' | 'weight_error'> | null;
+}
+
+export interface Layout {
+  rows: string[];
+  cols: string[];
+  metric: Metric;
+}
+
+/** test_accuracy when the runs have it (or are classification runs), else weight_error. */
+export function defaultMetric(runs: readonly LayoutRun[]): Metric {
+  if (runs.some((r) => typeof r.result?.test_accuracy === 'number')) return 'test_accuracy';
+  if (runs.some((r) => typeof r.result?.weight_error === 'number')) return 'weight_error';
+  const kinds = new Set(runs.map((r) => valueText(valueAt(r.config, 'task.kind'))));
+  if ([...kinds].some((k) => k !== 'least-squares' && k !== '-')) return 'test_accuracy';
+  return 'weight_error';
+}
+
+/** The swept keys of the runs, in the order they first appear. */
+export function sweptKeys(runs: readonly LayoutRun[]): string[] {
+  const keys = new Set<string>();
+  for (const r of runs) for (const k of Object.keys(r.assignments)) keys.add(k);
+  return [...keys];
+}
+
+function distinctCount(runs: readonly LayoutRun[], key: string): number {
+  return new Set(runs.map((r) => identity(valueAt(r.config, key)))).size;
+}
+
+/**
+ * The layout of a table nobody specified: rows = `algorithm` when it varies, else the first
+ * varying swept key (never `seed`); columns = the other swept keys that vary within at least
+ * two row values (so a key swept inside one case only, like `n_tiles` of the residual case,
+ * or one fixed per case, stays out; when that leaves none, the keys varying within any row);
+ * metric as `defaultMetric`. Whatever `given` holds is kept, the rest chosen around it.
+ */
+export function defaultLayout(runs: readonly LayoutRun[], given: Partial<Layout> = {}): Layout {
+  const swept = sweptKeys(runs).filter((k) => k !== 'seed');
+  const varies = (k: string): boolean => distinctCount(runs, k) > 1;
+  const rows =
+    given.rows ??
+    (() => {
+      const free = (k: string): boolean => !(given.cols ?? []).some((c) => covers(c, k));
+      if (free('algorithm') && varies('algorithm')) return ['algorithm'];
+      const first = swept.find((k) => free(k) && varies(k));
+      return first === undefined ? [] : [first];
+    })();
+  const cols =
+    given.cols ??
+    (() => {
+      const groups = new Map<string, LayoutRun[]>();
+      for (const r of runs) {
+        const id = rows.map((k) => identity(valueAt(r.config, k))).join('\u0001');
+        const g = groups.get(id);
+        if (g) g.push(r);
+        else groups.set(id, [r]);
+      }
+      const candidates = swept.filter((k) => !rows.some((rk) => covers(rk, k)) && varies(k));
+      const withinRows = (k: string): number => [...groups.values()].filter((g) => distinctCount(g, k) > 1).length;
+      const chosen = candidates.filter((k) => withinRows(k) >= 2);
+      return chosen.length > 0 ? chosen : candidates.filter((k) => withinRows(k) >= 1);
+    })();
+  return { rows, cols, metric: given.metric ?? defaultMetric(runs) };
+}
+
+// ---- the pivot ------------------------------------------------------------------------------
+
+/** One run as the pivot sees it: `value` is the chosen metric of a done run (null otherwise). */
+export interface PivotRun {
+  hash: string;
+  status: RunStatus;
+  config: Record<string, unknown>;
+  value: number | null;
+}
+
+/** Keys that differ between the runs of a cell, with the values seen. */
+export interface MixedKey {
+  key: string;
+  values: string[];
+}
+
+export interface PivotCell {
+  /** index into `rowLabels` / `colLabels` */
+  rowIndex: number;
+  colIndex: number;
+  /** the cell's key values (absent keys as `present: false`) */
+  row: KeyValue[];
+  col: KeyValue[];
+  /** over the done runs that have the metric */
+  mean: number | null;
+  /** sample standard deviation (n - 1); null for n < 2 */
+  std: number | null;
+  n: number;
+  /** done runs without a value for the metric */
+  missing: number;
+  failed: number;
+  queued: number;
+  running: number;
+  /** keys other than seed and the layout's in which the cell's runs differ */
+  mixed: MixedKey[];
+  hashes: string[];
+}
+
+export interface PivotTable {
+  sweep: string;
+  metric: Metric;
+  epoch: EpochChoice;
+  rows: string[];
+  cols: string[];
+  /** value texts per row / column, in display order */
+  rowLabels: string[][];
+  colLabels: string[][];
+  /** cells that hold at least one run, row-major */
+  cells: PivotCell[];
+  counts: Record<RunStatus, number> & { total: number };
+  warnings: string[];
+}
+
+function meanStd(xs: readonly number[]): { mean: number | null; std: number | null } {
+  if (xs.length === 0) return { mean: null, std: null };
+  let s = 0;
+  for (const x of xs) s += x;
+  const mean = s / xs.length;
+  if (xs.length < 2) return { mean, std: null };
+  let ss = 0;
+  for (const x of xs) ss += (x - mean) ** 2;
+  return { mean, std: Math.sqrt(ss / (xs.length - 1)) };
+}
+
+function mixedKeys(runs: readonly PivotRun[], layoutKeys: readonly string[]): MixedKey[] {
+  if (runs.length < 2) return [];
+  const flat = runs.map((r) => flattenConfig(r.config));
+  const keys = new Set<string>();
+  for (const f of flat) for (const k of f.keys()) keys.add(k);
+  const mixed: MixedKey[] = [];
+  for (const key of [...keys].sort()) {
+    if (key === 'seed' || layoutKeys.some((l) => covers(l, key))) continue;
+    const seen = new Map<string, string>();
+    for (const f of flat) {
+      const v: KeyValue = f.has(key) ? { present: true, value: f.get(key) } : { present: false, value: undefined };
+      if (!seen.has(identity(v))) seen.set(identity(v), valueText(v));
+    }
+    if (seen.size > 1) mixed.push({ key, values: [...seen.values()] });
+  }
+  return mixed;
+}
+
+/** The pivot of `runs` (in expansion order) for a layout; pure. */
+export function pivotRuns(sweep: string, runs: readonly PivotRun[], layout: Layout, epoch: EpochChoice = 'final'): PivotTable {
+  const { rows, cols, metric } = layout;
+  const keys = [...rows, ...cols];
+  const values = runs.map((r) => keys.map((k) => valueAt(r.config, k)));
+  const ranks = keys.map((_, i) => valueRanks(values.map((v) => v[i])));
+  const tupleOrder = (offset: number, width: number) => {
+    const seen = new Map<string, { kv: KeyValue[]; rank: number[] }>();
+    for (const v of values) {
+      const kv = v.slice(offset, offset + width);
+      const id = kv.map(identity).join('\u0001');
+      if (!seen.has(id)) seen.set(id, { kv, rank: kv.map((x, i) => ranks[offset + i].get(identity(x)) as number) });
+    }
+    const list = [...seen.entries()].sort(([, a], [, b]) => {
+      for (let i = 0; i < a.rank.length; i++) if (a.rank[i] !== b.rank[i]) return a.rank[i] - b.rank[i];
+      return 0;
+    });
+    return { ids: new Map(list.map(([id], i) => [id, i])), tuples: list.map(([, t]) => t.kv) };
+  };
+  const rowOrder = tupleOrder(0, rows.length);
+  const colOrder = tupleOrder(rows.length, cols.length);
+
+  const byCell = new Map<number, { row: KeyValue[]; col: KeyValue[]; runs: PivotRun[] }>();
+  const nCols = colOrder.tuples.length;
+  runs.forEach((r, i) => {
+    const row = values[i].slice(0, rows.length);
+    const col = values[i].slice(rows.length);
+    const ri = rowOrder.ids.get(row.map(identity).join('\u0001')) as number;
+    const ci = colOrder.ids.get(col.map(identity).join('\u0001')) as number;
+    const at = ri * nCols + ci;
+    const cell = byCell.get(at) ?? { row, col, runs: [] };
+    cell.runs.push(r);
+    byCell.set(at, cell);
+  });
+
+  const cells: PivotCell[] = [...byCell.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([at, c]) => {
+      const done = c.runs.filter((r) => r.status === 'done');
+      const xs = done.filter((r) => r.value !== null && Number.isFinite(r.value)).map((r) => r.value as number);
+      return {
+        rowIndex: Math.floor(at / nCols),
+        colIndex: at % nCols,
+        row: c.row,
+        col: c.col,
+        ...meanStd(xs),
+        n: xs.length,
+        missing: done.length - xs.length,
+        failed: c.runs.filter((r) => r.status === 'failed').length,
+        queued: c.runs.filter((r) => r.status === 'queued').length,
+        running: c.runs.filter((r) => r.status === 'running').length,
+        mixed: mixedKeys(c.runs, keys),
+        hashes: c.runs.map((r) => r.hash),
+      };
+    });
+
+  const counts = { total: runs.length, queued: 0, running: 0, done: 0, failed: 0 };
+  for (const r of runs) counts[r.status]++;
+  const rowLabels = rowOrder.tuples.map((t) => t.map(valueText));
+  const colLabels = colOrder.tuples.map((t) => t.map(valueText));
+  return { sweep, metric, epoch, rows, cols, rowLabels, colLabels, cells, counts, warnings: mixWarnings(cells, rows, cols, rowLabels, colLabels) };
+}
+
+/** One warning per set of mixed keys, naming the keys, their values and the cells. */
+function mixWarnings(cells: readonly PivotCell[], rows: string[], cols: string[], rowLabels: string[][], colLabels: string[][]): string[] {
+  const groups = new Map<string, { mixed: MixedKey[]; where: string[] }>();
+  for (const c of cells) {
+    if (c.mixed.length === 0) continue;
+    const id = c.mixed.map((m) => m.key).join(',');
+    const g = groups.get(id) ?? { mixed: [], where: [] };
+    for (const m of c.mixed) {
+      const known = g.mixed.find((x) => x.key === m.key);
+      if (known) for (const v of m.values) if (!known.values.includes(v)) known.values.push(v);
+      if (!known) g.mixed.push({ key: m.key, values: [...m.values] });
+    }
+    const name = [cellName(rows, rowLabels[c.rowIndex]), cellName(cols, colLabels[c.colIndex])].filter((s) => s).join(' / ');
+    g.where.push(`(${name || 'all runs'})`);
+    groups.set(id, g);
+  }
+  return [...groups.values()].map((g) => {
+    const what = g.mixed.map((m) => `${m.key} (${m.values.join(', ')})`).join(', ');
+    const cellsText = g.where.length > 6 ? `${g.where.slice(0, 6).join(', ')} and ${g.where.length - 6} more` : g.where.join(', ');
+    return `${g.where.length} cell${g.where.length === 1 ? '' : 's'} average over runs that differ in ${what}, not only in seed: ${cellsText}; add ${g.mixed.length === 1 ? 'it' : 'them'} to --rows or --cols`;
+  });
+}
+
+// ---- from the database ------------------------------------------------------------------------
+
+export interface TableOptions {
+  /** dotted run config keys; chosen by defaultLayout when not given */
+  rows?: string[];
+  cols?: string[];
+  metric?: Metric;
+  /** the final epoch's value (default) or each run's best epoch's */
+  epoch?: EpochChoice;
+}
+
+function checkKeys(option: string, keys: readonly string[]): void {
+  for (const k of keys) {
+    if (k === '' || fieldAt(RUN_SCHEMA, k) === undefined) throw new ReportError(`--${option} ${JSON.stringify(k)}: unknown run config field`);
+  }
+}
+
+/** The pivot of sweep `sweep` from a results database (read-only or not). */
+export function buildSweepPivot(db: Db, sweep: string, options: TableOptions = {}): PivotTable {
+  const epoch = options.epoch ?? 'final';
+  if (options.rows) checkKeys('rows', options.rows);
+  if (options.cols) checkKeys('cols', options.cols);
+  if (options.metric !== undefined && !(METRICS as readonly string[]).includes(options.metric)) {
+    throw new ReportError(`--metric ${JSON.stringify(options.metric)}: expected one of ${METRICS.join(', ')}`);
+  }
+  const all = [...(options.rows ?? []), ...(options.cols ?? [])];
+  for (let i = 0; i < all.length; i++) {
+    for (let j = i + 1; j < all.length; j++) {
+      if (covers(all[i], all[j])) throw new ReportError(`--rows/--cols: ${all[i]} and ${all[j]} overlap; name each key once`);
+    }
+  }
+  const s = requireSweep(db, sweep);
+  const runs = sweepRuns(db, s.id);
+  const layout = defaultLayout(runs, { rows: options.rows, cols: options.cols, metric: options.metric });
+  const metric = layout.metric;
+  if (epoch === 'best' && metric === 'wall_ms') throw new ReportError('--epoch best: wall_ms has no best epoch (use --epoch final)');
+  const best = epoch === 'best' && metric !== 'wall_ms' ? bestEpochValues(db, s.id, metric, higherIsBetter(metric) ? 'max' : 'min') : undefined;
+  const pivotInput: PivotRun[] = runs.map((r) => ({
+    hash: r.hash,
+    status: r.status,
+    config: r.config,
+    value: r.status !== 'done' || r.result === null ? null : best ? (best.get(r.hash) ?? null) : r.result[metric],
+  }));
+  return pivotRuns(s.name, pivotInput, layout, epoch);
+}
+
+/**
+ * The markdown table of a sweep (title line, table, warnings), as `table` prints it by default
+ * and `run` after a sweep; options not given are chosen by defaultLayout. Throws StoreError for
+ * an unknown sweep and ReportError for bad options.
+ */
+export function renderSweepTable(db: Db, sweep: string, options: TableOptions = {}): string {
+  return formatPivotMarkdown(buildSweepPivot(db, sweep, options));
+}

@@ -1,0 +1,385 @@
+/**
+ * The run queue's SQL: every write the scheduler makes (sweeps and their runs, leases,
+ * heartbeats, progress, results, failures, expiry). Each method is one transaction, so a crash
+ * at any moment leaves the database consistent; results are accepted only from the worker
+ * holding the current attempt's lease, so a late result from a dead lease is rejected, never
+ * duplicated.
+ */
+import type { EpochMetrics, RunResult } from '../core/train.ts';
+import type { Db } from './open.ts';
+import { StoreError } from './open.ts';
+
+export type RunStatus = 'queued' | 'running' | 'done' | 'failed';
+export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'done', 'failed'];
+
+/** One lease: the run and the attempt it was leased as. */
+export interface LeaseRef {
+  hash: string;
+  attempt: number;
+}
+export interface Lease extends LeaseRef {
+  configJson: string;
+}
+export type Verdict = { accepted: true } | { accepted: false; reason: string };
+
+export interface SweepRunInput {
+  hash: string;
+  configJson: string;
+  numericsVersion: number;
+  assignmentsJson: string;
+}
+export interface SweepInput {
+  name: string;
+  description: string;
+  specJson: string;
+  source: string;
+  runs: SweepRunInput[];
+  provenanceId?: number;
+}
+export interface SweepRecorded {
+  sweepId: number;
+  /** runs in the sweep now */
+  total: number;
+  /** runs the database did not hold before (in any sweep) */
+  newRuns: number;
+  /** when the sweep existed with another definition: runs joined and left it */
+  definitionChanged: boolean;
+  joined: number;
+  left: number;
+}
+export type Counts = Record<RunStatus, number>;
+
+const METRIC_COLUMNS = ['train_loss', 'weight_error', 'train_accuracy', 'test_loss', 'test_accuracy'] as const;
+
+function metricRow(m: EpochMetrics): Record<string, number | string | null> {
+  const row: Record<string, number | string | null> = {};
+  for (const c of METRIC_COLUMNS) row[c] = m[c] ?? null;
+  row.wall_ms = m.wall_ms ?? null;
+  row.pulses_json = JSON.stringify(m.pulses ?? {});
+  return row;
+}
+
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Why an epoch record from a peer cannot be stored at all (undefined when well-formed). */
+function malformedEpoch(m: unknown): string | undefined {
+  if (typeof m !== 'object' || m === null) return 'epoch record is not an object';
+  const e = m as Record<string, unknown>;
+  if (!Number.isInteger(e.epoch) || (e.epoch as number) < 0) return 'epoch number is not a non-negative integer';
+  for (const c of METRIC_COLUMNS) if (e[c] !== undefined && typeof e[c] !== 'number') return `${c} is not a number`;
+  if (e.wall_ms !== undefined && typeof e.wall_ms !== 'number') return 'wall_ms is not a number';
+  if (typeof e.pulses !== 'object' || e.pulses === null) return 'pulses is not an object';
+  for (const v of Object.values(e.pulses)) if (!isFiniteNumber(v)) return 'a pulse count is not a finite number';
+  return undefined;
+}
+
+/** The first non-finite metric of a run's history ("train_loss at epoch 3"), if any. */
+function nonFinite(history: EpochMetrics[]): string | undefined {
+  for (const m of history) for (const c of METRIC_COLUMNS) if (m[c] !== undefined && !Number.isFinite(m[c])) return `${c} at epoch ${m.epoch}`;
+  return undefined;
+}
+
+export class RunQueue {
+  private readonly db: Db;
+
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  // ---- sweeps ---------------------------------------------------------------------------
+
+  /**
+   * Records a sweep and its runs (insert-or-ignore by run hash). Re-recording the same name
+   * resumes it; with a changed definition the membership follows the new one (results of runs
+   * that left stay in the database, under their hash).
+   */
+  recordSweep(s: SweepInput, now: number): SweepRecorded {
+    const db = this.db;
+    return db.transaction((): SweepRecorded => {
+      const existing = db.prepare('SELECT id, spec_json FROM sweeps WHERE name = ?').get(s.name) as { id: number; spec_json: string } | undefined;
+      let sweepId: number;
+      let definitionChanged = false;
+      const before = new Set<string>();
+      if (existing) {
+        sweepId = existing.id;
+        definitionChanged = existing.spec_json !== s.specJson;
+        for (const r of db.prepare('SELECT run_hash FROM sweep_runs WHERE sweep_id = ?').all(sweepId) as { run_hash: string }[]) before.add(r.run_hash);
+        db.prepare('UPDATE sweeps SET description = ?, spec_json = ?, source = ?, updated_at = ? WHERE id = ?').run(s.description, s.specJson, s.source, now, sweepId);
+        if (definitionChanged) db.prepare('DELETE FROM sweep_runs WHERE sweep_id = ?').run(sweepId);
+      } else {
+        sweepId = Number(
+          db
+            .prepare('INSERT INTO sweeps (name, description, spec_json, source, created_at, updated_at, provenance_id) VALUES (?, ?, ?, ?, ?, ?, ?)')
+            .run(s.name, s.description, s.specJson, s.source, now, now, s.provenanceId ?? null).lastInsertRowid,
+        );
+      }
+      const insertRun = db.prepare("INSERT OR IGNORE INTO runs (hash, config_json, numerics_version, status, created_at) VALUES (?, ?, ?, 'queued', ?)");
+      const insertMember = db.prepare('INSERT OR IGNORE INTO sweep_runs (sweep_id, run_hash, position, assignments_json) VALUES (?, ?, ?, ?)');
+      let newRuns = 0;
+      s.runs.forEach((r, i) => {
+        newRuns += insertRun.run(r.hash, r.configJson, r.numericsVersion, now).changes;
+        insertMember.run(sweepId, r.hash, i, r.assignmentsJson);
+      });
+      const now_ = new Set(s.runs.map((r) => r.hash));
+      let joined = 0;
+      let left = 0;
+      if (existing) {
+        for (const h of now_) if (!before.has(h)) joined++;
+        for (const h of before) if (!now_.has(h)) left++;
+      }
+      return { sweepId, total: now_.size, newRuns, definitionChanged, joined, left };
+    })();
+  }
+
+  sweepId(name: string): number | undefined {
+    return (this.db.prepare('SELECT id FROM sweeps WHERE name = ?').get(name) as { id: number } | undefined)?.id;
+  }
+
+  /** Run counts by status, of one sweep or of the whole database. */
+  counts(sweepId?: number): Counts {
+    const rows = (
+      sweepId === undefined
+        ? this.db.prepare('SELECT status, count(*) AS n FROM runs GROUP BY status').all()
+        : this.db.prepare('SELECT r.status, count(*) AS n FROM runs r JOIN sweep_runs s ON s.run_hash = r.hash WHERE s.sweep_id = ? GROUP BY r.status').all(sweepId)
+    ) as { status: RunStatus; n: number }[];
+    const counts: Counts = { queued: 0, running: 0, done: 0, failed: 0 };
+    for (const r of rows) counts[r.status] = r.n;
+    return counts;
+  }
+
+  /** The error of a failed run (undefined unless the run failed). */
+  runError(hash: string): string | undefined {
+    const row = this.db.prepare('SELECT status, error FROM runs WHERE hash = ?').get(hash) as { status: RunStatus; error: string | null } | undefined;
+    return row?.status === 'failed' ? (row.error ?? 'failed') : undefined;
+  }
+
+  /** Failed runs of a sweep back to the queue (their lost-lease count reset). */
+  retryFailed(sweepId: number): number {
+    return this.db
+      .prepare(
+        `UPDATE runs SET status = 'queued', error = NULL, lost_leases = 0, worker = NULL
+         WHERE status = 'failed' AND hash IN (SELECT run_hash FROM sweep_runs WHERE sweep_id = ?)`,
+      )
+      .run(sweepId).changes;
+  }
+
+  // ---- leases ---------------------------------------------------------------------------
+
+  /**
+   * Leases up to `max` queued runs to `worker` (oldest sweeps first, in expansion order),
+   * each as a new attempt that expires at `now + ttlMs` unless heartbeats extend it.
+   * `sweepId` restricts the choice to one sweep (embedded mode runs only its own).
+   */
+  lease(worker: string, max: number, now: number, ttlMs: number, sweepId?: number): Lease[] {
+    if (max <= 0) return [];
+    const db = this.db;
+    return db.transaction((): Lease[] => {
+      const picked = (
+        sweepId === undefined
+          ? db
+              .prepare(
+                `SELECT r.hash FROM runs r JOIN sweep_runs s ON s.run_hash = r.hash
+                 WHERE r.status = 'queued' GROUP BY r.hash ORDER BY min(s.sweep_id), min(s.position) LIMIT ?`,
+              )
+              .all(max)
+          : db
+              .prepare(
+                `SELECT r.hash FROM runs r JOIN sweep_runs s ON s.run_hash = r.hash
+                 WHERE r.status = 'queued' AND s.sweep_id = ? ORDER BY s.position LIMIT ?`,
+              )
+              .all(sweepId, max)
+      ) as { hash: string }[];
+      const take = db.prepare(
+        `UPDATE runs SET status = 'running', attempt = attempt + 1, worker = ?, started_at = ?, lease_expires_at = ?, error = NULL
+         WHERE hash = ? AND status = 'queued' RETURNING attempt, config_json`,
+      );
+      const leases: Lease[] = [];
+      for (const { hash } of picked) {
+        const row = take.get(worker, now, now + ttlMs, hash) as { attempt: number; config_json: string } | undefined;
+        if (row) leases.push({ hash, attempt: row.attempt, configJson: row.config_json });
+      }
+      return leases;
+    })();
+  }
+
+  /** Extends the leases `worker` still holds; returns those it reported but no longer holds. */
+  heartbeat(worker: string, held: LeaseRef[], now: number, ttlMs: number): LeaseRef[] {
+    const db = this.db;
+    return db.transaction((): LeaseRef[] => {
+      const extend = db.prepare("UPDATE runs SET lease_expires_at = ? WHERE hash = ? AND attempt = ? AND worker = ? AND status = 'running'");
+      return held.filter((l) => extend.run(now + ttlMs, l.hash, l.attempt, worker).changes === 0);
+    })();
+  }
+
+  /** Why `worker` may not report on `ref` (undefined when it holds the current lease). */
+  private notHolder(worker: string, ref: LeaseRef): string | undefined {
+    const row = this.db.prepare('SELECT status, attempt, worker FROM runs WHERE hash = ?').get(ref.hash) as
+      | { status: RunStatus; attempt: number; worker: string | null }
+      | undefined;
+    if (!row) return 'unknown run';
+    if (row.attempt !== ref.attempt) return `stale attempt ${ref.attempt} (current ${row.attempt})`;
+    if (row.status !== 'running') return `run is ${row.status}, not leased`;
+    if (row.worker !== worker) return 'lease held by another worker';
+    return undefined;
+  }
+
+  /** Stores one epoch's metrics of a leased run (progress); false when not the holder. */
+  progress(worker: string, ref: LeaseRef, m: EpochMetrics): Verdict {
+    const bad = malformedEpoch(m);
+    if (bad) return { accepted: false, reason: `malformed progress: ${bad}` };
+    const db = this.db;
+    return db.transaction((): Verdict => {
+      const reason = this.notHolder(worker, ref);
+      if (reason) return { accepted: false, reason };
+      db.prepare(
+        `INSERT OR REPLACE INTO epoch_metrics (run_hash, attempt, epoch, train_loss, weight_error, train_accuracy, test_loss, test_accuracy, wall_ms, pulses_json)
+         VALUES (@run_hash, @attempt, @epoch, @train_loss, @weight_error, @train_accuracy, @test_loss, @test_accuracy, @wall_ms, @pulses_json)`,
+      ).run({ run_hash: ref.hash, attempt: ref.attempt, epoch: m.epoch, ...metricRow(m) });
+      return { accepted: true };
+    })();
+  }
+
+  /**
+   * Accepts the result of the current attempt from the worker holding its lease: final metrics,
+   * the whole history (replacing progress rows, dropping rows of older attempts) and the status,
+   * in one transaction. A result with a non-finite metric is recorded as a failed run.
+   */
+  complete(worker: string, ref: LeaseRef, result: RunResult, now: number, provenanceId?: number): Verdict {
+    if (typeof result !== 'object' || result === null || !Array.isArray(result.history) || result.history.length === 0) {
+      return { accepted: false, reason: 'malformed result: no history' };
+    }
+    for (const m of result.history) {
+      const bad = malformedEpoch(m);
+      if (bad) return { accepted: false, reason: `malformed result: ${bad}` };
+    }
+    if (typeof result.weights_digest !== 'string') return { accepted: false, reason: 'malformed result: no weights digest' };
+    const diverged = nonFinite(result.history);
+    if (diverged) return this.fail(worker, ref, `diverged: non-finite ${diverged}`, now, result.history);
+    const db = this.db;
+    return db.transaction((): Verdict => {
+      const reason = this.notHolder(worker, ref);
+      if (reason) return { accepted: false, reason };
+      const { numerics_version } = db.prepare('SELECT numerics_version FROM runs WHERE hash = ?').get(ref.hash) as { numerics_version: number };
+      if (result.numerics_version !== numerics_version) {
+        return { accepted: false, reason: `result computed with numerics version ${String(result.numerics_version)}, the run needs ${numerics_version}` };
+      }
+      this.writeHistory(ref, result.history);
+      const final = result.history[result.history.length - 1];
+      db.prepare(
+        `INSERT OR REPLACE INTO results (run_hash, attempt, epochs, train_loss, weight_error, train_accuracy, test_loss, test_accuracy, pulses_json,
+           weights_digest, wall_ms, worker, provenance_id, finished_at)
+         VALUES (@run_hash, @attempt, @epochs, @train_loss, @weight_error, @train_accuracy, @test_loss, @test_accuracy, @pulses_json,
+           @weights_digest, @wall_ms, @worker, @provenance_id, @finished_at)`,
+      ).run({
+        run_hash: ref.hash,
+        attempt: ref.attempt,
+        epochs: final.epoch,
+        ...metricRow(final),
+        weights_digest: result.weights_digest,
+        wall_ms: isFiniteNumber(result.wall_ms) ? result.wall_ms : null,
+        worker,
+        provenance_id: provenanceId ?? null,
+        finished_at: now,
+      });
+      db.prepare("UPDATE runs SET status = 'done', finished_at = ?, lease_expires_at = NULL, error = NULL WHERE hash = ?").run(now, ref.hash);
+      return { accepted: true };
+    })();
+  }
+
+  /** Records the current attempt as failed with its error (and the history it reached, if any). */
+  fail(worker: string, ref: LeaseRef, error: string, now: number, history?: EpochMetrics[]): Verdict {
+    const db = this.db;
+    return db.transaction((): Verdict => {
+      const reason = this.notHolder(worker, ref);
+      if (reason) return { accepted: false, reason };
+      if (history) this.writeHistory(ref, history);
+      db.prepare("UPDATE runs SET status = 'failed', finished_at = ?, lease_expires_at = NULL, error = ? WHERE hash = ?").run(now, error.slice(0, 4000), ref.hash);
+      return { accepted: true };
+    })();
+  }
+
+  /** A lease handed back unfinished (a draining worker): the run is queued again. */
+  release(worker: string, ref: LeaseRef): Verdict {
+    const db = this.db;
+    return db.transaction((): Verdict => {
+      const reason = this.notHolder(worker, ref);
+      if (reason) return { accepted: false, reason };
+      db.prepare("UPDATE runs SET status = 'queued', worker = NULL, lease_expires_at = NULL WHERE hash = ?").run(ref.hash);
+      return { accepted: true };
+    })();
+  }
+
+  /**
+   * Leases whose heartbeats stopped: re-queued (attempt + 1 at the next lease), or failed once
+   * a run has lost `maxLostLeases` leases (a run that kills its worker is not retried forever).
+   */
+  expireLeases(now: number, maxLostLeases: number): { requeued: number; failed: number } {
+    return this.loseLeases("status = 'running' AND lease_expires_at < @now", { now }, now, maxLostLeases, 'lease expired');
+  }
+
+  /** Every lease of a worker that went away (stream closed): re-queued or failed as above. */
+  loseWorkerLeases(worker: string, now: number, maxLostLeases: number): { requeued: number; failed: number } {
+    return this.loseLeases("status = 'running' AND worker = @worker", { worker }, now, maxLostLeases, 'worker lost');
+  }
+
+  private loseLeases(where: string, params: Record<string, unknown>, now: number, maxLostLeases: number, why: string): { requeued: number; failed: number } {
+    const db = this.db;
+    return db.transaction(() => {
+      const failed = db
+        .prepare(
+          `UPDATE runs SET status = 'failed', lost_leases = lost_leases + 1, lease_expires_at = NULL, finished_at = @now_ms,
+             error = '${why} ' || (lost_leases + 1) || ' times (last on ' || coalesce(worker, '?') || ')'
+           WHERE ${where} AND lost_leases + 1 >= @max`,
+        )
+        .run({ ...params, max: maxLostLeases, now_ms: now }).changes;
+      const requeued = db
+        .prepare(`UPDATE runs SET status = 'queued', lost_leases = lost_leases + 1, worker = NULL, lease_expires_at = NULL WHERE ${where}`)
+        .run(params).changes;
+      return { requeued, failed };
+    })();
+  }
+
+  /**
+   * Runs left `running` by a coordinator that died (embedded mode's kill -9): back to the
+   * queue without counting against them. Call only while holding the writer lock.
+   */
+  requeueOrphans(): number {
+    return this.db.prepare("UPDATE runs SET status = 'queued', worker = NULL, lease_expires_at = NULL WHERE status = 'running'").run().changes;
+  }
+
+  private writeHistory(ref: LeaseRef, history: EpochMetrics[]): void {
+    const db = this.db;
+    db.prepare('DELETE FROM epoch_metrics WHERE run_hash = ? AND attempt <> ?').run(ref.hash, ref.attempt);
+    const insert = db.prepare(
+      `INSERT OR REPLACE INTO epoch_metrics (run_hash, attempt, epoch, train_loss, weight_error, train_accuracy, test_loss, test_accuracy, wall_ms, pulses_json)
+       VALUES (@run_hash, @attempt, @epoch, @train_loss, @weight_error, @train_accuracy, @test_loss, @test_accuracy, @wall_ms, @pulses_json)`,
+    );
+    for (const m of history) insert.run({ run_hash: ref.hash, attempt: ref.attempt, epoch: m.epoch, ...metricRow(m) });
+  }
+
+  // ---- the single writer ----------------------------------------------------------------
+
+  /**
+   * Takes the writer lock for `owner` (host:pid). A lock refreshed within `staleMs` by another
+   * owner means another coordinator is using the database: refuse rather than interleave,
+   * unless `ownerAlive` knows that owner is gone (a killed process on this host).
+   */
+  acquireWriterLock(owner: string, now: number, staleMs: number, file: string, ownerAlive: (owner: string) => boolean): void {
+    const db = this.db;
+    db.transaction(() => {
+      const row = db.prepare('SELECT owner, refreshed_at FROM writer_lock WHERE id = 1').get() as { owner: string; refreshed_at: number } | undefined;
+      if (row && row.owner !== owner && now - row.refreshed_at < staleMs && ownerAlive(row.owner)) {
+        throw new StoreError(`${file}: in use by another coordinator (${row.owner}, active ${Math.round((now - row.refreshed_at) / 1000)} s ago); stop it or use another --db`);
+      }
+      db.prepare('INSERT OR REPLACE INTO writer_lock (id, owner, acquired_at, refreshed_at) VALUES (1, ?, ?, ?)').run(owner, now, now);
+    })();
+  }
+
+  refreshWriterLock(owner: string, now: number): void {
+    this.db.prepare('UPDATE writer_lock SET refreshed_at = ? WHERE id = 1 AND owner = ?').run(now, owner);
+  }
+
+  releaseWriterLock(owner: string): void {
+    this.db.prepare('DELETE FROM writer_lock WHERE id = 1 AND owner = ?').run(owner);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The piscina thread pool of the simulation core, shared by the embedded runner and the worker
+ * node agent: a leased run in, its RunResult out, per-epoch metrics streamed back through a
+ * MessagePort while it trains. Aborting a run terminates its thread (piscina replaces it).
+ */
+import { availableParallelism } from 'node:os';
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { EpochMetrics, RunResult } from '../core/train.ts';
+import type { SimulateTask } from '../../workers/simulate.ts';
+
+/** workers/simulate next to this build: .ts under tsx, .js under dist/. */
+function taskFile(): string {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`../../workers/simulate${ext}`, import.meta.url).href;
+}
+
+export function defaultThreads(): number {
+  return availableParallelism();
+}
+
+export class SimulationPool {
+  readonly threads: number;
+  private readonly pool: Piscina<SimulateTask, RunResult>;
+
+  constructor(threads: number = defaultThreads()) {
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+    this.threads = threads;
+    // idle threads stay: a sweep keeps them busy and each holds its cached dataset
+    this.pool = new Piscina({ filename: taskFile(), minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+  }
+
+  /** Runs one leased config; rejects with the run's error, or an AbortError when aborted. */
+  async run(hash: string, configJson: string, onEpoch?: (m: EpochMetrics) => void, signal?: AbortSignal): Promise<RunResult> {
+    if (!onEpoch) return this.pool.run({ hash, configJson }, { signal });
+    const { port1, port2 } = new MessageChannel();
+    // the task posts null after its last epoch: the result may overtake the epochs on the port
+    let drainedResolve: () => void = () => {};
+    const drained = new Promise<void>((resolve) => (drainedResolve = resolve));
+    port1.on('message', (m: EpochMetrics | null) => (m === null ? drainedResolve() : onEpoch(m)));
+    try {
+      const result = await this.pool.run({ hash, configJson, progress: port2 }, { transferList: [port2], signal });
+      await drained;
+      return result;
+    } finally {
+      port1.close();
+    }
+  }
+
+  destroy(): Promise<void> {
+    return this.pool.destroy();
+  }
+}
