@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: prints the benchmark figures as markdown tables. Speed targets live here,
- * never in timed test assertions. BENCH_REPS sets the repetitions (default 7).
+ * never in timed test assertions. BENCH_REPS sets the repetitions (default 7); arguments name
+ * the sections to run (kernels, training, sweep; default all).
  */
 import { arch, cpus } from 'node:os';
 import { runKernelBench } from './kernels.ts';
+import { runSweepBench } from './sweep.ts';
 import { runTrainingBench } from './training.ts';
 
 const log = (line: string): void => {
@@ -11,5 +13,9 @@ const log = (line: string): void => {
 };
 log(`# aimc-sweep benchmark: Node ${process.version}, ${arch()}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
 log('');
-runKernelBench(log);
-runTrainingBench(log);
+// `npm run bench -- sweep training` runs only the named sections
+const only = new Set(process.argv.slice(2));
+const wanted = (section: string): boolean => only.size === 0 || only.has(section);
+if (wanted('kernels')) runKernelBench(log);
+if (wanted('training')) runTrainingBench(log);
+if (wanted('sweep')) await runSweepBench(log);

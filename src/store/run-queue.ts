@@ -6,6 +6,7 @@
  * duplicated.
  */
 import type { EpochMetrics, RunResult } from '../core/train.ts';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './open.ts';
 import { StoreError } from './open.ts';
 
@@ -81,9 +82,20 @@ function nonFinite(history: EpochMetrics[]): string | undefined {
 
 export class RunQueue {
   private readonly db: Db;
+  private readonly statements = new Map<string, Statement>();
 
   constructor(db: Db) {
     this.db = db;
+  }
+
+  /** A prepared statement, prepared once per queue (preparing costs more than running). */
+  private sql(text: string): Statement {
+    let st = this.statements.get(text);
+    if (!st) {
+      st = this.db.prepare(text);
+      this.statements.set(text, st);
+    }
+    return st;
   }
 
   // ---- sweeps ---------------------------------------------------------------------------
@@ -96,16 +108,16 @@ export class RunQueue {
   recordSweep(s: SweepInput, now: number): SweepRecorded {
     const db = this.db;
     return db.transaction((): SweepRecorded => {
-      const existing = db.prepare('SELECT id, spec_json FROM sweeps WHERE name = ?').get(s.name) as { id: number; spec_json: string } | undefined;
+      const existing = this.sql('SELECT id, spec_json FROM sweeps WHERE name = ?').get(s.name) as { id: number; spec_json: string } | undefined;
       let sweepId: number;
       let definitionChanged = false;
       const before = new Set<string>();
       if (existing) {
         sweepId = existing.id;
         definitionChanged = existing.spec_json !== s.specJson;
-        for (const r of db.prepare('SELECT run_hash FROM sweep_runs WHERE sweep_id = ?').all(sweepId) as { run_hash: string }[]) before.add(r.run_hash);
-        db.prepare('UPDATE sweeps SET description = ?, spec_json = ?, source = ?, updated_at = ? WHERE id = ?').run(s.description, s.specJson, s.source, now, sweepId);
-        if (definitionChanged) db.prepare('DELETE FROM sweep_runs WHERE sweep_id = ?').run(sweepId);
+        for (const r of this.sql('SELECT run_hash FROM sweep_runs WHERE sweep_id = ?').all(sweepId) as { run_hash: string }[]) before.add(r.run_hash);
+        this.sql('UPDATE sweeps SET description = ?, spec_json = ?, source = ?, updated_at = ? WHERE id = ?').run(s.description, s.specJson, s.source, now, sweepId);
+        if (definitionChanged) this.sql('DELETE FROM sweep_runs WHERE sweep_id = ?').run(sweepId);
       } else {
         sweepId = Number(
           db
@@ -113,8 +125,8 @@ export class RunQueue {
             .run(s.name, s.description, s.specJson, s.source, now, now, s.provenanceId ?? null).lastInsertRowid,
         );
       }
-      const insertRun = db.prepare("INSERT OR IGNORE INTO runs (hash, config_json, numerics_version, status, created_at) VALUES (?, ?, ?, 'queued', ?)");
-      const insertMember = db.prepare('INSERT OR IGNORE INTO sweep_runs (sweep_id, run_hash, position, assignments_json) VALUES (?, ?, ?, ?)');
+      const insertRun = this.sql("INSERT OR IGNORE INTO runs (hash, config_json, numerics_version, status, created_at) VALUES (?, ?, ?, 'queued', ?)");
+      const insertMember = this.sql('INSERT OR IGNORE INTO sweep_runs (sweep_id, run_hash, position, assignments_json) VALUES (?, ?, ?, ?)');
       let newRuns = 0;
       s.runs.forEach((r, i) => {
         newRuns += insertRun.run(r.hash, r.configJson, r.numericsVersion, now).changes;
@@ -132,15 +144,15 @@ export class RunQueue {
   }
 
   sweepId(name: string): number | undefined {
-    return (this.db.prepare('SELECT id FROM sweeps WHERE name = ?').get(name) as { id: number } | undefined)?.id;
+    return (this.sql('SELECT id FROM sweeps WHERE name = ?').get(name) as { id: number } | undefined)?.id;
   }
 
   /** Run counts by status, of one sweep or of the whole database. */
   counts(sweepId?: number): Counts {
     const rows = (
       sweepId === undefined
-        ? this.db.prepare('SELECT status, count(*) AS n FROM runs GROUP BY status').all()
-        : this.db.prepare('SELECT r.status, count(*) AS n FROM runs r JOIN sweep_runs s ON s.run_hash = r.hash WHERE s.sweep_id = ? GROUP BY r.status').all(sweepId)
+        ? this.sql('SELECT status, count(*) AS n FROM runs GROUP BY status').all()
+        : this.sql('SELECT r.status, count(*) AS n FROM runs r JOIN sweep_runs s ON s.run_hash = r.hash WHERE s.sweep_id = ? GROUP BY r.status').all(sweepId)
     ) as { status: RunStatus; n: number }[];
     const counts: Counts = { queued: 0, running: 0, done: 0, failed: 0 };
     for (const r of rows) counts[r.status] = r.n;
@@ -149,7 +161,7 @@ export class RunQueue {
 
   /** The error of a failed run (undefined unless the run failed). */
   runError(hash: string): string | undefined {
-    const row = this.db.prepare('SELECT status, error FROM runs WHERE hash = ?').get(hash) as { status: RunStatus; error: string | null } | undefined;
+    const row = this.sql('SELECT status, error FROM runs WHERE hash = ?').get(hash) as { status: RunStatus; error: string | null } | undefined;
     return row?.status === 'failed' ? (row.error ?? 'failed') : undefined;
   }
 
@@ -174,22 +186,17 @@ export class RunQueue {
     if (max <= 0) return [];
     const db = this.db;
     return db.transaction((): Lease[] => {
+      // oldest queued first (rowid: insertion order, so a sweep's expansion order), through the
+      // status index, so a lease costs the same on the first run of a sweep and on the last
       const picked = (
         sweepId === undefined
-          ? db
-              .prepare(
-                `SELECT r.hash FROM runs r JOIN sweep_runs s ON s.run_hash = r.hash
-                 WHERE r.status = 'queued' GROUP BY r.hash ORDER BY min(s.sweep_id), min(s.position) LIMIT ?`,
-              )
-              .all(max)
-          : db
-              .prepare(
-                `SELECT r.hash FROM runs r JOIN sweep_runs s ON s.run_hash = r.hash
-                 WHERE r.status = 'queued' AND s.sweep_id = ? ORDER BY s.position LIMIT ?`,
-              )
-              .all(sweepId, max)
+          ? this.sql("SELECT hash FROM runs WHERE status = 'queued' ORDER BY rowid LIMIT ?").all(max)
+          : this.sql(
+              `SELECT hash FROM runs WHERE status = 'queued'
+               AND EXISTS (SELECT 1 FROM sweep_runs s WHERE s.sweep_id = ? AND s.run_hash = runs.hash) ORDER BY rowid LIMIT ?`,
+            ).all(sweepId, max)
       ) as { hash: string }[];
-      const take = db.prepare(
+      const take = this.sql(
         `UPDATE runs SET status = 'running', attempt = attempt + 1, worker = ?, started_at = ?, lease_expires_at = ?, error = NULL
          WHERE hash = ? AND status = 'queued' RETURNING attempt, config_json`,
       );
@@ -206,14 +213,14 @@ export class RunQueue {
   heartbeat(worker: string, held: LeaseRef[], now: number, ttlMs: number): LeaseRef[] {
     const db = this.db;
     return db.transaction((): LeaseRef[] => {
-      const extend = db.prepare("UPDATE runs SET lease_expires_at = ? WHERE hash = ? AND attempt = ? AND worker = ? AND status = 'running'");
+      const extend = this.sql("UPDATE runs SET lease_expires_at = ? WHERE hash = ? AND attempt = ? AND worker = ? AND status = 'running'");
       return held.filter((l) => extend.run(now + ttlMs, l.hash, l.attempt, worker).changes === 0);
     })();
   }
 
   /** Why `worker` may not report on `ref` (undefined when it holds the current lease). */
   private notHolder(worker: string, ref: LeaseRef): string | undefined {
-    const row = this.db.prepare('SELECT status, attempt, worker FROM runs WHERE hash = ?').get(ref.hash) as
+    const row = this.sql('SELECT status, attempt, worker FROM runs WHERE hash = ?').get(ref.hash) as
       | { status: RunStatus; attempt: number; worker: string | null }
       | undefined;
     if (!row) return 'unknown run';
@@ -231,7 +238,7 @@ export class RunQueue {
     return db.transaction((): Verdict => {
       const reason = this.notHolder(worker, ref);
       if (reason) return { accepted: false, reason };
-      db.prepare(
+      this.sql(
         `INSERT OR REPLACE INTO epoch_metrics (run_hash, attempt, epoch, train_loss, weight_error, train_accuracy, test_loss, test_accuracy, wall_ms, pulses_json)
          VALUES (@run_hash, @attempt, @epoch, @train_loss, @weight_error, @train_accuracy, @test_loss, @test_accuracy, @wall_ms, @pulses_json)`,
       ).run({ run_hash: ref.hash, attempt: ref.attempt, epoch: m.epoch, ...metricRow(m) });
@@ -259,13 +266,13 @@ export class RunQueue {
     return db.transaction((): Verdict => {
       const reason = this.notHolder(worker, ref);
       if (reason) return { accepted: false, reason };
-      const { numerics_version } = db.prepare('SELECT numerics_version FROM runs WHERE hash = ?').get(ref.hash) as { numerics_version: number };
+      const { numerics_version } = this.sql('SELECT numerics_version FROM runs WHERE hash = ?').get(ref.hash) as { numerics_version: number };
       if (result.numerics_version !== numerics_version) {
         return { accepted: false, reason: `result computed with numerics version ${String(result.numerics_version)}, the run needs ${numerics_version}` };
       }
       this.writeHistory(ref, result.history);
       const final = result.history[result.history.length - 1];
-      db.prepare(
+      this.sql(
         `INSERT OR REPLACE INTO results (run_hash, attempt, epochs, train_loss, weight_error, train_accuracy, test_loss, test_accuracy, pulses_json,
            weights_digest, wall_ms, worker, provenance_id, finished_at)
          VALUES (@run_hash, @attempt, @epochs, @train_loss, @weight_error, @train_accuracy, @test_loss, @test_accuracy, @pulses_json,
@@ -281,7 +288,7 @@ export class RunQueue {
         provenance_id: provenanceId ?? null,
         finished_at: now,
       });
-      db.prepare("UPDATE runs SET status = 'done', finished_at = ?, lease_expires_at = NULL, error = NULL WHERE hash = ?").run(now, ref.hash);
+      this.sql("UPDATE runs SET status = 'done', finished_at = ?, lease_expires_at = NULL, error = NULL WHERE hash = ?").run(now, ref.hash);
       return { accepted: true };
     })();
   }
@@ -293,7 +300,7 @@ export class RunQueue {
       const reason = this.notHolder(worker, ref);
       if (reason) return { accepted: false, reason };
       if (history) this.writeHistory(ref, history);
-      db.prepare("UPDATE runs SET status = 'failed', finished_at = ?, lease_expires_at = NULL, error = ? WHERE hash = ?").run(now, error.slice(0, 4000), ref.hash);
+      this.sql("UPDATE runs SET status = 'failed', finished_at = ?, lease_expires_at = NULL, error = ? WHERE hash = ?").run(now, error.slice(0, 4000), ref.hash);
       return { accepted: true };
     })();
   }
@@ -304,7 +311,7 @@ export class RunQueue {
     return db.transaction((): Verdict => {
       const reason = this.notHolder(worker, ref);
       if (reason) return { accepted: false, reason };
-      db.prepare("UPDATE runs SET status = 'queued', worker = NULL, lease_expires_at = NULL WHERE hash = ?").run(ref.hash);
+      this.sql("UPDATE runs SET status = 'queued', worker = NULL, lease_expires_at = NULL WHERE hash = ?").run(ref.hash);
       return { accepted: true };
     })();
   }
@@ -344,13 +351,12 @@ export class RunQueue {
    * queue without counting against them. Call only while holding the writer lock.
    */
   requeueOrphans(): number {
-    return this.db.prepare("UPDATE runs SET status = 'queued', worker = NULL, lease_expires_at = NULL WHERE status = 'running'").run().changes;
+    return this.sql("UPDATE runs SET status = 'queued', worker = NULL, lease_expires_at = NULL WHERE status = 'running'").run().changes;
   }
 
   private writeHistory(ref: LeaseRef, history: EpochMetrics[]): void {
-    const db = this.db;
-    db.prepare('DELETE FROM epoch_metrics WHERE run_hash = ? AND attempt <> ?').run(ref.hash, ref.attempt);
-    const insert = db.prepare(
+    this.sql('DELETE FROM epoch_metrics WHERE run_hash = ? AND attempt <> ?').run(ref.hash, ref.attempt);
+    const insert = this.sql(
       `INSERT OR REPLACE INTO epoch_metrics (run_hash, attempt, epoch, train_loss, weight_error, train_accuracy, test_loss, test_accuracy, wall_ms, pulses_json)
        VALUES (@run_hash, @attempt, @epoch, @train_loss, @weight_error, @train_accuracy, @test_loss, @test_accuracy, @wall_ms, @pulses_json)`,
     );
@@ -367,19 +373,19 @@ export class RunQueue {
   acquireWriterLock(owner: string, now: number, staleMs: number, file: string, ownerAlive: (owner: string) => boolean): void {
     const db = this.db;
     db.transaction(() => {
-      const row = db.prepare('SELECT owner, refreshed_at FROM writer_lock WHERE id = 1').get() as { owner: string; refreshed_at: number } | undefined;
+      const row = this.sql('SELECT owner, refreshed_at FROM writer_lock WHERE id = 1').get() as { owner: string; refreshed_at: number } | undefined;
       if (row && row.owner !== owner && now - row.refreshed_at < staleMs && ownerAlive(row.owner)) {
         throw new StoreError(`${file}: in use by another coordinator (${row.owner}, active ${Math.round((now - row.refreshed_at) / 1000)} s ago); stop it or use another --db`);
       }
-      db.prepare('INSERT OR REPLACE INTO writer_lock (id, owner, acquired_at, refreshed_at) VALUES (1, ?, ?, ?)').run(owner, now, now);
+      this.sql('INSERT OR REPLACE INTO writer_lock (id, owner, acquired_at, refreshed_at) VALUES (1, ?, ?, ?)').run(owner, now, now);
     })();
   }
 
   refreshWriterLock(owner: string, now: number): void {
-    this.db.prepare('UPDATE writer_lock SET refreshed_at = ? WHERE id = 1 AND owner = ?').run(now, owner);
+    this.sql('UPDATE writer_lock SET refreshed_at = ? WHERE id = 1 AND owner = ?').run(now, owner);
   }
 
   releaseWriterLock(owner: string): void {
-    this.db.prepare('DELETE FROM writer_lock WHERE id = 1 AND owner = ?').run(owner);
+    this.sql('DELETE FROM writer_lock WHERE id = 1 AND owner = ?').run(owner);
   }
 }
