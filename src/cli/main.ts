@@ -7,9 +7,12 @@ import { expandCommand } from './expand.ts';
 import { exportCommand } from './export.ts';
 import { queryCommand } from './query.ts';
 import { runCommand } from './run.ts';
+import { serveCommand } from './serve.ts';
 import { simulateCommand } from './simulate.ts';
 import { statusCommand } from './status.ts';
+import { submitCommand } from './submit.ts';
 import { tableCommand } from './table.ts';
+import { workerCommand } from './worker.ts';
 
 async function main(): Promise<void> {
   let cli = yargs(hideBin(process.argv))
@@ -23,6 +26,9 @@ async function main(): Promise<void> {
   cli = simulateCommand(cli);
   cli = expandCommand(cli);
   cli = runCommand(cli);
+  cli = serveCommand(cli);
+  cli = workerCommand(cli);
+  cli = submitCommand(cli);
   cli = statusCommand(cli);
   cli = tableCommand(cli);
   cli = queryCommand(cli);

@@ -1,11 +1,58 @@
 /**
- * `aimc-sweep status [--db results.db] [--json]`: every sweep with its runs by state, progress,
- * throughput and ETA, and the workers. (`--coordinator host:port` will ask a running
- * coordinator for the same report.)
+ * `aimc-sweep status [--db results.db | --coordinator host:port] [--json]`: every sweep with
+ * its runs by state, progress, throughput and ETA, and the workers: read from the database, or
+ * asked of a running coordinator (which also knows which workers are connected right now).
  */
+import * as grpc from '@grpc/grpc-js';
 import type { Argv } from 'yargs';
-import { formatStatus, statusReport } from '../report/status.ts';
+import { SweepService } from '../gen/aimcsweep/v1/sweep_pb.ts';
+import { formatStatus, type StatusReport, statusReport } from '../report/status.ts';
+import { createClient, isServiceError } from '../rpc/bridge.ts';
+import { CLIENT_OPTIONS, channelCredentialsFrom, checkAddress, readToken } from './connection.ts';
+import { UsageError } from './errors.ts';
 import { DEFAULT_DB, withReadonlyStore, writeStdout } from './table.ts';
+
+async function coordinatorStatus(address: string, tokenFile: string | undefined, ca: string | undefined, tls: boolean): Promise<StatusReport> {
+  const client = createClient(SweepService, checkAddress('--coordinator', address), channelCredentialsFrom(ca, tls), { token: readToken(tokenFile) });
+  try {
+    const r = await client.getStatus({}, { deadline: Date.now() + 10_000 });
+    const now = Date.now();
+    return {
+      now,
+      sweeps: r.sweeps.map((s) => {
+        const c = s.counts ?? { queued: 0, running: 0, done: 0, failed: 0 };
+        const total = c.queued + c.running + c.done + c.failed;
+        return {
+          name: s.name,
+          total,
+          queued: c.queued,
+          running: c.running,
+          done: c.done,
+          failed: c.failed,
+          progress: total === 0 ? 100 : (100 * (c.done + c.failed)) / total,
+          runsPerMinute: s.runsPerMinute,
+          etaMs: s.etaSeconds === undefined ? null : s.etaSeconds * 1000,
+        };
+      }),
+      workers: r.workers.map((w) => ({
+        id: w.workerId,
+        name: w.name,
+        host: w.host,
+        slots: w.slots,
+        free_slots: w.freeSlots,
+        connected: w.connected,
+        registered_at: 0,
+        last_heartbeat_at: Number(w.lastHeartbeatUnixMs),
+        heartbeatAgeMs: now - Number(w.lastHeartbeatUnixMs),
+      })),
+    };
+  } catch (e) {
+    if (isServiceError(e)) throw new UsageError(`${address}: ${grpc.status[e.code]}: ${e.details || e.message}`);
+    throw e;
+  } finally {
+    client.$close();
+  }
+}
 
 export function statusCommand(yargs: Argv): Argv {
   return yargs.command(
@@ -14,10 +61,14 @@ export function statusCommand(yargs: Argv): Argv {
     (y) =>
       y
         .option('db', { type: 'string', default: DEFAULT_DB, describe: 'results database' })
+        .option('coordinator', { type: 'string', describe: 'ask a running coordinator (host:port) instead of reading --db' })
+        .options(CLIENT_OPTIONS)
         .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
-    (argv) => {
-      const report = withReadonlyStore(argv.db, (db) => statusReport(db, Date.now()));
-      writeStdout(argv.json ? JSON.stringify(report, null, 2) + '\n' : formatStatus(report, argv.db));
+    async (argv) => {
+      const report = argv.coordinator
+        ? await coordinatorStatus(argv.coordinator, argv['token-file'], argv['tls-ca'], argv.tls)
+        : withReadonlyStore(argv.db, (db) => statusReport(db, Date.now()));
+      writeStdout(argv.json ? JSON.stringify(report, null, 2) + '\n' : formatStatus(report, argv.coordinator ?? argv.db));
     },
   );
 }

@@ -9,14 +9,14 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { EpochMetrics, RunResult } from '../core/train.ts';
+import type { EpochMetrics } from '../core/train.ts';
 import { NUMERICS_VERSION } from '../core/version.ts';
 import { canonicalJson } from '../sweep/canonical.ts';
 import type { Expansion } from '../sweep/expand.ts';
 import type { SweepSpec } from '../sweep/spec.ts';
 import type { Db } from '../store/open.ts';
 import { localProvenance, provenanceId } from '../store/provenance.ts';
-import { type Counts, type Lease, type LeaseRef, RunQueue, type SweepRecorded, type Verdict } from '../store/run-queue.ts';
+import { type Counts, type Lease, type LeaseRef, type ReportedResult, RunQueue, type SweepRecorded, type Verdict } from '../store/run-queue.ts';
 
 export interface SchedulerOptions {
   /** the database file (for messages) */
@@ -145,8 +145,9 @@ export class Scheduler {
     return this.verdict(worker, lease, 'progress', v);
   }
 
-  complete(worker: string, lease: LeaseRef, result: RunResult): Verdict {
-    const v = this.queue.complete(worker, lease, result, this.now(), this.provenance);
+  /** A worker's result; `provenance` is the worker's (default: this process's; null: unknown). */
+  complete(worker: string, lease: LeaseRef, result: ReportedResult, provenance: number | null = this.provenance): Verdict {
+    const v = this.queue.complete(worker, lease, result, this.now(), provenance ?? undefined);
     if (v.accepted) {
       const failed = this.queue.runError(lease.hash);
       const final = result.history[result.history.length - 1];

@@ -104,7 +104,8 @@ export const MIGRATIONS: readonly Migration[] = [
         free_slots INTEGER NOT NULL DEFAULT 0,
         connected INTEGER NOT NULL DEFAULT 0,
         registered_at INTEGER NOT NULL,
-        last_heartbeat_at INTEGER NOT NULL
+        last_heartbeat_at INTEGER NOT NULL,
+        provenance_id INTEGER REFERENCES provenance (id)  -- versions the worker announced
       );
       -- one row while a coordinator (embedded or served) owns the database
       CREATE TABLE writer_lock (

@@ -21,6 +21,9 @@ export interface LeaseRef {
 export interface Lease extends LeaseRef {
   configJson: string;
 }
+/** What a worker reports of a finished run (the config is the coordinator's own). */
+export type ReportedResult = Pick<RunResult, 'numerics_version' | 'history' | 'weights_digest' | 'wall_ms'>;
+
 export type Verdict = { accepted: true } | { accepted: false; reason: string };
 
 export interface SweepRunInput {
@@ -67,6 +70,7 @@ function malformedEpoch(m: unknown): string | undefined {
   if (typeof m !== 'object' || m === null) return 'epoch record is not an object';
   const e = m as Record<string, unknown>;
   if (!Number.isInteger(e.epoch) || (e.epoch as number) < 0) return 'epoch number is not a non-negative integer';
+  if (typeof e.train_loss !== 'number') return 'train_loss is missing';
   for (const c of METRIC_COLUMNS) if (e[c] !== undefined && typeof e[c] !== 'number') return `${c} is not a number`;
   if (e.wall_ms !== undefined && typeof e.wall_ms !== 'number') return 'wall_ms is not a number';
   if (typeof e.pulses !== 'object' || e.pulses === null) return 'pulses is not an object';
@@ -251,7 +255,7 @@ export class RunQueue {
    * the whole history (replacing progress rows, dropping rows of older attempts) and the status,
    * in one transaction. A result with a non-finite metric is recorded as a failed run.
    */
-  complete(worker: string, ref: LeaseRef, result: RunResult, now: number, provenanceId?: number): Verdict {
+  complete(worker: string, ref: LeaseRef, result: ReportedResult, now: number, provenanceId?: number): Verdict {
     if (typeof result !== 'object' || result === null || !Array.isArray(result.history) || result.history.length === 0) {
       return { accepted: false, reason: 'malformed result: no history' };
     }

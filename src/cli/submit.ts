@@ -1,0 +1,68 @@
+/**
+ * `aimc-sweep submit <sweep.yaml> --coordinator host:port [--wait]`: validates a sweep locally
+ * (errors with file:line, exit 2), submits it to a running coordinator and, with --wait,
+ * follows its progress until no run is left to run.
+ */
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import type { Argv } from 'yargs';
+import { RunStatus } from '../gen/aimcsweep/v1/run_pb.ts';
+import { SweepService } from '../gen/aimcsweep/v1/sweep_pb.ts';
+import { createClient, isServiceError } from '../rpc/bridge.ts';
+import { expandSweep } from '../sweep/expand.ts';
+import { parseSweepText, SweepError } from '../sweep/spec.ts';
+import { CLIENT_OPTIONS, channelCredentialsFrom, checkAddress, readToken } from './connection.ts';
+import { UsageError } from './errors.ts';
+
+export function submitCommand(yargs: Argv): Argv {
+  return yargs.command(
+    'submit <sweep>',
+    'submit a sweep to a running coordinator (--wait: follow it until finished)',
+    (y) =>
+      y
+        .positional('sweep', { type: 'string', demandOption: true, describe: 'sweep definition (YAML)' })
+        .option('coordinator', { type: 'string', demandOption: true, describe: 'coordinator address host:port' })
+        .option('wait', { type: 'boolean', default: false, describe: 'follow progress until every run is done or failed' })
+        .options(CLIENT_OPTIONS),
+    async (argv) => {
+      const file = argv.sweep as string;
+      let yaml: string;
+      try {
+        yaml = readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new UsageError(`${file}: cannot read sweep file (${(e as Error).message})`);
+      }
+      try {
+        expandSweep(parseSweepText(yaml, file)); // the coordinator validates again; this gives local line numbers first
+      } catch (e) {
+        if (e instanceof SweepError) throw new UsageError(e.message);
+        throw e;
+      }
+      const client = createClient(SweepService, checkAddress('--coordinator', argv.coordinator), channelCredentialsFrom(argv['tls-ca'], argv.tls), {
+        token: readToken(argv['token-file']),
+      });
+      try {
+        const r = await client.submit({ fileName: file, specYaml: yaml }, { deadline: Date.now() + 30_000 });
+        process.stdout.write(`${r.sweepName}: submitted to ${argv.coordinator}: ${r.totalRuns} runs (${r.newRuns} new, ${r.doneRuns} already done)\n`);
+        if (!argv.wait) return;
+        let failed = 0;
+        for await (const update of client.watch({ sweepName: r.sweepName })) {
+          const c = update.sweep?.counts;
+          if (!c) continue;
+          const total = c.queued + c.running + c.done + c.failed;
+          if (update.run) {
+            if (update.run.status === RunStatus.FAILED) failed++;
+            const what = update.run.status === RunStatus.DONE ? 'done' : `FAILED: ${update.run.error}`;
+            process.stdout.write(`[${c.done + c.failed}/${total}] ${update.run.runHash.slice(0, 12)}#${update.run.attempt} ${what}\n`);
+          }
+        }
+        process.stdout.write(`${r.sweepName}: finished${failed > 0 ? ` (${failed} failed while watching)` : ''}\n`);
+      } catch (e) {
+        if (isServiceError(e)) throw new UsageError(`${argv.coordinator}: ${grpc.status[e.code]}: ${e.details || e.message}`);
+        throw e;
+      } finally {
+        client.$close();
+      }
+    },
+  );
+}

@@ -1,0 +1,71 @@
+/**
+ * The worker registry's SQL: workers registered with the coordinator, whether their session is
+ * connected, their free slots and last heartbeat (what `status` shows). Worker ids survive a
+ * coordinator restart, so a worker that reconnects keeps its leases.
+ */
+import type { Statement } from 'better-sqlite3';
+import type { Db } from './open.ts';
+
+export interface WorkerRecord {
+  id: string;
+  name: string;
+  host: string;
+  slots: number;
+  free_slots: number;
+  connected: number;
+  registered_at: number;
+  last_heartbeat_at: number;
+  provenance_id: number | null;
+}
+
+export class WorkerRegistry {
+  private readonly db: Db;
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  private sql(text: string): Statement {
+    let st = this.statements.get(text);
+    if (!st) {
+      st = this.db.prepare(text);
+      this.statements.set(text, st);
+    }
+    return st;
+  }
+
+  register(w: { id: string; name: string; host: string; slots: number; provenanceId: number }, now: number): void {
+    this.sql(
+      `INSERT INTO workers (id, name, host, slots, free_slots, connected, registered_at, last_heartbeat_at, provenance_id)
+       VALUES (@id, @name, @host, @slots, 0, 0, @now, @now, @provenanceId)`,
+    ).run({ ...w, now });
+  }
+
+  get(id: string): WorkerRecord | undefined {
+    return this.sql('SELECT * FROM workers WHERE id = ?').get(id) as WorkerRecord | undefined;
+  }
+
+  /** A session opened or closed. */
+  setConnected(id: string, connected: boolean, now: number): void {
+    this.sql('UPDATE workers SET connected = ?, last_heartbeat_at = ? WHERE id = ?').run(connected ? 1 : 0, now, id);
+  }
+
+  /** A heartbeat or slots update arrived. */
+  touch(id: string, now: number, freeSlots?: number): void {
+    if (freeSlots === undefined) this.sql('UPDATE workers SET last_heartbeat_at = ? WHERE id = ?').run(now, id);
+    else this.sql('UPDATE workers SET last_heartbeat_at = ?, free_slots = ? WHERE id = ?').run(now, freeSlots, id);
+  }
+
+  /** Every session is closed after a coordinator restart. */
+  disconnectAll(): void {
+    this.sql('UPDATE workers SET connected = 0').run();
+  }
+
+  /** Runs leased to each worker now. */
+  runningByWorker(): Map<string, number> {
+    const rows = this.sql("SELECT worker, count(*) AS n FROM runs WHERE status = 'running' AND worker IS NOT NULL GROUP BY worker").all() as { worker: string; n: number }[];
+    return new Map(rows.map((r) => [r.worker, r.n]));
+  }
+
+}

@@ -1,0 +1,252 @@
+/**
+ * The gRPC coordinator in-process, driven by hand-written peers on 127.0.0.1: leases, expiry
+ * and late results, authentication, and hostile or malformed input. Every case checks the
+ * database afterwards and that the coordinator still serves.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as grpc from '@grpc/grpc-js';
+import { Scheduler } from '../src/coordinator/scheduler.ts';
+import { Coordinator } from '../src/coordinator/service.ts';
+import { train } from '../src/core/train.ts';
+import { NUMERICS_VERSION } from '../src/core/version.ts';
+import { SweepService } from '../src/gen/aimcsweep/v1/sweep_pb.ts';
+import { type SessionResponse, WorkerService } from '../src/gen/aimcsweep/v1/worker_pb.ts';
+import { channelCredentials, createClient, isServiceError, serverCredentials } from '../src/rpc/bridge.ts';
+import { resultToWire } from '../src/rpc/convert.ts';
+import { openStore } from '../src/store/open.ts';
+import { parseLeasedConfig } from '../src/worker/leased-config.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'aimc-coord-'));
+let n = 0;
+
+const SWEEP = `name: tiny
+base: { task: { in_size: 3, out_size: 2, n_samples: 5 }, epochs: 1 }
+grid: { seed: [1, 2, 3, 4] }
+`;
+
+interface Harness {
+  address: string;
+  db: ReturnType<typeof openStore>;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+async function coordinator(options: { token?: string; leaseTtlMs?: number; maxMessageBytes?: number } = {}): Promise<Harness> {
+  const file = join(dir, `c${n++}.db`);
+  const db = openStore(file);
+  const scheduler = new Scheduler(db, { file, leaseTtlMs: options.leaseTtlMs ?? 60_000, maxLostLeases: 3, orphans: 'expire' });
+  const logs: string[] = [];
+  const c = new Coordinator({ scheduler, db, token: options.token, maxMessageBytes: options.maxMessageBytes, log: (l) => logs.push(l) });
+  const port = await c.listen('127.0.0.1:0', serverCredentials());
+  return {
+    address: `127.0.0.1:${port}`,
+    db,
+    logs,
+    close: async () => {
+      await c.close(200);
+      scheduler.close();
+      db.close();
+    },
+  };
+}
+
+const open: Harness[] = [];
+after(async () => {
+  for (const h of open) await h.close();
+});
+
+function clients(address: string, token?: string) {
+  return {
+    workers: createClient(WorkerService, address, channelCredentials(), { token }),
+    sweeps: createClient(SweepService, address, channelCredentials(), { token }),
+  };
+}
+
+/** A scripted worker: registers, opens a session, collects what the coordinator sends. */
+async function fakeWorker(address: string, slots: number) {
+  const { workers } = clients(address);
+  const reg = await workers.register({ name: 'fake', host: 'test', slots, packageVersion: 't', numericsVersion: NUMERICS_VERSION, nodeVersion: process.version });
+  const stream = workers.session();
+  const received: SessionResponse[] = [];
+  let status: grpc.StatusObject | undefined;
+  stream.on('data', (m: SessionResponse) => received.push(m));
+  stream.on('error', () => {});
+  stream.on('status', (s: grpc.StatusObject) => (status = s));
+  stream.write({ kind: { case: 'hello', value: { workerId: reg.workerId } } });
+  return {
+    id: reg.workerId,
+    stream,
+    received,
+    status: () => status,
+    close: () => {
+      stream.cancel();
+      workers.$close();
+    },
+    async next(kind: SessionResponse['kind']['case'], count = 1): Promise<SessionResponse[]> {
+      for (let i = 0; i < 200; i++) {
+        const got = received.filter((m) => m.kind.case === kind);
+        if (got.length >= count) return got;
+        await sleep(10);
+      }
+      throw new Error(`no ${count} ${kind} messages: got ${received.map((m) => m.kind.case).join(',')}`);
+    },
+  };
+}
+
+const countOf = (db: Harness['db'], sql: string): number => (db.prepare(sql).get() as { n: number }).n;
+
+/** The real result of a leased run (computed here, as a worker would). */
+function computeResult(hash: string, configJson: string) {
+  return resultToWire(train(parseLeasedConfig(hash, configJson)));
+}
+
+test('a worker session leases runs, delivers results, and a duplicate or foreign report is refused with a reason', async () => {
+  const h = await coordinator();
+  open.push(h);
+  const { sweeps } = clients(h.address);
+  const sub = await sweeps.submit({ fileName: 'tiny.yaml', specYaml: SWEEP });
+  assert.deepEqual([sub.sweepName, sub.totalRuns, sub.newRuns], ['tiny', 4, 4]);
+
+  const a = await fakeWorker(h.address, 2);
+  const b = await fakeWorker(h.address, 2);
+  a.stream.write({ kind: { case: 'slots', value: { free: 2, leasesReceived: 0 } } });
+  const leases = await a.next('lease', 2);
+  await sleep(50);
+  assert.equal(a.received.filter((m) => m.kind.case === 'lease').length, 2, 'no more leases than free slots');
+  const grant = leases[0].kind.value as { lease: { runHash: string; attempt: number }; configJson: string };
+  const result = computeResult(grant.lease.runHash, grant.configJson);
+
+  // b reports on a's lease: foreign, refused
+  b.stream.write({ kind: { case: 'result', value: { lease: grant.lease, result } } });
+  const [bAck] = await b.next('ack');
+  assert.equal(bAck.kind.case === 'ack' && bAck.kind.value.accepted, false);
+  assert.match(bAck.kind.case === 'ack' ? bAck.kind.value.reason : '', /another worker/);
+  // a reports: accepted; again: refused as done
+  a.stream.write({ kind: { case: 'result', value: { lease: grant.lease, result } } });
+  a.stream.write({ kind: { case: 'result', value: { lease: grant.lease, result } } });
+  const acks = await a.next('ack', 2);
+  assert.deepEqual(
+    acks.map((m) => (m.kind.case === 'ack' ? m.kind.value.accepted : null)),
+    [true, false],
+  );
+  // unknown run and wrong attempt
+  const unknown = { runHash: 'f'.repeat(64), attempt: 1 };
+  a.stream.write({ kind: { case: 'result', value: { lease: unknown, result } } });
+  a.stream.write({ kind: { case: 'failure', value: { lease: { ...(leases[1].kind.value as { lease: { runHash: string } }).lease, attempt: 7 }, error: 'x' } } });
+  const more = await a.next('ack', 4);
+  assert.match(more[2].kind.case === 'ack' ? more[2].kind.value.reason : '', /unknown run/);
+  assert.match(more[3].kind.case === 'ack' ? more[3].kind.value.reason : '', /stale attempt 7/);
+
+  assert.equal(countOf(h.db, 'SELECT count(*) AS n FROM results'), 1);
+  assert.equal(countOf(h.db, "SELECT count(*) AS n FROM runs WHERE status = 'failed'"), 0);
+  assert.ok(h.logs.some((l) => /rejected: lease held by another worker/.test(l)), 'rejections are logged');
+  a.close();
+  b.close();
+});
+
+test('a lease whose heartbeats stop expires and is re-leased as attempt 2; the late result of attempt 1 is refused', async () => {
+  const h = await coordinator({ leaseTtlMs: 300 });
+  open.push(h);
+  const { sweeps } = clients(h.address);
+  await sweeps.submit({ fileName: 'tiny.yaml', specYaml: SWEEP });
+  const silent = await fakeWorker(h.address, 1);
+  silent.stream.write({ kind: { case: 'slots', value: { free: 1, leasesReceived: 0 } } });
+  const [first] = await silent.next('lease');
+  const grant = first.kind.value as { lease: { runHash: string; attempt: number }; configJson: string };
+  assert.equal(grant.lease.attempt, 1);
+  await sleep(700); // no heartbeat: the lease expires
+
+  const other = await fakeWorker(h.address, 4);
+  other.stream.write({ kind: { case: 'slots', value: { free: 4, leasesReceived: 0 } } });
+  const leases = await other.next('lease', 4);
+  const again = leases.map((m) => m.kind.value as { lease: { runHash: string; attempt: number } }).find((g) => g.lease.runHash === grant.lease.runHash);
+  assert.equal(again?.lease.attempt, 2);
+
+  silent.stream.write({ kind: { case: 'result', value: { lease: grant.lease, result: computeResult(grant.lease.runHash, grant.configJson) } } });
+  const [ack] = await silent.next('ack');
+  assert.equal(ack.kind.case === 'ack' && ack.kind.value.accepted, false);
+  assert.match(ack.kind.case === 'ack' ? ack.kind.value.reason : '', /stale attempt 1 \(current 2\)/);
+  // its heartbeat now names a lease it lost: the coordinator cancels it
+  silent.stream.write({ kind: { case: 'heartbeat', value: { held: [grant.lease] } } });
+  await silent.next('cancel');
+  assert.equal(countOf(h.db, 'SELECT count(*) AS n FROM results'), 0);
+  silent.close();
+  other.close();
+});
+
+test('with a token, calls without it get UNAUTHENTICATED and change nothing', async () => {
+  const h = await coordinator({ token: 's3cret-token' });
+  open.push(h);
+  for (const token of [undefined, 'wrong']) {
+    const { workers, sweeps } = clients(h.address, token);
+    await assert.rejects(sweeps.submit({ fileName: 'x', specYaml: SWEEP }), (e) => isServiceError(e) && e.code === grpc.status.UNAUTHENTICATED);
+    await assert.rejects(
+      workers.register({ name: 'x', host: 'x', slots: 1, numericsVersion: NUMERICS_VERSION }),
+      (e) => isServiceError(e) && e.code === grpc.status.UNAUTHENTICATED,
+    );
+    await assert.rejects(sweeps.getStatus({}), (e) => isServiceError(e) && e.code === grpc.status.UNAUTHENTICATED);
+    workers.$close();
+    sweeps.$close();
+  }
+  assert.equal(countOf(h.db, 'SELECT count(*) AS n FROM sweeps'), 0);
+  assert.equal(countOf(h.db, 'SELECT count(*) AS n FROM workers'), 0);
+  const { sweeps } = clients(h.address, 's3cret-token');
+  assert.equal((await sweeps.submit({ fileName: 'x', specYaml: SWEEP })).totalRuns, 4);
+  sweeps.$close();
+});
+
+test('hostile input is refused with a status and leaves the database intact', async () => {
+  const h = await coordinator({ maxMessageBytes: 64 * 1024 });
+  open.push(h);
+  const { workers, sweeps } = clients(h.address);
+  const code = async (p: Promise<unknown>): Promise<number | undefined> => {
+    try {
+      await p;
+      return undefined;
+    } catch (e) {
+      return isServiceError(e) ? e.code : -1;
+    }
+  };
+  assert.equal(await code(sweeps.submit({ fileName: 'g.yaml', specYaml: 'name: g\ngrid: { device.colour: [red] }\n' })), grpc.status.INVALID_ARGUMENT);
+  assert.equal(await code(sweeps.submit({ fileName: 'g.yaml', specYaml: '{{{ not yaml' })), grpc.status.INVALID_ARGUMENT);
+  assert.equal(await code(sweeps.submit({ fileName: 'big.yaml', specYaml: `name: big\ndescription: ${'x'.repeat(100_000)}\n` })), grpc.status.RESOURCE_EXHAUSTED);
+  assert.equal(await code(workers.register({ name: 'old', host: 'h', slots: 1, numericsVersion: NUMERICS_VERSION + 1 })), grpc.status.FAILED_PRECONDITION);
+  assert.equal(await code(workers.register({ name: 'many', host: 'h', slots: 1_000_000, numericsVersion: NUMERICS_VERSION })), grpc.status.INVALID_ARGUMENT);
+  assert.equal(await code(sweeps.getStatus({})), undefined);
+
+  // a session that skips hello, or names an unknown worker, is ended with a status
+  const rude = workers.session();
+  const ended = new Promise<grpc.StatusObject>((resolve) => rude.on('status', resolve));
+  rude.on('error', () => {});
+  rude.write({ kind: { case: 'result', value: { lease: { runHash: 'a'.repeat(64), attempt: 1 } } } });
+  assert.equal((await ended).code, grpc.status.FAILED_PRECONDITION);
+  const stranger = workers.session();
+  const ended2 = new Promise<grpc.StatusObject>((resolve) => stranger.on('status', resolve));
+  stranger.on('error', () => {});
+  stranger.write({ kind: { case: 'hello', value: { workerId: 'w-nobody' } } });
+  assert.equal((await ended2).code, grpc.status.NOT_FOUND);
+
+  // a registered worker sending garbage: malformed refs ignored, implausible slots ignored, bad metrics refused
+  await sweeps.submit({ fileName: 'tiny.yaml', specYaml: SWEEP });
+  const w = await fakeWorker(h.address, 1);
+  w.stream.write({ kind: { case: 'slots', value: { free: 1_000_000, leasesReceived: 0 } } });
+  w.stream.write({ kind: { case: 'result', value: { lease: { runHash: '../../etc', attempt: 0 } } } });
+  w.stream.write({ kind: { case: 'slots', value: { free: 1, leasesReceived: 0 } } });
+  const [grant] = await w.next('lease');
+  const g = grant.kind.value as { lease: { runHash: string; attempt: number } };
+  w.stream.write({ kind: { case: 'result', value: { lease: g.lease, result: { numericsVersion: NUMERICS_VERSION, history: [{ epoch: 0 }], weightsDigest: 'x' } } } });
+  const [ack] = await w.next('ack');
+  assert.match(ack.kind.case === 'ack' ? ack.kind.value.reason : '', /malformed result: train_loss is missing/);
+  w.close();
+
+  assert.equal(countOf(h.db, 'SELECT count(*) AS n FROM results'), 0);
+  assert.equal((h.db.pragma('integrity_check', { simple: true }) as string), 'ok');
+  assert.equal((await sweeps.getStatus({})).sweeps[0].counts?.running, 1, 'the lease stands until it expires');
+  workers.$close();
+  sweeps.$close();
+});
