@@ -250,3 +250,25 @@ test('hostile input is refused with a status and leaves the database intact', as
   workers.$close();
   sweeps.$close();
 });
+
+test('a worker that closes its stream keeps its leases only until they expire; then they are re-leased', async () => {
+  const h = await coordinator({ leaseTtlMs: 300 });
+  open.push(h);
+  const { sweeps } = clients(h.address);
+  await sweeps.submit({ fileName: 'tiny.yaml', specYaml: SWEEP });
+  const gone = await fakeWorker(h.address, 2);
+  gone.stream.write({ kind: { case: 'slots', value: { free: 2, leasesReceived: 0 } } });
+  const held = (await gone.next('lease', 2)).map((m) => (m.kind.value as { lease: { runHash: string } }).lease.runHash);
+  gone.stream.end();
+  gone.close();
+  await sleep(100);
+  assert.equal((await sweeps.getStatus({})).workers.find((w) => w.workerId === gone.id)?.connected, false);
+  assert.equal(countOf(h.db, "SELECT count(*) AS n FROM runs WHERE status = 'running'"), 2, 'leases outlive the stream for the TTL');
+  await sleep(600);
+  const next = await fakeWorker(h.address, 4);
+  next.stream.write({ kind: { case: 'slots', value: { free: 4, leasesReceived: 0 } } });
+  const leases = (await next.next('lease', 4)).map((m) => (m.kind.value as { lease: { runHash: string; attempt: number } }).lease);
+  for (const hash of held) assert.equal(leases.find((l) => l.runHash === hash)?.attempt, 2);
+  next.close();
+  sweeps.$close();
+});
