@@ -181,6 +181,11 @@ test('TLS with a self-signed certificate and a token file; clients without the t
   assert.equal(noToken.status, 2);
   assert.match(noToken.stderr, /UNAUTHENTICATED: missing or invalid bearer token/);
   assert.equal(query<{ n: number }>(db, 'SELECT count(*) AS n FROM sweeps')[0].n, 0);
+  const intruder = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'worker', '--coordinator', address, '--tls-ca', cert, '--threads', '1'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(intruder.status, 2, 'a worker without the token stops at once');
+  assert.match(intruder.stderr, /UNAUTHENTICATED/);
+  await until('the worker with the token to register', () => /registered as/.test(worker.log()));
+  assert.equal(query<{ n: number }>(db, 'SELECT count(*) AS n FROM workers')[0].n, 1, 'only the worker with the token registered');
   const ok = start('submit', file, '--coordinator', address, '--tls-ca', cert, '--token-file', tokenFile, '--wait');
   assert.equal(await ok.exit, 0, ok.log());
   assert.equal(query<{ n: number }>(db, "SELECT count(*) AS n FROM runs WHERE status = 'done'")[0].n, 4);

@@ -4,10 +4,13 @@
  * unreachable; SIGTERM (or Ctrl-C) drains it: no new leases, runs not started are handed back,
  * the others finish, then it exits 0. A second signal exits at once.
  */
+import * as grpc from '@grpc/grpc-js';
 import type { Argv } from 'yargs';
+import { isServiceError } from '../rpc/bridge.ts';
 import { WorkerAgent } from '../worker/agent.ts';
 import { defaultThreads, SimulationPool } from '../worker/pool.ts';
 import { CLIENT_OPTIONS, channelCredentialsFrom, checkAddress, readToken } from './connection.ts';
+import { UsageError } from './errors.ts';
 
 const log = (line: string): void => {
   process.stderr.write(`${new Date().toISOString()} worker ${process.pid}: ${line}\n`);
@@ -44,6 +47,10 @@ export function workerCommand(yargs: Argv): Argv {
       try {
         await agent.run();
         log('drained; exiting');
+      } catch (e) {
+        // retrying cannot fix these (wrong token, other numerics version): say why and stop
+        if (isServiceError(e)) throw new UsageError(`${coordinator}: ${grpc.status[e.code]}: ${e.details || e.message}`);
+        throw e;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
