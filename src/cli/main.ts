@@ -5,7 +5,9 @@ import { hideBin } from 'yargs/helpers';
 import { isInputError, UsageError } from './errors.ts';
 import { expandCommand } from './expand.ts';
 import { exportCommand } from './export.ts';
+import { plotCommand } from './plot.ts';
 import { queryCommand } from './query.ts';
+import { reportCommand } from './report.ts';
 import { runCommand } from './run.ts';
 import { serveCommand } from './serve.ts';
 import { simulateCommand } from './simulate.ts';
@@ -33,6 +35,8 @@ async function main(): Promise<void> {
   cli = tableCommand(cli);
   cli = queryCommand(cli);
   cli = exportCommand(cli);
+  cli = plotCommand(cli);
+  cli = reportCommand(cli);
   await cli.parseAsync();
 }
 

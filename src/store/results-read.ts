@@ -296,3 +296,61 @@ export function readonlyQuery(db: Db, sql: string): QueryResult {
   }
   return { columns, rows };
 }
+
+/** What the plots and the report need of a sweep beyond SweepRow: its definition and who recorded it. */
+export interface SweepDetails {
+  /** the definition as parsed (canonical JSON) */
+  spec_json: string;
+  /** the provenance of the process that recorded the sweep (null when it was not recorded) */
+  provenance: ProvenanceRow | null;
+}
+
+export function sweepDetails(db: Db, sweepId: number): SweepDetails {
+  const row = db
+    .prepare(
+      `SELECT sw.spec_json, p.package_version, p.numerics_version, p.git_commit, p.node_version, p.host, p.platform
+       FROM sweeps sw LEFT JOIN provenance p ON p.id = sw.provenance_id WHERE sw.id = ?`,
+    )
+    .get(sweepId) as ({ spec_json: string } & { [K in keyof ProvenanceRow]: ProvenanceRow[K] | null }) | undefined;
+  if (!row) throw new StoreError(`${db.name}: no sweep with id ${sweepId}`);
+  const { spec_json, ...p } = row;
+  return {
+    spec_json,
+    provenance: p.package_version === null ? null : (p as ProvenanceRow),
+  };
+}
+
+/** One epoch of a run's accepted attempt (the metrics of epoch_metrics; null when not recorded). */
+export interface EpochRow {
+  epoch: number;
+  train_loss: number | null;
+  weight_error: number | null;
+  train_accuracy: number | null;
+  test_loss: number | null;
+  test_accuracy: number | null;
+  wall_ms: number | null;
+}
+
+/**
+ * The per-epoch metrics of a sweep's done runs, from the attempt whose result was accepted:
+ * run hash -> epochs in ascending order (epoch 0, the untrained model, included when recorded).
+ */
+export function sweepEpochMetrics(db: Db, sweepId: number): Map<string, EpochRow[]> {
+  const rows = db
+    .prepare(
+      `SELECT e.run_hash AS hash, e.epoch, e.train_loss, e.weight_error, e.train_accuracy, e.test_loss, e.test_accuracy, e.wall_ms
+       FROM epoch_metrics e
+       JOIN results res ON res.run_hash = e.run_hash AND res.attempt = e.attempt
+       JOIN runs r ON r.hash = e.run_hash AND r.status = 'done'
+       JOIN sweep_runs s ON s.run_hash = e.run_hash AND s.sweep_id = ?
+       ORDER BY s.position, e.epoch`,
+    )
+    .all(sweepId) as (EpochRow & { hash: string })[];
+  const out = new Map<string, EpochRow[]>();
+  for (const { hash, ...e } of rows) {
+    const list = out.get(hash);
+    if (list) list.push(e);
+    else out.set(hash, [e]);
+  }
+  return out;
+}

@@ -1,0 +1,55 @@
+/**
+ * `aimc-sweep plot --sweep NAME [--metric M] [--x epoch|<config key>] [--group K[,K2]]
+ * [--facet K|none] [--epoch final|best] [--out f.svg] [--db results.db]`: an SVG figure of a
+ * sweep's results: learning curves (mean ± std over seeds per group, per epoch) or the final
+ * (best) metric against a numeric config key; standard output unless --out is given.
+ */
+import { writeFileSync } from 'node:fs';
+import type { Argv } from 'yargs';
+import { EPOCH_CHOICES, type EpochChoice, METRICS, type Metric } from '../report/pivot.ts';
+import { renderSweepPlot } from '../report/plot.ts';
+import { UsageError } from './errors.ts';
+import { DEFAULT_DB, keyList, withReadonlyStore, writeStdout } from './table.ts';
+
+/** Writes `text` to `file`; a file that cannot be written is the user's to fix (exit 2). */
+export function writeOutFile(file: string, text: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (e) {
+    throw new UsageError(`${file}: cannot write (${(e as Error).message})`);
+  }
+}
+
+export function plotCommand(yargs: Argv): Argv {
+  return yargs.command(
+    'plot',
+    "an SVG plot of a sweep's results: learning curves, or the final metric against a numeric config key; mean ± std over seeds",
+    (y) =>
+      y
+        .option('sweep', { type: 'string', demandOption: true, describe: 'sweep name' })
+        .option('metric', { type: 'string', choices: METRICS, describe: 'metric (default: test_accuracy when the runs have it, else weight_error)' })
+        .option('x', { type: 'string', default: 'epoch', describe: 'epoch (learning curves), or a numeric dotted run config key such as device.n_states' })
+        .option('group', { type: 'string', describe: "keys whose values make the lines, comma-separated; 'none' for one line (default: the rows of the default table)" })
+        .option('facet', {
+          type: 'string',
+          describe: "one panel per value of this key; 'none' for one panel (default: the default table's first column key not on x or in --group)",
+        })
+        .option('epoch', { type: 'string', choices: EPOCH_CHOICES, describe: "with a key on x: each run's final epoch (default) or its best" })
+        .option('out', { type: 'string', describe: 'write the SVG to this file instead of standard output' })
+        .option('db', { type: 'string', default: DEFAULT_DB, describe: 'results database' }),
+    (argv) => {
+      const { svg, plot } = withReadonlyStore(argv.db, (db) =>
+        renderSweepPlot(db, argv.sweep, {
+          metric: argv.metric as Metric | undefined,
+          x: argv.x,
+          group: argv.group === 'none' ? [] : keyList(argv.group)?.filter((k) => k !== ''),
+          facet: argv.facet === undefined ? undefined : argv.facet === 'none' || argv.facet === '' ? null : argv.facet,
+          epoch: argv.epoch as EpochChoice | undefined,
+        }),
+      );
+      for (const w of plot.warnings) process.stderr.write(`aimc-sweep: warning: ${w}\n`);
+      if (argv.out === undefined) writeStdout(svg);
+      else writeOutFile(argv.out, svg);
+    },
+  );
+}
