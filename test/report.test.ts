@@ -14,9 +14,10 @@ import type { EpochMetrics, RunResult } from '../src/core/train.ts';
 import { exportRows, formatExport } from '../src/report/export-rows.ts';
 import { formatPivotCsv, formatPivotJson, formatPivotMarkdown } from '../src/report/format.ts';
 import { buildSweepPivot, defaultLayout, type PivotCell, type PivotTable, ReportError, renderSweepTable } from '../src/report/pivot.ts';
+import { tailOfEpochs } from '../src/report/plot.ts';
 import { statusReport } from '../src/report/status.ts';
 import { type Db, openStore, openStoreReadonly, StoreError } from '../src/store/open.ts';
-import { QueryError, readonlyQuery, requireSweep, sweepRuns } from '../src/store/results-read.ts';
+import { type EpochRow, QueryError, readonlyQuery, requireSweep, sweepRuns } from '../src/store/results-read.ts';
 import { RunQueue } from '../src/store/run-queue.ts';
 import { canonicalJson } from '../src/sweep/canonical.ts';
 import { expandSweep } from '../src/sweep/expand.ts';
@@ -373,4 +374,23 @@ test('query: writes and statements without rows are refused before running, SELE
   } finally {
     ro.close();
   }
+});
+
+test('pivot and plot: --epoch tail averages the last 20 % of epochs per run, then over seeds', () => {
+  const tdb = openStore(join(mkdtempSync(join(tmpdir(), 'aimc-tail-')), 'tail.db'));
+  const q = new RunQueue(tdb);
+  const runs = [1, 2].map((seed) => ({ hash: `${seed}`.repeat(64), configJson: JSON.stringify({ algorithm: 'residual', seed }), numericsVersion: 2, assignmentsJson: JSON.stringify({ seed }) }));
+  const { sweepId } = q.recordSweep({ name: 'tail', description: '', specJson: '{}', source: 'tail.yaml', runs }, T0);
+  for (const [i, lease] of q.lease('w', 2, T0, 1000, sweepId).entries()) {
+    // weight error 10 - epoch (+ 2 for the second seed): epochs 9 and 10 are the last 20 % of 10
+    const history = Array.from({ length: 11 }, (_, e) => ({ epoch: e, train_loss: 1, weight_error: 10 - e + 2 * i, pulses: {} }));
+    assert.deepEqual(q.complete('w', lease, { numerics_version: 2, history, weights_digest: 'd' }, T0), { accepted: true });
+  }
+  const cell = (epoch: 'final' | 'best' | 'tail') => buildSweepPivot(tdb, 'tail', { rows: ['algorithm'], cols: [], metric: 'weight_error', epoch }).cells[0];
+  close(cell('final').mean, 1, 'final: (0 + 2) / 2');
+  close(cell('tail').mean, 1.5, 'tail: ((1 + 0) / 2 + (3 + 2) / 2) / 2');
+  assert.match(formatPivotMarkdown(buildSweepPivot(tdb, 'tail', { epoch: 'tail', metric: 'weight_error' })), /mean of the last 20 % of epochs/);
+  const epochs = Array.from({ length: 11 }, (_, e) => ({ epoch: e, weight_error: 10 - e }) as unknown as EpochRow);
+  close(tailOfEpochs(epochs, 'weight_error'), 0.5, 'plot uses the same rule');
+  tdb.close();
 });

@@ -34,7 +34,7 @@ export function plotCommand(yargs: Argv): Argv {
           type: 'string',
           describe: "one panel per value of this key; 'none' for one panel (default: the default table's first column key not on x or in --group)",
         })
-        .option('epoch', { type: 'string', choices: EPOCH_CHOICES, describe: "with a key on x: each run's final epoch (default) or its best" })
+        .option('epoch', { type: 'string', choices: EPOCH_CHOICES, describe: "with a key on x: each run's final epoch (default), its best, or tail: its mean over the last 20 % of epochs" })
         .option('out', { type: 'string', describe: 'write the SVG to this file instead of standard output' })
         .option('db', { type: 'string', default: DEFAULT_DB, describe: 'results database' }),
     (argv) => {

@@ -58,7 +58,7 @@ export function tableCommand(yargs: Argv): Argv {
         .option('rows', { type: 'string', describe: 'row keys, comma-separated dotted run config keys (default: algorithm, or the first varying swept key)' })
         .option('cols', { type: 'string', describe: 'column keys (default: the other swept keys that vary across rows, except seed)' })
         .option('metric', { type: 'string', choices: METRICS, describe: 'metric (default: test_accuracy when the runs have it, else weight_error)' })
-        .option('epoch', { type: 'string', choices: EPOCH_CHOICES, default: 'final', describe: "each run's final epoch, or its best (max accuracy, min loss/error)" })
+        .option('epoch', { type: 'string', choices: EPOCH_CHOICES, default: 'final', describe: "each run's final epoch, its best (max accuracy, min loss/error), or tail: its mean over the last 20 % of epochs" })
         .option('format', { type: 'string', choices: ['md', 'csv', 'json'], default: 'md', describe: 'markdown table, one CSV line per cell, or a JSON array of cells' })
         .option('db', { type: 'string', default: DEFAULT_DB, describe: 'results database' }),
     (argv) => {

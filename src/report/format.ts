@@ -102,7 +102,7 @@ function runCountsText(t: PivotTable): string {
 }
 
 export function pivotTitle(t: PivotTable): string {
-  return `${t.sweep}: ${t.metric}${percentMetric(t) ? ' (%)' : ''}, ${t.epoch === 'best' ? 'best' : 'final'} epoch, mean ± std over seeds (${runCountsText(t)})`;
+  return `${t.sweep}: ${t.metric}${percentMetric(t) ? ' (%)' : ''}, ${t.epoch === 'tail' ? 'mean of the last 20 % of epochs' : `${t.epoch} epoch`}, mean ± std over seeds (${runCountsText(t)})`;
 }
 
 /** A GitHub markdown table under a title line, warnings (cells marked †) below. */

@@ -12,14 +12,15 @@
 import { RUN_SCHEMA } from '../core/config/run-config.ts';
 import { fieldAt } from '../core/config/schema.ts';
 import type { Db } from '../store/open.ts';
-import { bestEpochValues, METRICS, type Metric, requireSweep, type ResultRow, sweepRuns } from '../store/results-read.ts';
+import { bestEpochValues, METRICS, type Metric, requireSweep, type ResultRow, sweepRuns, tailEpochValues } from '../store/results-read.ts';
 import type { RunStatus } from '../store/run-queue.ts';
 import { canonicalJson } from '../sweep/canonical.ts';
 import { cellName, formatPivotMarkdown } from './format.ts';
 
 export { METRICS, type Metric };
-export type EpochChoice = 'final' | 'best';
-export const EPOCH_CHOICES: readonly EpochChoice[] = ['final', 'best'];
+/** final: the last epoch; best: the best epoch; tail: the mean over the last 20 % of epochs */
+export type EpochChoice = 'final' | 'best' | 'tail';
+export const EPOCH_CHOICES: readonly EpochChoice[] = ['final', 'best', 'tail'];
 
 /** Options the layout was not given are a bad request (unknown key, overlap); exit code 2. */
 export class ReportError extends Error {
@@ -340,7 +341,7 @@ export interface TableOptions {
   rows?: string[];
   cols?: string[];
   metric?: Metric;
-  /** the final epoch's value (default) or each run's best epoch's */
+  /** the final epoch's value (default), each run's best epoch's, or its tail mean */
   epoch?: EpochChoice;
 }
 
@@ -368,8 +369,13 @@ export function buildSweepPivot(db: Db, sweep: string, options: TableOptions = {
   const runs = sweepRuns(db, s.id);
   const layout = defaultLayout(runs, { rows: options.rows, cols: options.cols, metric: options.metric });
   const metric = layout.metric;
-  if (epoch === 'best' && metric === 'wall_ms') throw new ReportError('--epoch best: wall_ms has no best epoch (use --epoch final)');
-  const best = epoch === 'best' && metric !== 'wall_ms' ? bestEpochValues(db, s.id, metric, higherIsBetter(metric) ? 'max' : 'min') : undefined;
+  if (epoch !== 'final' && metric === 'wall_ms') throw new ReportError(`--epoch ${epoch}: wall_ms is per run, not per epoch (use --epoch final)`);
+  const best =
+    metric === 'wall_ms' || epoch === 'final'
+      ? undefined
+      : epoch === 'best'
+        ? bestEpochValues(db, s.id, metric, higherIsBetter(metric) ? 'max' : 'min')
+        : tailEpochValues(db, s.id, metric);
   const pivotInput: PivotRun[] = runs.map((r) => ({
     hash: r.hash,
     status: r.status,

@@ -19,7 +19,7 @@
 import { RUN_SCHEMA } from '../core/config/run-config.ts';
 import { fieldAt } from '../core/config/schema.ts';
 import type { Db } from '../store/open.ts';
-import { type EpochRow, requireSweep, type ResultRow, type SweepRunRow, sweepEpochMetrics, sweepRuns } from '../store/results-read.ts';
+import { type EpochRow, requireSweep, type ResultRow, type SweepRunRow, sweepEpochMetrics, sweepRuns, TAIL_FRACTION } from '../store/results-read.ts';
 import { canonicalJson } from '../sweep/canonical.ts';
 import { formatNumber } from './format.ts';
 import { defaultLayout, type EpochChoice, flattenConfig, higherIsBetter, type KeyValue, METRICS, type Metric, ReportError, sweptKeys, valueAt, valueText } from './pivot.ts';
@@ -133,6 +133,22 @@ export function bestOfEpochs(epochs: readonly EpochRow[], metric: Metric): numbe
   return pick(epochs.filter((e) => e.epoch > 0)) ?? pick(epochs);
 }
 
+/** The mean of a run's metric over its last TAIL_FRACTION of epochs (as tailEpochValues in SQL). */
+export function tailOfEpochs(epochs: readonly EpochRow[], metric: Metric): number | null {
+  if (epochs.length === 0) return null;
+  const last = epochs[epochs.length - 1].epoch;
+  let sum = 0;
+  let n = 0;
+  for (const e of epochs) {
+    const v = e[metric];
+    if ((e.epoch === last || e.epoch > last * (1 - TAIL_FRACTION)) && v !== null) {
+      sum += v;
+      n++;
+    }
+  }
+  return n > 0 ? sum / n : null;
+}
+
 /**
  * The numeric swept keys of a sweep (not seed) worth a plot against: those with at least two
  * values within one group of runs (`groupKeys`: the lines; a key fixed per group, like a learning
@@ -165,8 +181,12 @@ export function plotLayout(runs: readonly PlotRun[], options: PlotOptions = {}):
   if (x !== 'epoch') checkKey('x', x);
   for (const k of options.group ?? []) checkKey('group', k);
   if (options.facet) checkKey('facet', options.facet);
-  if (x === 'epoch' && options.epoch === 'best') throw new ReportError('--epoch best: learning curves (--x epoch) show every epoch; --epoch applies to --x <config key>');
-  if (options.metric === 'wall_ms' && options.epoch === 'best') throw new ReportError('--epoch best: wall_ms has no best epoch (use --epoch final)');
+  if (x === 'epoch' && options.epoch !== undefined && options.epoch !== 'final') {
+    throw new ReportError(`--epoch ${options.epoch}: learning curves (--x epoch) show every epoch; --epoch applies to --x <config key>`);
+  }
+  if (options.metric === 'wall_ms' && options.epoch !== undefined && options.epoch !== 'final') {
+    throw new ReportError(`--epoch ${options.epoch}: wall_ms is per run, not per epoch (use --epoch final)`);
+  }
   const named = [...(x === 'epoch' ? [] : [['x', x]]), ...(options.group ?? []).map((k) => ['group', k]), ...(options.facet ? [['facet', options.facet]] : [])];
   for (let i = 0; i < named.length; i++) {
     for (let j = i + 1; j < named.length; j++) {
@@ -233,7 +253,7 @@ export function plotRuns(sweep: string, runs: readonly PlotRun[], options: PlotO
 
   // the value of a run at its final/best epoch (for a key on x)
   const valueOf = (r: PlotRun): number | null => {
-    const v = epoch === 'best' ? bestOfEpochs(r.epochs, metric) : (r.result?.[metric] ?? null);
+    const v = epoch === 'best' ? bestOfEpochs(r.epochs, metric) : epoch === 'tail' ? tailOfEpochs(r.epochs, metric) : (r.result?.[metric] ?? null);
     return v !== null && Number.isFinite(v) ? v : null;
   };
 

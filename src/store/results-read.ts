@@ -179,6 +179,33 @@ export function sweepRuns(db: Db, sweepId: number): SweepRunRow[] {
   }));
 }
 
+
+/** Fraction of a run's epochs the `tail` statistic averages over (the last 20 %, as residual-notes.md). */
+export const TAIL_FRACTION = 0.2;
+
+/**
+ * Per done run of a sweep: the mean of `metric` over its last TAIL_FRACTION of epochs (epochs
+ * e > (1 - fraction) * E of E; at least the final one), for noisy per-epoch metrics such as the
+ * scalar toy's error, where the final epoch alone is one sample.
+ */
+export function tailEpochValues(db: Db, sweepId: number, metric: Exclude<Metric, 'wall_ms'>): Map<string, number> {
+  // the name goes into the SQL text: only the known columns
+  if (!(METRICS as readonly string[]).includes(metric) || (metric as Metric) === 'wall_ms') throw new Error(`tailEpochValues: not an epoch metric: ${metric}`);
+  const rows = db
+    .prepare(
+      `SELECT e.run_hash AS hash, avg(e.${metric}) AS value
+       FROM epoch_metrics e
+       JOIN results res ON res.run_hash = e.run_hash AND res.attempt = e.attempt
+       JOIN runs r ON r.hash = e.run_hash AND r.status = 'done'
+       JOIN sweep_runs s ON s.run_hash = e.run_hash AND s.sweep_id = ?
+       WHERE e.epoch = res.epochs OR e.epoch > res.epochs * (1 - ?)
+       GROUP BY e.run_hash`,
+    )
+    .all(sweepId, TAIL_FRACTION) as { hash: string; value: number | null }[];
+  const out = new Map<string, number>();
+  for (const r of rows) if (r.value !== null) out.set(r.hash, r.value);
+  return out;
+}
 /**
  * Per done run of the sweep, the best value of `metric` over the epochs of its accepted attempt
  * (`max` or `min`). Epoch 0 (the untrained model) counts only for a run that has no other epoch.
