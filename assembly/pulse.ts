@@ -53,7 +53,10 @@ const F_BLOCK = 35;
 const F_REJ = 36; // reject list: positions (block i32), then raw words (block i32)
 const F_XBITS8 = 38; // the x trains as bytes and as halfwords (rowConstant)
 const F_XBITS16 = 39;
-const F_SCRATCH = 37; // 512 bytes: a block's coefficients (0..255); loop constants: 256 i16 ones, 272 row bits, 288 ~row sign, 304 zero, 320 sign bits
+const F_STEPS = 40; // uniform constant step: the columns' signed steps for rows of sign 0, then -1 (padded columns each)
+const F_THR = 44; // i32 per column, then per row: the lines' firing thresholds (update)
+const F_WORDS = 45; // the pulse generator's words of one update (up to 32 per line)
+const F_SCRATCH = 37; // 512 bytes: a block's coefficients (0..255); loop constants: 256 i16 ones, 272 row bits, 288 ~row sign, 304 zero; uniform constant step: 336 s_up, 352 s_down, 368 b_min, 384 b_max
 
 // kernel modes (KernelMode in src/core/devices/base.ts)
 const MODE_CONSTANT = 1;
@@ -96,6 +99,10 @@ let pRej: usize = 0;
 let pScratch: usize = 0;
 let pXBits8: usize = 0;
 let pXBits16: usize = 0;
+let pStepPos: usize = 0;
+let pStepNeg: usize = 0;
+let pThr: usize = 0;
+let pWords: usize = 0;
 
 @inline function field(ctl: usize, f: i32): usize {
   return <usize>load<u32>(ctl + (<usize>f << 2));
@@ -141,16 +148,58 @@ export function init(ctl: usize): void {
   pScratch = field(ctl, F_SCRATCH);
   pXBits8 = field(ctl, F_XBITS8);
   pXBits16 = field(ctl, F_XBITS16);
+  pStepPos = field(ctl, F_STEPS);
+  pThr = field(ctl, F_THR);
+  pWords = field(ctl, F_WORDS);
+  pStepNeg = pStepPos + ((<usize>(cols + 15) & ~15) << 2);
   v128.store(pScratch, i16x8.splat(1), 256);
+  // constant step with the same step sizes and bounds on every weight (no device-to-device
+  // variation): the row loop reads them from registers instead of four per-weight arrays
+  uniform = mode == MODE_CONSTANT && isUniform(pSUp) && isUniform(pSDown) && isUniform(pBMin) && isUniform(pBMax);
+  if (uniform) {
+    v128.store(pScratch, v128.load32_splat(pSUp), 336);
+    v128.store(pScratch, v128.load32_splat(pSDown), 352);
+    v128.store(pScratch, v128.load32_splat(pBMin), 368);
+    v128.store(pScratch, v128.load32_splat(pBMax), 384);
+  }
 }
 
-// ---- scalar xoshiro128** on a state in memory (the tail generator) ----
+let uniform = false;
 
-function tailNext(): u32 {
-  let s0 = load<u32>(pTail);
-  let s1 = load<u32>(pTail, 4);
-  let s2 = load<u32>(pTail, 8);
-  let s3 = load<u32>(pTail, 12);
+/** True when all rows x cols words of the array have the bits of the first. */
+function isUniform(p: usize): bool {
+  const first = load<u32>(p);
+  const end = p + ((<usize>rows * <usize>cols) << 2);
+  for (let q = p; q < end; q += 4) if (load<u32>(q) != first) return false;
+  return true;
+}
+
+// ---- scalar xoshiro128** (the tail generator): its state in tl0..3 during a rejection pass ----
+
+let tl0: u32 = 0;
+let tl1: u32 = 0;
+let tl2: u32 = 0;
+let tl3: u32 = 0;
+
+function tailLoad(): void {
+  tl0 = load<u32>(pTail);
+  tl1 = load<u32>(pTail, 4);
+  tl2 = load<u32>(pTail, 8);
+  tl3 = load<u32>(pTail, 12);
+}
+
+function tailStore(): void {
+  store<u32>(pTail, tl0);
+  store<u32>(pTail, tl1, 4);
+  store<u32>(pTail, tl2, 8);
+  store<u32>(pTail, tl3, 12);
+}
+
+@inline function tailNext(): u32 {
+  let s0 = tl0;
+  let s1 = tl1;
+  let s2 = tl2;
+  let s3 = tl3;
   const r = rotl<u32>(s1 * 5, 7) * 9;
   const t = s1 << 9;
   s2 ^= s0;
@@ -159,10 +208,10 @@ function tailNext(): u32 {
   s0 ^= s3;
   s2 ^= t;
   s3 = rotl<u32>(s3, 11);
-  store<u32>(pTail, s0);
-  store<u32>(pTail, s1, 4);
-  store<u32>(pTail, s2, 8);
-  store<u32>(pTail, s3, 12);
+  tl0 = s0;
+  tl1 = s1;
+  tl2 = s2;
+  tl3 = s3;
   return r;
 }
 
@@ -201,7 +250,13 @@ function reject(hzIn: i32, izIn: i32): f32 {
   let hz = hzIn;
   let iz = izIn;
   while (true) {
-    if (iz == 0) return <f32>zigTailJs(hz);
+    if (iz == 0) {
+      // the base-strip tail runs in TypeScript on the state in memory
+      tailStore();
+      const z = <f32>zigTailJs(hz);
+      tailLoad();
+      return z;
+    }
     const x: f64 = <f64>hz * load<f64>(pZW + (<usize>iz << 3));
     const fi = load<f64>(pZF + (<usize>iz << 3));
     const fp = load<f64>(pZF + (<usize>(iz - 1) << 3));
@@ -219,20 +274,25 @@ function reject(hzIn: i32, izIn: i32): f32 {
 
 let nrej = 0;
 
-/** Notes the rejected lanes (`bad`) of the 4 words `r` at buffer position `pos`, in lane order. */
-function noteRejects(pos: i32, r: v128, bad: i32): void {
+/** Notes the rejected lanes (`bad`, a mask of 8) of the 8 words ra, rb at buffer position `pos`. */
+function noteRejects(pos: i32, ra: v128, rb: v128, bad: i32): void {
   const rejPos = pRej;
   const rejRaw = pRej + (<usize>block << 2);
   // the words go to the list's free end first; an entry is written after its word is read
   const words = rejRaw + (<usize>nrej << 2);
-  v128.store(words, r);
-  for (let l = 0; l < 4; l++) {
-    if ((bad >> l) & 1) {
-      store<i32>(rejPos + (<usize>nrej << 2), pos + l);
-      store<i32>(rejRaw + (<usize>nrej << 2), load<i32>(words + (<usize>l << 2)));
-      nrej++;
-    }
+  v128.store(words, ra);
+  v128.store(words, rb, 16);
+  let m = bad;
+  let n = nrej;
+  while (m != 0) {
+    const l = ctz<i32>(m);
+    m &= m - 1;
+    const w = load<i32>(words + (<usize>l << 2));
+    store<i32>(rejPos + (<usize>n << 2), pos + l);
+    store<i32>(rejRaw + (<usize>n << 2), w);
+    n++;
   }
+  nrej = n;
 }
 
 /** xoshiro128** output of the four lanes' state word s1. */
@@ -247,12 +307,14 @@ function noteRejects(pos: i32, r: v128, bad: i32): void {
  * the lanes that fail |hz| < k[iz]. The table holds (k, w32) pairs, 8 bytes per layer.
  */
 @inline function zig4(r: v128, out: usize, zkw: usize): i32 {
-  const iz = i32x4.shr_u(i32x4.shl(r, 22), 19); // (r & 1023) * 8
+  // the layers (r & 1023) of the lanes, through two 64-bit extractions and scalar masks
   const hz = i32x4.shr_s(r, 10);
-  let t01 = v128.load64_zero(zkw + <usize>i32x4.extract_lane(iz, 0));
-  let t23 = v128.load64_zero(zkw + <usize>i32x4.extract_lane(iz, 2));
-  t01 = v128.load64_lane(zkw + <usize>i32x4.extract_lane(iz, 1), t01, 1);
-  t23 = v128.load64_lane(zkw + <usize>i32x4.extract_lane(iz, 3), t23, 1);
+  const r01 = i64x2.extract_lane(r, 0);
+  const r23 = i64x2.extract_lane(r, 1);
+  let t01 = v128.load64_zero(zkw + ((<usize>(<u32>r01) & 1023) << 3));
+  let t23 = v128.load64_zero(zkw + ((<usize>(<u32>r23) & 1023) << 3));
+  t01 = v128.load64_lane(zkw + ((<usize>(<u32>(r01 >>> 32)) & 1023) << 3), t01, 1);
+  t23 = v128.load64_lane(zkw + ((<usize>(<u32>(r23 >>> 32)) & 1023) << 3), t23, 1);
   const kv = v128.shuffle<i32>(t01, t23, 0, 2, 4, 6);
   const wv = v128.shuffle<i32>(t01, t23, 1, 3, 5, 7);
   v128.store(out, f32x4.mul(f32x4.convert_i32x4_s(hz), wv));
@@ -292,11 +354,7 @@ function generate(at: i32): void {
     s3 = rotl4(s3, 11);
     const bada = zig4(ra, out, zkw);
     const badb = zig4(rb, out + 16, zkw);
-    if ((bada | badb) != 0) {
-      const pos = <i32>((out - pNBuf) >> 2);
-      if (bada != 0) noteRejects(pos, ra, bada);
-      if (badb != 0) noteRejects(pos + 4, rb, badb);
-    }
+    if ((bada | badb) != 0) noteRejects(<i32>((out - pNBuf) >> 2), ra, rb, bada | (badb << 4));
   }
   v128.store(pLanes, s0);
   v128.store(pLanes, s1, 16);
@@ -304,10 +362,12 @@ function generate(at: i32): void {
   v128.store(pLanes, s3, 48);
   const rejPos = pRej;
   const rejRaw = pRej + (<usize>block << 2);
+  tailLoad();
   for (let q = 0; q < nrej; q++) {
     const u = load<i32>(rejRaw + (<usize>q << 2));
     store<f32>(pNBuf + (<usize>load<i32>(rejPos + (<usize>q << 2)) << 2), reject(u >> 10, u & 1023));
   }
+  tailStore();
 }
 
 /** NormalStream.refillReference of rng.ts: carry the unread normals to the front, append a block. */
@@ -323,24 +383,42 @@ export function refill(): void {
 
 // ---- pulse trains (pulse-trains.ts) ----
 
-let prng0: u32 = 0;
-let prng1: u32 = 0;
-let prng2: u32 = 0;
-let prng3: u32 = 0;
 
-/** trainOf of pulse-trains.ts, with the pulse generator's state in prng0..3. */
-@inline function trainOf(v: f32, scale: f64, bl: i32, full: i32): i32 {
+/**
+ * trainOf of pulse-trains.ts in three steps (see update): the line's firing threshold: 0 when
+ * p = scale |v| is not > 0, -1 when p >= 1, else ceil(p 2^24) in [1, 2^24].
+ */
+@inline function threshold(v: f32, scale: f64): i32 {
   const p: f64 = <f64>(v < 0 ? -v : v) * scale;
   if (!(p > 0)) return 0;
-  if (p >= 1) return full;
-  const thr = p * 16777216.0;
-  let s0 = prng0;
-  let s1 = prng1;
-  let s2 = prng2;
-  let s3 = prng3;
-  let mask = 0;
-  for (let s = 0; s < bl; s++) {
-    const r = rotl<u32>(s1 * 5, 7) * 9;
+  if (p >= 1) return -1;
+  return <i32>Math.ceil(p * 16777216.0);
+}
+
+/** threshold of 4 lines (float64 in two halves, as threshold computes it). */
+@inline function threshold4(v: v128, scale: v128): v128 {
+  const av = v128.and(v, i32x4.splat(0x7fffffff)); // |v|, exactly (v < 0 ? -v : v) but for -0 -> +0: p = 0 either way
+  const plo = f64x2.mul(f64x2.promote_low_f32x4(av), scale);
+  const phi = f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<i32>(av, av, 2, 3, 0, 1)), scale);
+  const two24 = f64x2.splat(16777216.0);
+  const tlo = i32x4.trunc_sat_f64x2_s_zero(f64x2.ceil(f64x2.mul(plo, two24)));
+  const thi = i32x4.trunc_sat_f64x2_s_zero(f64x2.ceil(f64x2.mul(phi, two24)));
+  const t = v128.shuffle<i32>(tlo, thi, 0, 1, 4, 5);
+  // masks of the halves: p > 0 (not NaN) and p >= 1, narrowed from i64 lanes to i32
+  const pos = v128.shuffle<i32>(f64x2.gt(plo, f64x2.splat(0)), f64x2.gt(phi, f64x2.splat(0)), 0, 2, 4, 6);
+  const one = v128.shuffle<i32>(f64x2.ge(plo, f64x2.splat(1)), f64x2.ge(phi, f64x2.splat(1)), 0, 2, 4, 6);
+  return v128.or(v128.and(t, pos), one);
+}
+
+/** The next n words of the pulse generator (state in memory) at pWords. */
+function drawWords(n: i32): void {
+  let s0 = load<u32>(pPrng);
+  let s1 = load<u32>(pPrng, 4);
+  let s2 = load<u32>(pPrng, 8);
+  let s3 = load<u32>(pPrng, 12);
+  const end = pWords + (<usize>n << 2);
+  for (let q = pWords; q < end; q += 4) {
+    store<u32>(q, rotl<u32>(s1 * 5, 7) * 9);
     const t = s1 << 9;
     s2 ^= s0;
     s3 ^= s1;
@@ -348,12 +426,27 @@ let prng3: u32 = 0;
     s0 ^= s3;
     s2 ^= t;
     s3 = rotl<u32>(s3, 11);
-    if (<f64>(r >>> 8) < thr) mask |= 1 << s;
   }
-  prng0 = s0;
-  prng1 = s1;
-  prng2 = s2;
-  prng3 = s3;
+  store<u32>(pPrng, s0);
+  store<u32>(pPrng, s1, 4);
+  store<u32>(pPrng, s2, 8);
+  store<u32>(pPrng, s3, 12);
+}
+
+/**
+ * Bits s < bl (and possibly above: the caller masks) of u_s < t for the words u at wp; `nv`
+ * vectors of 4 words (2, 4 or 8: bl <= 8, 16, 32).
+ */
+@inline function trainBits(wp: usize, t: i32, nv: i32): i32 {
+  const tv = i32x4.splat(t);
+  let mask = i32x4.bitmask(i32x4.lt_s(i32x4.shr_u(v128.load(wp), 8), tv)) | (i32x4.bitmask(i32x4.lt_s(i32x4.shr_u(v128.load(wp, 16), 8), tv)) << 4);
+  if (nv > 2) {
+    mask |= (i32x4.bitmask(i32x4.lt_s(i32x4.shr_u(v128.load(wp, 32), 8), tv)) << 8) | (i32x4.bitmask(i32x4.lt_s(i32x4.shr_u(v128.load(wp, 48), 8), tv)) << 12);
+  }
+  if (nv > 4) {
+    mask |= (i32x4.bitmask(i32x4.lt_s(i32x4.shr_u(v128.load(wp, 64), 8), tv)) << 16) | (i32x4.bitmask(i32x4.lt_s(i32x4.shr_u(v128.load(wp, 80), 8), tv)) << 20);
+    mask |= (i32x4.bitmask(i32x4.lt_s(i32x4.shr_u(v128.load(wp, 96), 8), tv)) << 24) | (i32x4.bitmask(i32x4.lt_s(i32x4.shr_u(v128.load(wp, 112), 8), tv)) << 28);
+  }
   return mask;
 }
 
@@ -380,6 +473,68 @@ let prng3: u32 = 0;
   let v = f32x4.add(w, f32x4.mul(f32x4.convert_i32x4_s(ns), mag));
   v = f32x4.pmax(f32x4.pmin(v, v128.load(hi + jo)), v128.load(lo + jo));
   v128.store(pw + jo, v128.bitselect(v, w, i32x4.gt_s(n, v128.load(sc, 304))));
+}
+
+/**
+ * constGroup for a uniform device: `st` holds the row's signed step of each column (s_up, or
+ * -s_down where the pulses go down), so n * step is the -(n * s_down) of constGroup exactly.
+ */
+@inline function constGroupU(n: v128, jo: usize, st: usize, pw: usize, sc: usize): void {
+  const w = v128.load(pw + jo);
+  let v = f32x4.add(w, f32x4.mul(f32x4.convert_i32x4_s(n), v128.load(st + jo)));
+  v = f32x4.pmax(f32x4.pmin(v, v128.load(sc, 384)), v128.load(sc, 368));
+  v128.store(pw + jo, v128.bitselect(v, w, i32x4.gt_s(n, v128.load(sc, 304))));
+}
+
+/** rowConstant for a uniform device (see there). */
+function rowConstantU(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 {
+  // the steps of the columns for this row's sign (written by update)
+  const xn = rowNeg != 0 ? pStepNeg : pStepPos;
+  const pw = pW + base;
+  const sc = pScratch;
+  v128.store(sc, i32x4.splat(0), 304);
+  let acc = i32x4.splat(0);
+  const end = <usize>cols << 2;
+  if (width == 8) {
+    const xb = pXBits8;
+    v128.store(sc, i8x16.splat(<i8>rowBits), 272);
+    for (let jo: usize = 0; jo < end; jo += 64) {
+      const c = i8x16.popcnt(v128.and(v128.load(xb + (jo >> 2)), v128.load(sc, 272)));
+      const c01 = i16x8.extend_low_i8x16_u(c);
+      const c23 = i16x8.extend_high_i8x16_u(c);
+      const n0 = i32x4.extend_low_i16x8_u(c01);
+      const n1 = i32x4.extend_high_i16x8_u(c01);
+      const n2 = i32x4.extend_low_i16x8_u(c23);
+      const n3 = i32x4.extend_high_i16x8_u(c23);
+      constGroupU(n0, jo, xn, pw, sc);
+      constGroupU(n1, jo + 16, xn, pw, sc);
+      constGroupU(n2, jo + 32, xn, pw, sc);
+      constGroupU(n3, jo + 48, xn, pw, sc);
+      acc = i32x4.add(acc, i32x4.add(i32x4.add(n0, n1), i32x4.add(n2, n3)));
+    }
+  } else if (width == 16) {
+    const xb = pXBits16;
+    v128.store(sc, i16x8.splat(<i16>rowBits), 272);
+    for (let jo: usize = 0; jo < end; jo += 32) {
+      const c = i16x8.extadd_pairwise_i8x16_u(i8x16.popcnt(v128.and(v128.load(xb + (jo >> 1)), v128.load(sc, 272))));
+      const n0 = i32x4.extend_low_i16x8_u(c);
+      const n1 = i32x4.extend_high_i16x8_u(c);
+      constGroupU(n0, jo, xn, pw, sc);
+      constGroupU(n1, jo + 16, xn, pw, sc);
+      acc = i32x4.add(acc, i32x4.add(n0, n1));
+    }
+  } else {
+    const xb = pXBits;
+    v128.store(sc, i32x4.splat(rowBits), 272);
+    for (let jo: usize = 0; jo < end; jo += 32) {
+      const n0 = popcnt4(v128.and(v128.load(xb + jo), v128.load(sc, 272)), sc);
+      const n1 = popcnt4(v128.and(v128.load(xb + jo, 16), v128.load(sc, 272)), sc);
+      constGroupU(n0, jo, xn, pw, sc);
+      constGroupU(n1, jo + 16, xn, pw, sc);
+      acc = i32x4.add(acc, i32x4.add(n0, n1));
+    }
+  }
+  return hsum(acc);
 }
 
 /**
@@ -458,6 +613,20 @@ function rowConstant(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 {
 }
 
 /**
+ * The coefficients of the group of 4 weights at byte g of the block at jo into the scratch:
+ * up = -1 where the pulses go up; sg = the sign bit where they go down (negation by xor is
+ * exactly f32 negation); C (scratch 0 + g), K (64 + g), C_s = +-float32(s * std) (128 + g).
+ */
+@inline function blockGroup(jo: usize, g: usize, rn: v128, pCu: usize, pCd: usize, pKu: usize, pKd: usize, pSu: usize, pSd: usize, stdv: v128, sc: usize, slope: bool, add: bool): void {
+  const o = jo + g;
+  const up = v128.xor(v128.load(pXNeg + o), rn);
+  const sg = v128.andnot(v128.load(sc, 320), up);
+  v128.store(sc + g, v128.xor(v128.bitselect(v128.load(pCu + o), v128.load(pCd + o), up), sg));
+  if (slope) v128.store(sc + g, v128.bitselect(v128.load(pKu + o), v128.load(pKd + o), up), 64);
+  if (add) v128.store(sc + g, v128.xor(f32x4.mul(v128.bitselect(v128.load(pSu + o), v128.load(pSd + o), up), stdv), sg), 128);
+}
+
+/**
  * Pulses one by one in blocks of 16 columns (PULSE_BLOCK of devices/base.ts): within a block
  * round by round (round p: the p-th pulse of every weight with more than p coincidences, in
  * column order, one normal each when noisy), the block's 4 groups of 4 held in registers.
@@ -519,59 +688,19 @@ function rowConstant(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 {
     nm = i32x4.max_s(nm, v128.shuffle<i32>(nm, nm, 2, 3, 0, 1));
     nm = i32x4.max_s(nm, v128.shuffle<i32>(nm, nm, 1, 0, 3, 2));
     const rounds = i32x4.extract_lane(nm, 0);
-    // up = -1 where the pulses go up; sg = the sign bit where they go down (negation by xor is
-    // exactly f32 negation)
-    const up0 = v128.xor(v128.load(xn + jo), rn);
-    const up1 = v128.xor(v128.load(xn + jo, 16), rn);
-    const up2 = v128.xor(v128.load(xn + jo, 32), rn);
-    const up3 = v128.xor(v128.load(xn + jo, 48), rn);
-    const sg0 = v128.andnot(v128.load(sc, 320), up0);
-    const sg1 = v128.andnot(v128.load(sc, 320), up1);
-    const sg2 = v128.andnot(v128.load(sc, 320), up2);
-    const sg3 = v128.andnot(v128.load(sc, 320), up3);
-    const c0 = v128.xor(v128.bitselect(v128.load(pCu + jo), v128.load(pCd + jo), up0), sg0);
-    const c1 = v128.xor(v128.bitselect(v128.load(pCu + jo, 16), v128.load(pCd + jo, 16), up1), sg1);
-    const c2 = v128.xor(v128.bitselect(v128.load(pCu + jo, 32), v128.load(pCd + jo, 32), up2), sg2);
-    const c3 = v128.xor(v128.bitselect(v128.load(pCu + jo, 48), v128.load(pCd + jo, 48), up3), sg3);
-    const k0 = slope ? v128.bitselect(v128.load(pKu + jo), v128.load(pKd + jo), up0) : zero;
-    const k1 = slope ? v128.bitselect(v128.load(pKu + jo, 16), v128.load(pKd + jo, 16), up1) : zero;
-    const k2 = slope ? v128.bitselect(v128.load(pKu + jo, 32), v128.load(pKd + jo, 32), up2) : zero;
-    const k3 = slope ? v128.bitselect(v128.load(pKu + jo, 48), v128.load(pKd + jo, 48), up3) : zero;
-    const add = noise && !mult;
-    const s0 = add ? v128.xor(f32x4.mul(v128.bitselect(v128.load(pSu + jo), v128.load(pSd + jo), up0), stdv), sg0) : zero;
-    const s1 = add ? v128.xor(f32x4.mul(v128.bitselect(v128.load(pSu + jo, 16), v128.load(pSd + jo, 16), up1), stdv), sg1) : zero;
-    const s2 = add ? v128.xor(f32x4.mul(v128.bitselect(v128.load(pSu + jo, 32), v128.load(pSd + jo, 32), up2), stdv), sg2) : zero;
-    const s3 = add ? v128.xor(f32x4.mul(v128.bitselect(v128.load(pSu + jo, 48), v128.load(pSd + jo, 48), up3), stdv), sg3) : zero;
-    // V8 would recompute these inside the rounds loop (it schedules pure values next to their
-    // use): through memory they are computed once and loaded per round
-    v128.store(sc, c0);
-    v128.store(sc, c1, 16);
-    v128.store(sc, c2, 32);
-    v128.store(sc, c3, 48);
-    if (slope) {
-      v128.store(sc, k0, 64);
-      v128.store(sc, k1, 80);
-      v128.store(sc, k2, 96);
-      v128.store(sc, k3, 112);
-    }
-    if (add) {
-      v128.store(sc, s0, 128);
-      v128.store(sc, s1, 144);
-      v128.store(sc, s2, 160);
-      v128.store(sc, s3, 176);
-    }
+    // the block's signed coefficients, group by group into the scratch (V8 would recompute pure
+    // values inside the rounds loop, next to their use: through memory they are computed once;
+    // one group at a time keeps few values live)
+    blockGroup(jo, 0, rn, pCu, pCd, pKu, pKd, pSu, pSd, stdv, sc, slope, noise && !mult);
+    blockGroup(jo, 16, rn, pCu, pCd, pKu, pKd, pSu, pSd, stdv, sc, slope, noise && !mult);
+    blockGroup(jo, 32, rn, pCu, pCd, pKu, pKd, pSu, pSd, stdv, sc, slope, noise && !mult);
+    blockGroup(jo, 48, rn, pCu, pCd, pKu, pKd, pSu, pSd, stdv, sc, slope, noise && !mult);
     v128.store(sc, n0, 192);
     v128.store(sc, n1, 208);
     v128.store(sc, n2, 224);
     v128.store(sc, n3, 240);
-    const lo0 = v128.load(pLo + jo);
-    const lo1 = v128.load(pLo + jo, 16);
-    const lo2 = v128.load(pLo + jo, 32);
-    const lo3 = v128.load(pLo + jo, 48);
-    const hi0 = v128.load(pHi + jo);
-    const hi1 = v128.load(pHi + jo, 16);
-    const hi2 = v128.load(pHi + jo, 32);
-    const hi3 = v128.load(pHi + jo, 48);
+    // the bounds are loaded per round, from the device's arrays: held in registers, V8 would
+    // spill the weights of the block instead (a store-load on the chain of every round)
     let v0 = v128.load(pw + jo);
     let v1 = v128.load(pw + jo, 16);
     let v2 = v128.load(pw + jo, 32);
@@ -606,10 +735,10 @@ function rowConstant(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 {
         z3 = i8x16.swizzle(v128.load(<usize>idx << 2, NBUF_AT), v128.load(<usize>m3 << 4, SHUF_AT));
         idx += popcnt<i32>(m3);
       }
-      v0 = pulse4(v0, v128.load(sc), v128.load(sc, 64), v128.load(sc, 128), stdv, z0, lo0, hi0, a0, slope, noise, mult);
-      v1 = pulse4(v1, v128.load(sc, 16), v128.load(sc, 80), v128.load(sc, 144), stdv, z1, lo1, hi1, a1, slope, noise, mult);
-      v2 = pulse4(v2, v128.load(sc, 32), v128.load(sc, 96), v128.load(sc, 160), stdv, z2, lo2, hi2, a2, slope, noise, mult);
-      v3 = pulse4(v3, v128.load(sc, 48), v128.load(sc, 112), v128.load(sc, 176), stdv, z3, lo3, hi3, a3, slope, noise, mult);
+      v0 = pulse4(v0, v128.load(sc), v128.load(sc, 64), v128.load(sc, 128), stdv, z0, v128.load(pLo + jo), v128.load(pHi + jo), a0, slope, noise, mult);
+      v1 = pulse4(v1, v128.load(sc, 16), v128.load(sc, 80), v128.load(sc, 144), stdv, z1, v128.load(pLo + jo, 16), v128.load(pHi + jo, 16), a1, slope, noise, mult);
+      v2 = pulse4(v2, v128.load(sc, 32), v128.load(sc, 96), v128.load(sc, 160), stdv, z2, v128.load(pLo + jo, 32), v128.load(pHi + jo, 32), a2, slope, noise, mult);
+      v3 = pulse4(v3, v128.load(sc, 48), v128.load(sc, 112), v128.load(sc, 176), stdv, z3, v128.load(pLo + jo, 48), v128.load(pHi + jo, 48), a3, slope, noise, mult);
     }
     v128.store(pw + jo, v0);
     v128.store(pw + jo, v1, 16);
@@ -640,34 +769,89 @@ function rowAffineMult(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 
  */
 export function update(a: f64, b: f64, bl: i32, flip: i32): f64 {
   const full: i32 = bl >= 32 ? -1 : (1 << bl) - 1;
-  prng0 = load<u32>(pPrng);
-  prng1 = load<u32>(pPrng, 4);
-  prng2 = load<u32>(pPrng, 8);
-  prng3 = load<u32>(pPrng, 12);
+  // 1. the lines that draw words (0 < p < 1), x then d: threshold ceil(p 2^24) (a word fires when
+  //    its upper 24 bits u satisfy u < p 2^24, for an integer u exactly u < ceil(p 2^24)); 0 for
+  //    p = 0 (no pulses), -1 for p >= 1 (every slot)
+  const thrX = pThr;
+  const thrD = pThr + (<usize>cols << 2);
+  let drawing = 0;
+  // uniform constant step: the signed step of each column for rows of either sign (row sign r:
+  // the pulses go up where x's sign bit differs from r)
+  const su = load<f32>(pScratch, 336);
+  const sdn = -load<f32>(pScratch, 352);
+  // four lines at a time (the same float64 ops as threshold), the last few one by one
+  const c4 = cols & ~3;
+  const bv = f64x2.splat(b);
+  const suv = f32x4.splat(su);
+  const sdnv = f32x4.splat(sdn);
+  for (let j = 0; j < c4; j += 4) {
+    const v = v128.load(pX + (<usize>j << 2));
+    const t = threshold4(v, bv);
+    v128.store(thrX + (<usize>j << 2), t);
+    drawing += popcnt<i32>(i32x4.bitmask(i32x4.gt_s(t, i32x4.splat(0))));
+    const neg = f32x4.lt(v, f32x4.splat(0));
+    v128.store(pXNeg + (<usize>j << 2), neg);
+    if (uniform) {
+      v128.store(pStepPos + (<usize>j << 2), v128.bitselect(suv, sdnv, neg));
+      v128.store(pStepNeg + (<usize>j << 2), v128.bitselect(sdnv, suv, neg));
+    }
+  }
+  for (let j = c4; j < cols; j++) {
+    const v = load<f32>(pX + (<usize>j << 2));
+    const t = threshold(v, b);
+    store<i32>(thrX + (<usize>j << 2), t);
+    if (t > 0) drawing++;
+    store<i32>(pXNeg + (<usize>j << 2), v < 0 ? -1 : 0);
+    if (uniform) {
+      store<f32>(pStepPos + (<usize>j << 2), v < 0 ? su : sdn);
+      store<f32>(pStepNeg + (<usize>j << 2), v < 0 ? sdn : su);
+    }
+  }
+  const r4 = rows & ~3;
+  const av = f64x2.splat(a);
+  for (let i = 0; i < r4; i += 4) {
+    const t = threshold4(v128.load(pD + (<usize>i << 2)), av);
+    v128.store(thrD + (<usize>i << 2), t);
+    drawing += popcnt<i32>(i32x4.bitmask(i32x4.gt_s(t, i32x4.splat(0))));
+  }
+  for (let i = r4; i < rows; i++) {
+    const t = threshold(load<f32>(pD + (<usize>i << 2)), a);
+    store<i32>(thrD + (<usize>i << 2), t);
+    if (t > 0) drawing++;
+  }
+  // 2. their words, in stream order: bl per drawing line
+  drawWords(drawing * bl);
+  // 3. the trains: bit s of a drawing line from its s-th word
+  const nv = bl <= 8 ? 2 : bl <= 16 ? 4 : 8;
+  let wp = pWords;
   let nx = 0;
   for (let j = 0; j < cols; j++) {
-    const v = load<f32>(pX + (<usize>j << 2));
-    const mask = trainOf(v, b, bl, full);
+    const t = load<i32>(thrX + (<usize>j << 2));
+    let mask = t < 0 ? full : 0;
+    if (t > 0) {
+      mask = trainBits(wp, t, nv) & full;
+      wp += <usize>bl << 2;
+    }
     store<i32>(pXBits + (<usize>j << 2), mask);
     store<u8>(pXBits8 + <usize>j, <u8>mask);
     store<u16>(pXBits16 + (<usize>j << 1), <u16>mask);
-    store<i32>(pXNeg + (<usize>j << 2), v < 0 ? -1 : 0);
     if (mask != 0) nx++;
   }
   let nd = 0;
   for (let i = 0; i < rows; i++) {
-    const v = load<f32>(pD + (<usize>i << 2));
-    const mask = trainOf(v, a, bl, full);
+    const t = load<i32>(thrD + (<usize>i << 2));
+    if (t == 0) continue;
+    let mask = full;
+    if (t > 0) {
+      mask = trainBits(wp, t, nv) & full;
+      wp += <usize>bl << 2;
+    }
     if (mask == 0) continue;
     store<i32>(pDIdx + (<usize>nd << 2), i);
     store<i32>(pDBits + (<usize>nd << 2), mask);
-    store<i32>(pDNeg + (<usize>nd << 2), v < 0 ? -1 : 0);
+    store<i32>(pDNeg + (<usize>nd << 2), load<f32>(pD + (<usize>i << 2)) < 0 ? -1 : 0);
     nd++;
   }
-  store<u32>(pPrng, prng0);
-  store<u32>(pPrng, prng1, 4);
-  store<u32>(pPrng, prng2, 8);
-  store<u32>(pPrng, prng3, 12);
   if (nx == 0 || nd == 0) return 0;
   const width = bl <= 8 ? 8 : bl <= 16 ? 16 : 32;
   let total: f64 = 0;
@@ -676,7 +860,7 @@ export function update(a: f64, b: f64, bl: i32, flip: i32): f64 {
     const rowBits = load<i32>(pDBits + (<usize>t << 2));
     const rowNeg = load<i32>(pDNeg + (<usize>t << 2)) ^ flip;
     let n = 0;
-    if (mode == MODE_CONSTANT) n = rowConstant(base, rowBits, rowNeg, width);
+    if (mode == MODE_CONSTANT) n = uniform ? rowConstantU(base, rowBits, rowNeg, width) : rowConstant(base, rowBits, rowNeg, width);
     else if (mode == MODE_CONSTANT_NOISE) n = rowConstantNoise(base, rowBits, rowNeg, width);
     else if (mode == MODE_AFFINE) n = rowAffine(base, rowBits, rowNeg, width);
     else if (mode == MODE_AFFINE_ADD) n = rowAffineAdd(base, rowBits, rowNeg, width);

@@ -88,6 +88,25 @@ function compileCReference(): CRef {
   };
 }
 
+/**
+ * Runs every kernel path on throwaway tiles for a while before anything is timed: V8 first runs
+ * WebAssembly on its baseline compiler and swaps in optimised code some tens of milliseconds of
+ * hot use later (in the background), which would otherwise land inside the first cases' timings.
+ */
+function warmUpKernel(): void {
+  const x = uniformData(BATCH * 256, -1, 1, 'x');
+  const d = uniformData(BATCH * 256, -1, 1, 'd');
+  for (const device of Object.values(DEVICES)) {
+    for (const lr of [0.01, 0.001]) {
+      for (const ublm of [true, false]) {
+        const tile = makeTile(256, 256, device, ublm, 'wasm');
+        const t0 = performance.now();
+        while (performance.now() - t0 < 150) tile.updateBatch(x, d, BATCH, lr);
+      }
+    }
+  }
+}
+
 export function runKernelBench(log: (line: string) => void): void {
   log(`## Tile kernels (batch ${BATCH}, median of ${REPS}; ns per weight per sample)`);
   log('');
@@ -107,6 +126,7 @@ export function runKernelBench(log: (line: string) => void): void {
   }
   const cref = compileCReference();
   const wasm = pulseKernelModule() !== null;
+  if (wasm) warmUpKernel();
   log('');
   log(`## Pulsed update (batch ${BATCH}, dw_min 0.001; ns per weight per sample; ${cref.note})`);
   log('');

@@ -54,6 +54,9 @@ const F = {
   scratch: 37,
   xBits8: 38,
   xBits16: 39,
+  steps: 40,
+  thr: 44,
+  words: 45,
   prng: 20,
 } as const;
 const CTL_WORDS = 64;
@@ -172,6 +175,9 @@ export class PulseKernel {
       xBits8: take(cols16),
       xBits16: take(2 * cols16),
       xNeg: take(4 * cols16),
+      steps: take(8 * cols16),
+      thr: take(4 * (rows + cols)),
+      words: take(4 * 32 * (rows + cols)),
       dIdx: take(4 * rows),
       dBits: take(4 * rows),
       dNeg: take(4 * rows),
@@ -219,7 +225,7 @@ export class PulseKernel {
       c[F.cDown] = a.cDown.byteOffset;
       c[F.kDown] = a.kDown.byteOffset;
     }
-    for (const key of ['x', 'd', 'xBits', 'xNeg', 'dIdx', 'dBits', 'dNeg', 'prng', 'lanes', 'tail', 'nCtl', 'nBuf', 'zk', 'zw', 'zf', 'shuf', 'rej', 'scratch', 'xBits8', 'xBits16'] as const) {
+    for (const key of ['x', 'd', 'xBits', 'xNeg', 'dIdx', 'dBits', 'dNeg', 'prng', 'lanes', 'tail', 'nCtl', 'nBuf', 'zk', 'zw', 'zf', 'shuf', 'rej', 'scratch', 'xBits8', 'xBits16', 'steps', 'thr', 'words'] as const) {
       c[F[key]] = off[key];
     }
 
