@@ -24,6 +24,8 @@ import { WorkerAgent } from '../src/worker/agent.ts';
 import { SimulationPool } from '../src/worker/pool.ts';
 
 const TRIVIAL = '{ task: { in_size: 2, out_size: 2, n_samples: 2 }, epochs: 1 }';
+/** repetitions of the scaling comparison (BENCH_REPS, default 3) */
+const REPS = Math.max(1, Number(process.env.BENCH_REPS ?? 3));
 const CPU_BOUND = '{ task: { in_size: 64, out_size: 32, n_samples: 500 }, epochs: 10 }';
 
 function sweepYaml(name: string, base: string, seeds: number): string {
@@ -113,11 +115,11 @@ export async function runDistributedBench(log: (line: string) => void): Promise<
     log(`Coordinator throughput, ${runs} trivial runs, 8 simulated worker sessions x 4 slots: **${throughput.toFixed(0)} runs/s** leased and recorded (target >= 500/s)`);
     log('');
 
+    // the three set-ups in turn, fastest of REPS each: this machine's neighbours come and go
     const seeds = 16;
     const yaml = sweepYaml('scaling', CPU_BOUND, seeds);
-    const rates: Array<[string, number]> = [];
-    {
-      const file = join(dir, 'embedded.db');
+    const embeddedRate = async (rep: number): Promise<number> => {
+      const file = join(dir, `embedded-${rep}.db`);
       const db = openStore(file);
       const scheduler = new Scheduler(db, { file });
       const pool = new SimulationPool(2);
@@ -126,26 +128,32 @@ export async function runDistributedBench(log: (line: string) => void): Promise<
       const spec = parseSweepText(yaml, 'scaling.yaml');
       const { sweepId } = scheduler.submit(spec, expandSweep(spec));
       await runEmbedded({ scheduler, sweepId, pool });
-      rates.push(['embedded, 2 threads', seeds / ((performance.now() - t0) / 1000)]);
+      const rate = seeds / ((performance.now() - t0) / 1000);
       await pool.destroy();
       scheduler.close();
       db.close();
-    }
-    for (const [label, threads] of [
-      ['1 worker x 2 threads', [2]],
-      ['2 workers x 1 thread', [1, 1]],
-    ] as const) {
-      const rate = await withCoordinator(dir, label.replace(/\W+/g, '-'), async (address, scheduler) => {
-        const nodes = await agents(address, [...threads]);
+      return rate;
+    };
+    const distributedRate = (label: string, threads: number[], rep: number): Promise<number> =>
+      withCoordinator(dir, `${label.replace(/\W+/g, '-')}-${rep}`, async (address, scheduler) => {
+        const nodes = await agents(address, threads);
         await new Promise((resolve) => setTimeout(resolve, 300)); // sessions open
         const seconds = await submitAndWait(address, scheduler, yaml, 'scaling');
         await nodes.stop();
         return seeds / seconds;
       });
-      rates.push([label, rate]);
+    const rates: Array<[string, number]> = [
+      ['embedded, 2 threads', 0],
+      ['1 worker x 2 threads', 0],
+      ['2 workers x 1 thread', 0],
+    ];
+    for (let rep = 0; rep < REPS; rep++) {
+      rates[0][1] = Math.max(rates[0][1], await embeddedRate(rep));
+      rates[1][1] = Math.max(rates[1][1], await distributedRate(rates[1][0], [2], rep));
+      rates[2][1] = Math.max(rates[2][1], await distributedRate(rates[2][0], [1, 1], rep));
     }
     const embedded = rates[0][1];
-    log(`| ${seeds} CPU-bound runs | runs/s | vs embedded | target |`);
+    log(`| ${seeds} CPU-bound runs (fastest of ${REPS}) | runs/s | vs embedded | target |`);
     log('|---|--:|--:|---|');
     for (const [label, rate] of rates) log(`| ${label} | ${rate.toFixed(2)} | ${(rate / embedded).toFixed(3)} | ${label.startsWith('embedded') ? '' : '>= 0.9'} |`);
     log('');

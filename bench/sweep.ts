@@ -42,6 +42,8 @@ async function timeSweep(dir: string, name: string, base: string, seeds: number,
 }
 
 const TRIVIAL = '{ task: { in_size: 2, out_size: 2, n_samples: 2 }, epochs: 1 }';
+/** repetitions of the CPU-bound comparison (BENCH_REPS, default 3) */
+const REPS = Math.max(1, Number(process.env.BENCH_REPS ?? 3));
 const CPU_BOUND = '{ task: { in_size: 64, out_size: 32, n_samples: 500 }, epochs: 10 }';
 
 export async function runSweepBench(log: (line: string) => void): Promise<void> {
@@ -64,17 +66,24 @@ export async function runSweepBench(log: (line: string) => void): Promise<void> 
     const trivial = await timeSweep(dir, 'trivial', TRIVIAL, 2000, pool2);
     log(`| 2,000 trivial runs end to end, 2 threads | ${trivial.runs} | ${trivial.seconds.toFixed(2)} | ${((trivial.seconds / trivial.runs) * 1000).toFixed(3)} ms | < 2 ms |`);
 
+    // 1 and 2 threads alternately, fastest of REPS each: this machine's neighbours come and go
     const seeds = 16;
     const one = new SimulationPool(1);
     await one.run(probe.hash, JSON.stringify(probe.config)); // warm the thread
-    const serial = await timeSweep(dir, 'cpu1', CPU_BOUND, seeds, one);
+    let serial = { seconds: Infinity, runs: seeds };
+    let parallel = { seconds: Infinity, runs: seeds };
+    for (let rep = 0; rep < REPS; rep++) {
+      const s1 = await timeSweep(dir, `cpu1-${rep}`, CPU_BOUND, seeds, one);
+      if (s1.seconds < serial.seconds) serial = s1;
+      const s2 = await timeSweep(dir, `cpu2-${rep}`, CPU_BOUND, seeds, pool2);
+      if (s2.seconds < parallel.seconds) parallel = s2;
+    }
     await one.destroy();
-    const parallel = await timeSweep(dir, 'cpu2', CPU_BOUND, seeds, pool2);
     await pool2.destroy();
     const rate1 = serial.runs / serial.seconds;
     const rate2 = parallel.runs / parallel.seconds;
-    log(`| CPU-bound sweep, 1 thread | ${serial.runs} | ${serial.seconds.toFixed(2)} | ${((serial.seconds / serial.runs) * 1000).toFixed(0)} ms | |`);
-    log(`| CPU-bound sweep, 2 threads | ${parallel.runs} | ${parallel.seconds.toFixed(2)} | ${((parallel.seconds / parallel.runs) * 1000).toFixed(0)} ms | |`);
+    log(`| CPU-bound sweep, 1 thread (fastest of ${REPS}) | ${serial.runs} | ${serial.seconds.toFixed(2)} | ${((serial.seconds / serial.runs) * 1000).toFixed(0)} ms | |`);
+    log(`| CPU-bound sweep, 2 threads (fastest of ${REPS}) | ${parallel.runs} | ${parallel.seconds.toFixed(2)} | ${((parallel.seconds / parallel.runs) * 1000).toFixed(0)} ms | |`);
     log('');
     log(`Pool efficiency (runs/s with 2 threads / (2 x runs/s with 1 thread)): **${(rate2 / (2 * rate1)).toFixed(3)}** (target >= 0.9)`);
     log('');
