@@ -1,5 +1,6 @@
 /** Small shared helpers of the test suite. */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { resolveRunConfig } from '../src/core/config/run-config.ts';
 import type { DeviceParams } from '../src/core/devices/params.ts';
 
@@ -66,4 +67,25 @@ export function parseCsv(text: string): string[][] {
   }
   assert.equal(field + row.join(''), '', 'ends with CRLF');
   return rows;
+}
+
+const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
+
+export interface CliOutput {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI from source in a child process (tsx), resolving with its exit code and output. */
+export function runCli(...args: string[]): Promise<CliOutput> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

@@ -7,11 +7,11 @@
  * synthetic results (no training).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { runCli } from './helpers.ts';
 import type { EpochMetrics, RunResult } from '../src/core/train.ts';
 import { buildSweepReport } from '../src/report/html.ts';
 import { ReportError } from '../src/report/pivot.ts';
@@ -21,25 +21,7 @@ import { openStore, StoreError } from '../src/store/open.ts';
 import { RunQueue } from '../src/store/run-queue.ts';
 import { canonicalJson, runHash } from '../src/sweep/canonical.ts';
 
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
-
-interface Out {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<Out> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 // ---- the database -----------------------------------------------------------------------------
 //

@@ -4,37 +4,18 @@
  * once (each test awaits its own) so the file stays fast.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseCsv } from './helpers.ts';
+import { parseCsv, runCli } from './helpers.ts';
 import Database from 'better-sqlite3';
 import type { EpochMetrics, RunResult } from '../src/core/train.ts';
 import { openStore } from '../src/store/open.ts';
 import { RunQueue } from '../src/store/run-queue.ts';
 import { canonicalJson, runHash } from '../src/sweep/canonical.ts';
 
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
-
-interface Out {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<Out> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 // ---- the database: analog-sgd and mp x 4 and 16 states x seeds 1, 2 ---------------------------
 

@@ -12,6 +12,7 @@
 import { RUN_SCHEMA } from '../core/config/run-config.ts';
 import { fieldAt } from '../core/config/schema.ts';
 import type { Db } from '../store/open.ts';
+import { meanStd } from './stats.ts';
 import { bestEpochValues, METRICS, type Metric, requireSweep, type ResultRow, sweepRuns, tailEpochValues } from '../store/results-read.ts';
 import type { RunStatus } from '../store/run-queue.ts';
 import { canonicalJson } from '../sweep/canonical.ts';
@@ -219,17 +220,6 @@ export interface PivotTable {
   warnings: string[];
 }
 
-function meanStd(xs: readonly number[]): { mean: number | null; std: number | null } {
-  if (xs.length === 0) return { mean: null, std: null };
-  let s = 0;
-  for (const x of xs) s += x;
-  const mean = s / xs.length;
-  if (xs.length < 2) return { mean, std: null };
-  let ss = 0;
-  for (const x of xs) ss += (x - mean) ** 2;
-  return { mean, std: Math.sqrt(ss / (xs.length - 1)) };
-}
-
 function mixedKeys(runs: readonly PivotRun[], layoutKeys: readonly string[]): MixedKey[] {
   if (runs.length < 2) return [];
   const flat = runs.map((r) => flattenConfig(r.config));
@@ -293,7 +283,7 @@ export function pivotRuns(sweep: string, runs: readonly PivotRun[], layout: Layo
         colIndex: at % nCols,
         row: c.row,
         col: c.col,
-        ...meanStd(xs),
+        ...(xs.length > 0 ? meanStd(xs) : { mean: null, std: null }),
         n: xs.length,
         missing: done.length - xs.length,
         failed: c.runs.filter((r) => r.status === 'failed').length,

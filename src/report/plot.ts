@@ -19,6 +19,7 @@
 import { RUN_SCHEMA } from '../core/config/run-config.ts';
 import { fieldAt } from '../core/config/schema.ts';
 import type { Db } from '../store/open.ts';
+import { meanStd } from './stats.ts';
 import { type EpochRow, requireSweep, type ResultRow, type SweepRunRow, sweepEpochMetrics, sweepRuns, TAIL_FRACTION } from '../store/results-read.ts';
 import { canonicalJson } from '../sweep/canonical.ts';
 import { formatNumber } from './format.ts';
@@ -108,16 +109,6 @@ function orderedTuples(runs: readonly PlotRun[], keys: readonly string[]): { id:
 }
 
 const tupleId = (r: PlotRun, keys: readonly string[]): string => keys.map((k) => identity(valueAt(r.config, k))).join('\u0001');
-
-function meanStd(xs: readonly number[]): { mean: number; std: number | null } {
-  let s = 0;
-  for (const x of xs) s += x;
-  const mean = s / xs.length;
-  if (xs.length < 2) return { mean, std: null };
-  let ss = 0;
-  for (const x of xs) ss += (x - mean) ** 2;
-  return { mean, std: Math.sqrt(ss / (xs.length - 1)) };
-}
 
 /** The best value of a run's epochs (epoch 0 only when it is the only one), as `table --epoch best`. */
 export function bestOfEpochs(epochs: readonly EpochRow[], metric: Metric): number | null {

@@ -8,6 +8,7 @@
 import type { EpochMetrics, RunResult } from '../core/train.ts';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './open.ts';
+import { StatementCache } from './statements.ts';
 import { StoreError } from './open.ts';
 
 export type RunStatus = 'queued' | 'running' | 'done' | 'failed';
@@ -86,20 +87,15 @@ function nonFinite(history: EpochMetrics[]): string | undefined {
 
 export class RunQueue {
   private readonly db: Db;
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements: StatementCache;
 
   constructor(db: Db) {
     this.db = db;
+    this.statements = new StatementCache(db);
   }
 
-  /** A prepared statement, prepared once per queue (preparing costs more than running). */
   private sql(text: string): Statement {
-    let st = this.statements.get(text);
-    if (!st) {
-      st = this.db.prepare(text);
-      this.statements.set(text, st);
-    }
-    return st;
+    return this.statements.get(text);
   }
 
   // ---- sweeps ---------------------------------------------------------------------------

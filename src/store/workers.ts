@@ -5,6 +5,7 @@
  */
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './open.ts';
+import { StatementCache } from './statements.ts';
 
 export interface WorkerRecord {
   id: string;
@@ -20,19 +21,15 @@ export interface WorkerRecord {
 
 export class WorkerRegistry {
   private readonly db: Db;
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements: StatementCache;
 
   constructor(db: Db) {
     this.db = db;
+    this.statements = new StatementCache(db);
   }
 
   private sql(text: string): Statement {
-    let st = this.statements.get(text);
-    if (!st) {
-      st = this.db.prepare(text);
-      this.statements.set(text, st);
-    }
-    return st;
+    return this.statements.get(text);
   }
 
   register(w: { id: string; name: string; host: string; slots: number; provenanceId: number }, now: number): void {
