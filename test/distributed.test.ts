@@ -89,10 +89,18 @@ test('60 runs over three workers, one killed with SIGKILL and one drained and re
   const address = `127.0.0.1:${port}`;
   const coordinator = await serve(db, port);
   const workers = [1, 2, 3].map((i) => start('worker', '--coordinator', address, '--threads', '1', '--name', `w${i}`));
+  await until('three worker sessions', () => workers.every((w) => /session open/.test(w.log())));
   const file = sweepFile('sixty', 30, 30);
   const submit = start('submit', file, '--coordinator', address, '--wait');
 
-  await until('10 runs done', () => doneCount(db) >= 10);
+  const heldBy = (name: string): number => {
+    try {
+      return query<{ n: number }>(db, `SELECT count(*) AS n FROM runs r JOIN workers w ON w.id = r.worker WHERE w.name = '${name}' AND r.status = 'running'`)[0].n;
+    } catch {
+      return 0;
+    }
+  };
+  await until('10 runs done and leases held by w1', () => doneCount(db) >= 10 && heldBy('w1') > 0);
   workers[0].child.kill('SIGKILL'); // mid-run: it holds leases
   await until('25 runs done', () => doneCount(db) >= 25);
   workers[1].child.kill('SIGTERM');
