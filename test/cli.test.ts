@@ -83,3 +83,10 @@ test('expand validates a sweep and lists canonical runs; errors exit 2 with file
   assert.equal(b.code, 2);
   assert.match(b.stderr, /bad\.yaml:3: grid\.device\.n_sates: unknown run config field/);
 });
+
+test('a diverged run is reported in one line with exit code 1, not a stack trace', () => {
+  const r = cli('simulate', ...tiny, '--set', 'algorithm=sgd', '--set', 'lr=1000');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^aimc-sweep: training diverged at epoch \d+: loss is NaN/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});

@@ -2,6 +2,7 @@
 /** The `aimc-sweep` command line: one file per command, wired here. */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { DivergedError } from '../core/train.ts';
 import { isInputError, UsageError } from './errors.ts';
 import { expandCommand } from './expand.ts';
 import { exportCommand } from './export.ts';
@@ -50,6 +51,9 @@ main().catch((e: unknown) => {
   if (isInputError(e)) {
     process.stderr.write(`aimc-sweep: ${e.message}\n`);
     process.exitCode = 2;
+  } else if (e instanceof DivergedError) {
+    process.stderr.write(`aimc-sweep: ${e.message} (a smaller lr may help)\n`);
+    process.exitCode = 1;
   } else {
     process.stderr.write(`aimc-sweep: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = 1;

@@ -12,6 +12,7 @@ import type { RunResult, TrainHooks } from './tasks/run-result.ts';
 
 export type { EpochMetrics, RunResult, TrainHooks } from './tasks/run-result.ts';
 export type { ClassificationData, ImageSet } from './tasks/dataset.ts';
+export { DivergedError } from './tasks/diverged.ts';
 
 /** Whether the run's task needs a dataset passed to `train` (every task but least-squares). */
 export function needsDataset(config: RunConfig): boolean {

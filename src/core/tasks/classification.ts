@@ -7,6 +7,7 @@
  * the initial model on the whole training set), test loss and accuracy after the epoch, and the
  * pulses of every analog array keyed `layer/array`.
  */
+import { DivergedError } from './diverged.ts';
 import type { RunConfig } from '../config/run-config.ts';
 import { type ClassificationTask, scheduledLr } from '../config/task-schema.ts';
 import { buildModel, type Network, softmaxNll } from '../models/index.ts';
@@ -111,7 +112,7 @@ export function trainClassification(config: RunConfig, hooks: TrainHooks, data: 
       pulses: net.pulseCounts(),
     };
     if (!Number.isFinite(trainLoss) || !Number.isFinite(t.loss)) {
-      throw new Error(`training diverged at epoch ${epoch}: train loss ${trainLoss}, test loss ${t.loss}`);
+      throw new DivergedError(epoch, `train loss ${trainLoss}, test loss ${t.loss}`);
     }
     return m;
   };

@@ -6,6 +6,7 @@
  *           16-bit resolution when drawn from the seed.
  * Gradient noise: each per-sample error d = W a - b gets + grad_noise * xi.
  */
+import { DivergedError } from './diverged.ts';
 import { algorithmFor } from '../algorithms/index.ts';
 import type { TrainableMatrix } from '../algorithms/types.ts';
 import type { RunConfig } from '../config/run-config.ts';
@@ -153,7 +154,7 @@ export function trainLeastSquares(config: RunConfig, hooks: TrainHooks): RunResu
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
     leastSquaresEpoch(layer, data, config, scheduledLr(config.lr, config.lr_schedule, epoch), order, orderRng, noiseRng, buf);
     const m = evaluate(layer, data, scratch, epoch);
-    if (!Number.isFinite(m.train_loss)) throw new Error(`training diverged at epoch ${epoch}: loss is ${m.train_loss}`);
+    if (!Number.isFinite(m.train_loss)) throw new DivergedError(epoch, `loss is ${m.train_loss}`);
     layer.onEpochEnd?.(m.train_loss);
     recorder.record(m);
   }
