@@ -20,7 +20,7 @@ import { addService, bindServer, errorToStatus, RpcError, type ServerBidiCall } 
 import { epochFromWire, leaseFromWire, leaseToWire, resultFromWire } from '../rpc/convert.ts';
 import type { Db } from '../store/open.ts';
 import { provenanceId } from '../store/provenance.ts';
-import { findSweep } from '../store/results-read.ts';
+import { findSweep, sweepRunHashes } from '../store/results-read.ts';
 import type { LeaseRef, Verdict } from '../store/run-queue.ts';
 import { WorkerRegistry } from '../store/workers.ts';
 import { expandSweep } from '../sweep/expand.ts';
@@ -346,9 +346,7 @@ export class Coordinator {
     const name = call.request.sweepName;
     const sweep = findSweep(this.o.db, name);
     if (!sweep) throw new RpcError(grpc.status.NOT_FOUND, `no sweep named ${JSON.stringify(name.slice(0, 200))}`);
-    const members = new Set(
-      (this.o.db.prepare('SELECT run_hash FROM sweep_runs WHERE sweep_id = ?').all(sweep.id) as { run_hash: string }[]).map((r) => r.run_hash),
-    );
+    const members = new Set(sweepRunHashes(this.o.db, sweep.id));
     const snapshot = (): ReturnType<typeof statusOf> => {
       const s = statusReport(this.o.db, this.now()).sweeps.find((x) => x.name === name);
       if (!s) throw new RpcError(grpc.status.NOT_FOUND, `sweep ${name} disappeared`);

@@ -28,6 +28,11 @@ export function findSweep(db: Db, name: string): SweepRow | undefined {
   return db.prepare('SELECT id, name, description, source, created_at, updated_at FROM sweeps WHERE name = ?').get(name) as SweepRow | undefined;
 }
 
+/** The run hashes of a sweep. */
+export function sweepRunHashes(db: Db, sweepId: number): string[] {
+  return (db.prepare('SELECT run_hash FROM sweep_runs WHERE sweep_id = ?').all(sweepId) as { run_hash: string }[]).map((r) => r.run_hash);
+}
+
 /** The sweep called `name`; a StoreError naming the sweeps the database does hold otherwise. */
 export function requireSweep(db: Db, name: string): SweepRow {
   const row = findSweep(db, name);
