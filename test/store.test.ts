@@ -91,6 +91,10 @@ test('a sweep recorded twice adds no runs; identical runs in two sweeps are stor
   const changed = q.recordSweep(sweep('s', ['a', 'e'], 'v2'), 3000);
   assert.deepEqual([changed.definitionChanged, changed.joined, changed.left, changed.total], [true, 1, 2, 2]);
   assert.equal((db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n, 5);
+  // b, c, d are still in sweep t; nothing is in no sweep yet. Redefine t without d: d is nobody's work
+  q.recordSweep(sweep('t', ['b', 'c'], 'v2'), 4000);
+  const leased = q.lease('w', 10, 5000, 100).map((l) => l.hash).sort();
+  assert.deepEqual(leased, ['a', 'b', 'c', 'e']);
   db.close();
 });
 

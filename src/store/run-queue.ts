@@ -190,7 +190,11 @@ export class RunQueue {
       // status index, so a lease costs the same on the first run of a sweep and on the last
       const picked = (
         sweepId === undefined
-          ? this.sql("SELECT hash FROM runs WHERE status = 'queued' ORDER BY rowid LIMIT ?").all(max)
+          ? this.sql(
+              // a run that left every sweep (a re-defined sweep) is nobody's work any more
+              `SELECT hash FROM runs WHERE status = 'queued'
+               AND EXISTS (SELECT 1 FROM sweep_runs s WHERE s.run_hash = runs.hash) ORDER BY rowid LIMIT ?`,
+            ).all(max)
           : this.sql(
               `SELECT hash FROM runs WHERE status = 'queued'
                AND EXISTS (SELECT 1 FROM sweep_runs s WHERE s.sweep_id = ? AND s.run_hash = runs.hash) ORDER BY rowid LIMIT ?`,
