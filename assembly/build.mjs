@@ -1,4 +1,5 @@
-// Builds the WebAssembly pulse kernel: assembly/pulse.ts -> build/kernels.wasm (AssemblyScript).
+// Builds the WebAssembly kernels: assembly/pulse.ts (pulsed update) and assembly/matmul.ts (forward /
+// backward products) -> one module, build/kernels.wasm (AssemblyScript).
 // `node assembly/build.mjs` rebuilds only when the .wasm is missing or older than a source here;
 // `--force` always rebuilds. Run by `npm run build:wasm`, `prepare` (npm ci) and `pretest`.
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
@@ -17,7 +18,7 @@ const stale = !existsSync(out) || sources.some((f) => statSync(f).mtimeMs > stat
 if (process.argv.includes('--force') || stale) {
   const asc = await import('assemblyscript/asc');
   mkdirSync(dirname(out), { recursive: true });
-  const args = [join(here, 'pulse.ts'), '-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--noExportMemory', '--enable', 'simd', '--use', 'abort=', '-o', out];
+  const args = [join(here, 'pulse.ts'), join(here, 'matmul.ts'), '-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--noExportMemory', '--enable', 'simd', '--use', 'abort=', '-o', out];
   const { error } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
   if (error) {
     process.stderr.write(`assembly/build.mjs: ${error.message}\n`);

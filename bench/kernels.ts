@@ -1,9 +1,9 @@
 /**
  * Benchmark of the tile kernels: forward and backward (ns per weight per sample and us per
  * sample), and the pulsed update (ns per weight per sample) for constant-step without noise and
- * softbounds with cycle-to-cycle noise, on both implementations (the TypeScript reference and
- * the WebAssembly kernel, which must end with bit-identical weights: column "same bits"), side
- * by side with the plain C reference of the same constant-step update
+ * softbounds with cycle-to-cycle noise. Each on both implementations, the TypeScript reference
+ * and the WebAssembly kernel, which must give bit-identical outputs and weights (columns "same
+ * bits"); the update side by side with the plain C reference of the same constant-step update
  * (../shared/bench/pulsed_update_ref.c) when a C compiler exists.
  * Data as in the C reference: x, d uniform in [-1, 1], W uniform in [-0.3, 0.3], batch 100,
  * dw_min 0.001. Figures are medians over repetitions (BENCH_REPS; the slow TypeScript path of
@@ -107,22 +107,47 @@ function warmUpKernel(): void {
   }
 }
 
+/** Runs `fn` for `ms` milliseconds (lets V8 tier WebAssembly and hot JS up before timing). */
+function spin(fn: () => void, ms: number): void {
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) fn();
+}
+
 export function runKernelBench(log: (line: string) => void): void {
   log(`## Tile kernels (batch ${BATCH}, median of ${REPS}; ns per weight per sample)`);
   log('');
-  log('| tile (out x in) | forward ns/w | forward us/sample | backward ns/w | backward us/sample |');
-  log('|---|---|---|---|---|');
+  log(`Forward/backward products: ${pulseKernelModule() !== null ? 'WebAssembly SIMD kernel (assembly/matmul.ts) and' : 'no WebAssembly kernel, only'} the TypeScript reference (src/core/io.ts).`);
+  log('');
+  log('| tile (out x in) | path | forward ns/w | forward us/sample | backward ns/w | backward us/sample | same bits |');
+  log('|---|---|---|---|---|---|---|');
   for (const [rows, cols] of SHAPES) {
-    const tile = makeTile(rows, cols, DEVICES['constant-step'], true);
     const x = uniformData(BATCH * cols, -1, 1, 'x');
     const d = uniformData(BATCH * rows, -1, 1, 'd');
-    const y = new Float32Array(BATCH * rows);
-    const z = new Float32Array(BATCH * cols);
-    const f = timeIt(() => tile.forward(x, y, BATCH));
-    const b = timeIt(() => tile.backward(d, z, BATCH));
     const per = (ms: number): string => ((ms * 1e6) / (BATCH * rows * cols)).toFixed(3);
     const us = (ms: number): string => ((ms * 1e3) / BATCH).toFixed(1);
-    log(`| ${rows}x${cols} | ${per(f)} | ${us(f)} | ${per(b)} | ${us(b)} |`);
+    const outputs: Float32Array[] = [];
+    for (const kernel of ['typescript', 'auto'] as const) {
+      const tile = makeTile(rows, cols, DEVICES['constant-step'], true, kernel);
+      if (kernel === 'auto' && tile.matmul === 'typescript') continue;
+      const y = new Float32Array(BATCH * rows);
+      const z = new Float32Array(BATCH * cols);
+      spin(() => {
+        tile.forward(x, y, BATCH);
+        tile.backward(d, z, BATCH);
+      }, 150);
+      const f = timeIt(() => tile.forward(x, y, BATCH));
+      const b = timeIt(() => tile.backward(d, z, BATCH));
+      const out = new Float32Array(y.length + z.length);
+      out.set(y);
+      out.set(z, y.length);
+      outputs.push(out);
+      let same = '-';
+      if (outputs.length === 2) {
+        const a = new Uint32Array(outputs[0].buffer);
+        same = new Uint32Array(out.buffer).every((v, k) => v === a[k]) ? 'yes' : 'NO';
+      }
+      log(`| ${rows}x${cols} | ${tile.matmul === 'wasm' ? 'WASM' : 'TS'} | ${per(f)} | ${us(f)} | ${per(b)} | ${us(b)} | ${same} |`);
+    }
   }
   const cref = compileCReference();
   const wasm = pulseKernelModule() !== null;

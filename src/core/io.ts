@@ -218,6 +218,18 @@ export function matmulBackward(W: Float32Array, rows: number, cols: number, d: F
   }
 }
 
+/** The signature of matmulForward / matmulBackward. */
+export type MatmulFn = (W: Float32Array, rows: number, cols: number, input: Float32Array, output: Float32Array, batch: number) => void;
+
+/**
+ * An implementation of both exact products with the contracts (and bit-exact results) of
+ * matmulForward / matmulBackward, e.g. the WebAssembly kernel (src/core/kernels/matmul-kernel.ts).
+ */
+export interface MatmulImpl {
+  forward: MatmulFn;
+  backward: MatmulFn;
+}
+
 /** Round half to even, like C's rint (aihwkit's RPU_ROUNDFUN), so that ties are unbiased. */
 function rint(v: number): number {
   const r = Math.round(v);
@@ -260,13 +272,18 @@ export class IoPath {
   private readonly alpha: Float64Array;
   private readonly reduction: Float64Array;
   private readonly active: Int32Array;
+  /** The exact product this direction runs (the TypeScript reference unless an impl is given). */
+  private readonly kernel: MatmulFn;
 
-  constructor(cfg: IoConfig, direction: 'forward' | 'backward', maxBatch: number, rows: number, cols: number) {
+  /** `impl`: the products to run instead of matmulForward / matmulBackward (same results). */
+  constructor(cfg: IoConfig, direction: 'forward' | 'backward', maxBatch: number, rows: number, cols: number, impl?: MatmulImpl) {
     for (const [name, v] of [['maxBatch', maxBatch], ['rows', rows], ['cols', cols]] as const) {
       if (!(Number.isInteger(v) && v >= 1)) throw new RangeError(`IoPath: ${name} must be a positive integer, got ${v}`);
     }
     this.cfg = cfg;
     this.backward = direction === 'backward';
+    if (impl === undefined) this.kernel = this.backward ? matmulBackward : matmulForward;
+    else this.kernel = this.backward ? impl.backward.bind(impl) : impl.forward.bind(impl);
     this.maxBatch = maxBatch;
     this.rows = rows;
     this.cols = cols;
@@ -285,7 +302,7 @@ export class IoPath {
     this.active = new Int32Array(noisy ? maxBatch : 0);
   }
 
-  /** forward: y = IO(W x) for each of `batch` vectors; backward: z = IO(W^T d). Uses matmul* kernels when cfg.kind === 'ideal'. */
+  /** forward: y = IO(W x) for each of `batch` vectors; backward: z = IO(W^T d). Just the product (matmul* or the impl) when cfg.kind === 'ideal'. */
   apply(W: Float32Array, input: Float32Array, output: Float32Array, batch: number, rng: Rng): void {
     const { rows, cols, inSize, outSize } = this;
     if (!(Number.isInteger(batch) && batch >= 0 && batch <= this.maxBatch)) {
@@ -294,7 +311,7 @@ export class IoPath {
     if (W.length < rows * cols || input.length < batch * inSize || output.length < batch * outSize) {
       throw new RangeError(`IoPath.apply: arrays too short for a ${rows}x${cols} tile and batch ${batch}`);
     }
-    const kernel = this.backward ? matmulBackward : matmulForward;
+    const kernel = this.kernel;
     if (this.cfg.kind === 'ideal') {
       kernel(W, rows, cols, input, output, batch);
       return;

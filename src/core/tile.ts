@@ -14,6 +14,7 @@ import { createDevice, type PulsedDevice } from './devices/index.ts';
 import type { DeviceParams } from './devices/params.ts';
 import { type IoConfig, IoPath } from './io.ts';
 import { pulseKernelModule } from './kernels/loader.ts';
+import { sharedMatmulKernel } from './kernels/matmul-kernel.ts';
 import { kernelSupports, PulseKernel } from './kernels/pulse-kernel.ts';
 import { drawTrains, drawTrainsDense, PulseSchedule, type UpdateConfig } from './pulse-trains.ts';
 import { type Rng, streamFor } from './rng.ts';
@@ -23,6 +24,9 @@ import { type Rng, streamFor } from './rng.ts';
  * device has one, the engine runs it and the tile has at least KERNEL_MIN_WEIGHTS weights (else
  * TypeScript), 'typescript' always the TypeScript reference, 'wasm' the kernel or an error. Both
  * give bit-identical results (weights, pulse counts, random streams) for the same seed.
+ * The exact products of forward and backward follow the same choice, on any device: the
+ * WebAssembly matmul kernel unless 'typescript', the module is missing or ('auto') the tile is
+ * smaller than KERNEL_MIN_WEIGHTS; they too give bit-identical outputs.
  */
 export type KernelChoice = 'auto' | 'typescript' | 'wasm';
 
@@ -45,7 +49,7 @@ export interface TileSpec {
   seed: number;
   /** Unique name within the run (e.g. "layer0/A"): keys the tile's random streams. */
   name: string;
-  /** Implementation of the pulsed update (default 'auto'); never changes the results. */
+  /** Implementation of the pulsed update and the forward/backward products (default 'auto'); never changes the results. */
   kernel?: KernelChoice;
 }
 
@@ -63,6 +67,8 @@ export class AnalogTile {
   readonly device: PulsedDevice;
   /** The implementation the pulsed update runs on. */
   readonly kernel: 'wasm' | 'typescript';
+  /** The implementation the exact products of forward and backward run on. */
+  readonly matmul: 'wasm' | 'typescript';
   /** Total pulses applied to this tile since creation. */
   pulses = 0;
   private readonly update: UpdateConfig;
@@ -103,8 +109,10 @@ export class AnalogTile {
     this.wasm = usable ? new PulseKernel(module, rows, cols, this.device, this.pulseRng) : null;
     this.kernel = this.wasm === null ? 'typescript' : 'wasm';
     this.weights = this.wasm === null ? new Float32Array(rows * cols) : this.wasm.weights;
-    this.fwd = new IoPath(spec.io, 'forward', spec.maxBatch, rows, cols);
-    this.bwd = new IoPath(spec.io, 'backward', spec.maxBatch, rows, cols);
+    const products = module === null ? undefined : sharedMatmulKernel(module);
+    this.matmul = products === undefined ? 'typescript' : 'wasm';
+    this.fwd = new IoPath(spec.io, 'forward', spec.maxBatch, rows, cols, products);
+    this.bwd = new IoPath(spec.io, 'backward', spec.maxBatch, rows, cols, products);
     this.read = new IoPath(readIo(spec.io), 'forward', 1, rows, cols);
     this.xBits = new Int32Array(cols);
     this.xNeg = new Int32Array(cols);

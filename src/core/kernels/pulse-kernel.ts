@@ -107,7 +107,7 @@ const TABLES = (() => {
 let heapBase = -1;
 
 /** Where a tile's layout may start: the module's own static data ends before (probed once). */
-function layoutBase(module: object): number {
+export function layoutBase(module: object): number {
   if (heapBase < 0) {
     const api = wasmApi!;
     const probe = new api.Instance(module, { env: { memory: new api.Memory({ initial: 1 }), zigTail: () => 0 } });
