@@ -148,11 +148,11 @@ test('expired leases re-queue with attempt + 1, a late result of the old attempt
   // a's lease expires twice: with a bound of 2 lost leases it fails with the reason
   assert.deepEqual(q.expireLeases(200, 2), { requeued: 1, failed: 0 });
   q.lease('w3', 1, 210, 10, sweepId);
-  assert.deepEqual(q.loseWorkerLeases('w3', 230, 2), { requeued: 0, failed: 1 });
+  assert.deepEqual(q.expireLeases(230, 2), { requeued: 0, failed: 1 });
   const a = db.prepare("SELECT status, attempt, error FROM runs WHERE hash = 'a'").get() as { status: string; attempt: number; error: string };
   assert.equal(a.status, 'failed');
   assert.equal(a.attempt, 2);
-  assert.match(a.error, /worker lost 2 times \(last on w3\)/);
+  assert.match(a.error, /lease expired 2 times \(last on w3\)/);
   db.close();
 });
 

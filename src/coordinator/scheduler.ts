@@ -174,13 +174,6 @@ export class Scheduler {
     return r;
   }
 
-  /** A worker went away: its leases are lost. */
-  workerGone(worker: string): { requeued: number; failed: number } {
-    const r = this.queue.loseWorkerLeases(worker, this.now(), this.maxLostLeases);
-    if (r.requeued + r.failed > 0) this.emit({ kind: 'requeued', count: r.requeued, failed: r.failed, why: `worker ${worker} lost` });
-    return r;
-  }
-
   counts(sweepId?: number): Counts {
     return this.queue.counts(sweepId);
   }

@@ -12,7 +12,6 @@ import { StatementCache } from './statements.ts';
 import { StoreError } from './open.ts';
 
 export type RunStatus = 'queued' | 'running' | 'done' | 'failed';
-export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'done', 'failed'];
 
 /** One lease: the run and the attempt it was leased as. */
 export interface LeaseRef {
@@ -141,10 +140,6 @@ export class RunQueue {
       }
       return { sweepId, total: now_.size, newRuns, definitionChanged, joined, left };
     })();
-  }
-
-  sweepId(name: string): number | undefined {
-    return (this.sql('SELECT id FROM sweeps WHERE name = ?').get(name) as { id: number } | undefined)?.id;
   }
 
   /** Run counts by status, of one sweep or of the whole database. */
@@ -325,27 +320,16 @@ export class RunQueue {
    * a run has lost `maxLostLeases` leases (a run that kills its worker is not retried forever).
    */
   expireLeases(now: number, maxLostLeases: number): { requeued: number; failed: number } {
-    return this.loseLeases("status = 'running' AND lease_expires_at < @now", { now }, now, maxLostLeases, 'lease expired');
-  }
-
-  /** Every lease of a worker that went away (stream closed): re-queued or failed as above. */
-  loseWorkerLeases(worker: string, now: number, maxLostLeases: number): { requeued: number; failed: number } {
-    return this.loseLeases("status = 'running' AND worker = @worker", { worker }, now, maxLostLeases, 'worker lost');
-  }
-
-  private loseLeases(where: string, params: Record<string, unknown>, now: number, maxLostLeases: number, why: string): { requeued: number; failed: number } {
-    const db = this.db;
-    return db.transaction(() => {
-      const failed = db
-        .prepare(
-          `UPDATE runs SET status = 'failed', lost_leases = lost_leases + 1, lease_expires_at = NULL, finished_at = @now_ms,
-             error = '${why} ' || (lost_leases + 1) || ' times (last on ' || coalesce(worker, '?') || ')'
-           WHERE ${where} AND lost_leases + 1 >= @max`,
-        )
-        .run({ ...params, max: maxLostLeases, now_ms: now }).changes;
-      const requeued = db
-        .prepare(`UPDATE runs SET status = 'queued', lost_leases = lost_leases + 1, worker = NULL, lease_expires_at = NULL WHERE ${where}`)
-        .run(params).changes;
+    return this.db.transaction(() => {
+      const failed = this.sql(
+        `UPDATE runs SET status = 'failed', lost_leases = lost_leases + 1, lease_expires_at = NULL, finished_at = @now,
+           error = 'lease expired ' || (lost_leases + 1) || ' times (last on ' || coalesce(worker, '?') || ')'
+         WHERE status = 'running' AND lease_expires_at < @now AND lost_leases + 1 >= @max`,
+      ).run({ now, max: maxLostLeases }).changes;
+      const requeued = this.sql(
+        `UPDATE runs SET status = 'queued', lost_leases = lost_leases + 1, worker = NULL, lease_expires_at = NULL
+         WHERE status = 'running' AND lease_expires_at < @now`,
+      ).run({ now }).changes;
       return { requeued, failed };
     })();
   }
