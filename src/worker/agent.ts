@@ -72,10 +72,6 @@ export class WorkerAgent {
     this.client = createClient(WorkerService, o.coordinator, o.credentials, { token: o.token, channelOptions: o.channelOptions });
   }
 
-  get id(): string | undefined {
-    return this.workerId;
-  }
-
   /** Serves until drained; rejects on an error retrying cannot fix (auth, version). */
   async run(): Promise<void> {
     const { initial, max } = this.o.backoffMs ?? { initial: 250, max: 10_000 };
