@@ -6,7 +6,7 @@
  */
 import type { EpochMetrics } from '../core/train.ts';
 import type { Lease } from '../store/run-queue.ts';
-import type { SimulationPool } from '../worker/pool.ts';
+import { LEASES_PER_THREAD, type SimulationPool } from '../worker/pool.ts';
 import { processOwner, type Scheduler } from './scheduler.ts';
 
 export interface EmbeddedOptions {
@@ -16,13 +16,6 @@ export interface EmbeddedOptions {
   /** aborting stops leasing, terminates the runs in flight and hands their leases back */
   signal?: AbortSignal;
 }
-
-/**
- * Leases held per thread: one running plus one waiting in the pool's queue, so a thread that
- * finishes starts its next run without waiting for the main thread to store the result and
- * lease again (pool efficiency 0.82 -> 0.93 with 2 threads on 2 cores, bench/sweep.ts).
- */
-const LEASES_PER_THREAD = 2;
 
 export interface EmbeddedOutcome {
   interrupted: boolean;

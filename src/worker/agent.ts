@@ -16,7 +16,7 @@ import { type BidiStream, type Client, createClient, isServiceError } from '../r
 import { epochToWire, leaseFromWire, leaseToWire, resultToWire } from '../rpc/convert.ts';
 import { localProvenance } from '../store/provenance.ts';
 import type { LeaseRef } from '../store/run-queue.ts';
-import type { SimulationPool } from './pool.ts';
+import { LEASES_PER_THREAD, type SimulationPool } from './pool.ts';
 
 type Outgoing = MessageInitShape<typeof SessionRequestSchema>;
 
@@ -67,7 +67,7 @@ export class WorkerAgent {
 
   constructor(o: AgentOptions) {
     this.o = o;
-    this.capacity = o.pool.threads * (o.leasesPerThread ?? 2);
+    this.capacity = o.pool.threads * (o.leasesPerThread ?? LEASES_PER_THREAD);
     this.log = o.log ?? (() => {});
     this.client = createClient(WorkerService, o.coordinator, o.credentials, { token: o.token, channelOptions: o.channelOptions });
   }
