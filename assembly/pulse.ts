@@ -56,7 +56,7 @@ const F_XBITS16 = 39;
 const F_STEPS = 40; // uniform constant step: the columns' signed steps for rows of sign 0, then -1 (padded columns each)
 const F_THR = 44; // i32 per column, then per row: the lines' firing thresholds (update)
 const F_WORDS = 45; // the pulse generator's words of one update (up to 32 per line)
-const F_SCRATCH = 37; // 512 bytes: a block's coefficients (0..255); loop constants: 256 i16 ones, 272 row bits, 288 ~row sign, 304 zero; uniform constant step: 336 s_up, 352 s_down, 368 b_min, 384 b_max
+const F_SCRATCH = 37; // 640 bytes: a block's coefficients (0..255); loop constants: 256 i16 ones, 272 row bits, 288 ~row sign, 304 zero, 320 sign bits; uniform constant step: 336 s_up, 352 s_down, 368 b_min, 384 b_max; closed form: 400 (G, a^m) pairs of 4 groups, 528 K
 
 // kernel modes (KernelMode in src/core/devices/base.ts)
 const MODE_CONSTANT = 1;
@@ -64,6 +64,11 @@ const MODE_CONSTANT_NOISE = 2;
 const MODE_AFFINE = 3;
 const MODE_AFFINE_ADD = 4;
 const MODE_AFFINE_MULT = 5;
+const MODE_CONSTANT_CLOSED = 6;
+const MODE_AFFINE_CLOSED = 7;
+
+/** Closed-form rows: blocks whose longest count is below this pulse one by one (CLOSED_FORM_MIN of closed-form.ts). */
+const CLOSED_FORM_MIN = 4;
 
 let rows: i32 = 0;
 let cols: i32 = 0;
@@ -617,13 +622,112 @@ function rowConstant(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 {
  * up = -1 where the pulses go up; sg = the sign bit where they go down (negation by xor is
  * exactly f32 negation); C (scratch 0 + g), K (64 + g), C_s = +-float32(s * std) (128 + g).
  */
-@inline function blockGroup(jo: usize, g: usize, rn: v128, pCu: usize, pCd: usize, pKu: usize, pKd: usize, pSu: usize, pSd: usize, stdv: v128, sc: usize, slope: bool, add: bool): void {
+@inline function blockGroup(jo: usize, g: usize, base: usize, rn: v128, stdv: v128, sc: usize, slope: bool, add: bool): void {
   const o = jo + g;
+  const q = base + o;
   const up = v128.xor(v128.load(pXNeg + o), rn);
   const sg = v128.andnot(v128.load(sc, 320), up);
-  v128.store(sc + g, v128.xor(v128.bitselect(v128.load(pCu + o), v128.load(pCd + o), up), sg));
-  if (slope) v128.store(sc + g, v128.bitselect(v128.load(pKu + o), v128.load(pKd + o), up), 64);
-  if (add) v128.store(sc + g, v128.xor(f32x4.mul(v128.bitselect(v128.load(pSu + o), v128.load(pSd + o), up), stdv), sg), 128);
+  v128.store(sc + g, v128.xor(v128.bitselect(v128.load((slope ? pCUp : pSUp) + q), v128.load((slope ? pCDown : pSDown) + q), up), sg));
+  if (slope) v128.store(sc + g, v128.bitselect(v128.load(pKUp + q), v128.load(pKDown + q), up), 64);
+  if (add) v128.store(sc + g, v128.xor(f32x4.mul(v128.bitselect(v128.load(pSUp + q), v128.load(pSDown + q), up), stdv), sg), 128);
+}
+
+/** The pulses of the current row so far, per lane (blockCounts adds, the row kernels sum). */
+let rowAcc: v128 = i32x4.splat(0);
+
+/**
+ * The coincidence counts of the 16 columns of the block at byte jo of the row, into the scratch
+ * at 192, 208, 224, 240 (groups of 4), from the narrowest form of the x trains; sc + 272 holds
+ * the row's train splatted to that width. Adds them to rowAcc; returns the longest (0: none).
+ */
+@inline function blockCounts(jo: usize, width: i32, sc: usize): i32 {
+  if (width == 8) {
+    const c = i8x16.popcnt(v128.and(v128.load(pXBits8 + (jo >> 2)), v128.load(sc, 272)));
+    const c01 = i16x8.extend_low_i8x16_u(c);
+    const c23 = i16x8.extend_high_i8x16_u(c);
+    v128.store(sc, i32x4.extend_low_i16x8_u(c01), 192);
+    v128.store(sc, i32x4.extend_high_i16x8_u(c01), 208);
+    v128.store(sc, i32x4.extend_low_i16x8_u(c23), 224);
+    v128.store(sc, i32x4.extend_high_i16x8_u(c23), 240);
+  } else if (width == 16) {
+    const c01 = i16x8.extadd_pairwise_i8x16_u(i8x16.popcnt(v128.and(v128.load(pXBits16 + (jo >> 1)), v128.load(sc, 272))));
+    const c23 = i16x8.extadd_pairwise_i8x16_u(i8x16.popcnt(v128.and(v128.load(pXBits16 + (jo >> 1), 16), v128.load(sc, 272))));
+    v128.store(sc, i32x4.extend_low_i16x8_u(c01), 192);
+    v128.store(sc, i32x4.extend_high_i16x8_u(c01), 208);
+    v128.store(sc, i32x4.extend_low_i16x8_u(c23), 224);
+    v128.store(sc, i32x4.extend_high_i16x8_u(c23), 240);
+  } else {
+    v128.store(sc, popcnt4(v128.and(v128.load(pXBits + jo), v128.load(sc, 272)), sc), 192);
+    v128.store(sc, popcnt4(v128.and(v128.load(pXBits + jo, 16), v128.load(sc, 272)), sc), 208);
+    v128.store(sc, popcnt4(v128.and(v128.load(pXBits + jo, 32), v128.load(sc, 272)), sc), 224);
+    v128.store(sc, popcnt4(v128.and(v128.load(pXBits + jo, 48), v128.load(sc, 272)), sc), 240);
+  }
+  const n0 = v128.load(sc, 192);
+  const n1 = v128.load(sc, 208);
+  const n2 = v128.load(sc, 224);
+  const n3 = v128.load(sc, 240);
+  let nm = i32x4.max_s(i32x4.max_s(n0, n1), i32x4.max_s(n2, n3));
+  if (!v128.any_true(nm)) return 0;
+  rowAcc = i32x4.add(rowAcc, i32x4.add(i32x4.add(n0, n1), i32x4.add(n2, n3)));
+  nm = i32x4.max_s(nm, v128.shuffle<i32>(nm, nm, 2, 3, 0, 1));
+  nm = i32x4.max_s(nm, v128.shuffle<i32>(nm, nm, 1, 0, 3, 2));
+  return i32x4.extract_lane(nm, 0);
+}
+
+/**
+ * The pulses of the block of 16 columns at pw (bounds at pLo, pHi) round by round (see rowBlocks):
+ * counts at sc + 192 .. 240, the groups' signed coefficients C (sc + 0), K (64), C_s (128); the
+ * normals from position idx of the stream. Returns the position after.
+ */
+@inline function pulseRounds(pw: usize, pLo: usize, pHi: usize, rounds: i32, idxIn: i32, sc: usize, slope: bool, noise: bool, mult: bool): i32 {
+  let idx = idxIn;
+  const zero = i32x4.splat(0);
+  const stdv = f32x4.splat(stdf);
+  // the bounds are loaded per round, from the device's arrays: held in registers, V8 would
+  // spill the weights of the block instead (a store-load on the chain of every round)
+  let v0 = v128.load(pw);
+  let v1 = v128.load(pw, 16);
+  let v2 = v128.load(pw, 32);
+  let v3 = v128.load(pw, 48);
+  for (let p = 0; p < rounds; p++) {
+    const pv = i32x4.splat(p);
+    const a0 = i32x4.gt_s(v128.load(sc, 192), pv);
+    const a1 = i32x4.gt_s(v128.load(sc, 208), pv);
+    const a2 = i32x4.gt_s(v128.load(sc, 224), pv);
+    const a3 = i32x4.gt_s(v128.load(sc, 240), pv);
+    let z0 = zero;
+    let z1 = zero;
+    let z2 = zero;
+    let z3 = zero;
+    if (noise) {
+      if (idx + 16 > load<i32>(pNCtl, 4)) {
+        store<i32>(pNCtl, idx);
+        refill();
+        idx = load<i32>(pNCtl);
+      }
+      const m0 = i32x4.bitmask(a0);
+      const m1 = i32x4.bitmask(a1);
+      const m2 = i32x4.bitmask(a2);
+      const m3 = i32x4.bitmask(a3);
+      z0 = i8x16.swizzle(v128.load(<usize>idx << 2, NBUF_AT), v128.load(<usize>m0 << 4, SHUF_AT));
+      idx += popcnt<i32>(m0);
+      z1 = i8x16.swizzle(v128.load(<usize>idx << 2, NBUF_AT), v128.load(<usize>m1 << 4, SHUF_AT));
+      idx += popcnt<i32>(m1);
+      z2 = i8x16.swizzle(v128.load(<usize>idx << 2, NBUF_AT), v128.load(<usize>m2 << 4, SHUF_AT));
+      idx += popcnt<i32>(m2);
+      z3 = i8x16.swizzle(v128.load(<usize>idx << 2, NBUF_AT), v128.load(<usize>m3 << 4, SHUF_AT));
+      idx += popcnt<i32>(m3);
+    }
+    v0 = pulse4(v0, v128.load(sc), v128.load(sc, 64), v128.load(sc, 128), stdv, z0, v128.load(pLo), v128.load(pHi), a0, slope, noise, mult);
+    v1 = pulse4(v1, v128.load(sc, 16), v128.load(sc, 80), v128.load(sc, 144), stdv, z1, v128.load(pLo, 16), v128.load(pHi, 16), a1, slope, noise, mult);
+    v2 = pulse4(v2, v128.load(sc, 32), v128.load(sc, 96), v128.load(sc, 160), stdv, z2, v128.load(pLo, 32), v128.load(pHi, 32), a2, slope, noise, mult);
+    v3 = pulse4(v3, v128.load(sc, 48), v128.load(sc, 112), v128.load(sc, 176), stdv, z3, v128.load(pLo, 48), v128.load(pHi, 48), a3, slope, noise, mult);
+  }
+  v128.store(pw, v0);
+  v128.store(pw, v1, 16);
+  v128.store(pw, v2, 32);
+  v128.store(pw, v3, 48);
+  return idx;
 }
 
 /**
@@ -634,119 +738,213 @@ function rowConstant(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 {
  * multiplicative or additive.
  */
 @inline function rowBlocks(base: usize, rowBits: i32, rowNeg: i32, width: i32, slope: bool, noise: bool, mult: bool): i32 {
-  const xb = pXBits;
-  const xn = pXNeg;
   const pw = pW + base;
   const pLo = pBMin + base;
   const pHi = pBMax + base;
-  const pCu = (slope ? pCUp : pSUp) + base;
-  const pCd = (slope ? pCDown : pSDown) + base;
-  const pKu = pKUp + base;
-  const pKd = pKDown + base;
-  const pSu = pSUp + base;
-  const pSd = pSDown + base;
   const sc = pScratch;
   v128.store(sc, width == 8 ? i8x16.splat(<i8>rowBits) : width == 16 ? i16x8.splat(<i16>rowBits) : i32x4.splat(rowBits), 272);
   v128.store(sc, i32x4.splat(<i32>0x80000000), 320);
   const rn = i32x4.splat(rowNeg);
   const stdv = f32x4.splat(stdf);
-  const zero = i32x4.splat(0);
-  let acc = zero;
+  rowAcc = i32x4.splat(0);
   let idx = noise ? load<i32>(pNCtl) : 0;
-  let nend = noise ? load<i32>(pNCtl, 4) : 0;
   const end = <usize>cols << 2;
   for (let jo: usize = 0; jo < end; jo += 64) {
-    // coincidences of the block's 16 columns, from the narrowest form of the x trains
-    let n0: v128;
-    let n1: v128;
-    let n2: v128;
-    let n3: v128;
-    if (width == 8) {
-      const c = i8x16.popcnt(v128.and(v128.load(pXBits8 + (jo >> 2)), v128.load(sc, 272)));
-      const c01 = i16x8.extend_low_i8x16_u(c);
-      const c23 = i16x8.extend_high_i8x16_u(c);
-      n0 = i32x4.extend_low_i16x8_u(c01);
-      n1 = i32x4.extend_high_i16x8_u(c01);
-      n2 = i32x4.extend_low_i16x8_u(c23);
-      n3 = i32x4.extend_high_i16x8_u(c23);
-    } else if (width == 16) {
-      const c01 = i16x8.extadd_pairwise_i8x16_u(i8x16.popcnt(v128.and(v128.load(pXBits16 + (jo >> 1)), v128.load(sc, 272))));
-      const c23 = i16x8.extadd_pairwise_i8x16_u(i8x16.popcnt(v128.and(v128.load(pXBits16 + (jo >> 1), 16), v128.load(sc, 272))));
-      n0 = i32x4.extend_low_i16x8_u(c01);
-      n1 = i32x4.extend_high_i16x8_u(c01);
-      n2 = i32x4.extend_low_i16x8_u(c23);
-      n3 = i32x4.extend_high_i16x8_u(c23);
-    } else {
-      n0 = popcnt4(v128.and(v128.load(xb + jo), v128.load(sc, 272)), sc);
-      n1 = popcnt4(v128.and(v128.load(xb + jo, 16), v128.load(sc, 272)), sc);
-      n2 = popcnt4(v128.and(v128.load(xb + jo, 32), v128.load(sc, 272)), sc);
-      n3 = popcnt4(v128.and(v128.load(xb + jo, 48), v128.load(sc, 272)), sc);
-    }
-    let nm = i32x4.max_s(i32x4.max_s(n0, n1), i32x4.max_s(n2, n3));
-    if (!v128.any_true(nm)) continue;
-    acc = i32x4.add(acc, i32x4.add(i32x4.add(n0, n1), i32x4.add(n2, n3)));
-    nm = i32x4.max_s(nm, v128.shuffle<i32>(nm, nm, 2, 3, 0, 1));
-    nm = i32x4.max_s(nm, v128.shuffle<i32>(nm, nm, 1, 0, 3, 2));
-    const rounds = i32x4.extract_lane(nm, 0);
+    const rounds = blockCounts(jo, width, sc);
+    if (rounds == 0) continue;
     // the block's signed coefficients, group by group into the scratch (V8 would recompute pure
     // values inside the rounds loop, next to their use: through memory they are computed once;
     // one group at a time keeps few values live)
-    blockGroup(jo, 0, rn, pCu, pCd, pKu, pKd, pSu, pSd, stdv, sc, slope, noise && !mult);
-    blockGroup(jo, 16, rn, pCu, pCd, pKu, pKd, pSu, pSd, stdv, sc, slope, noise && !mult);
-    blockGroup(jo, 32, rn, pCu, pCd, pKu, pKd, pSu, pSd, stdv, sc, slope, noise && !mult);
-    blockGroup(jo, 48, rn, pCu, pCd, pKu, pKd, pSu, pSd, stdv, sc, slope, noise && !mult);
-    v128.store(sc, n0, 192);
-    v128.store(sc, n1, 208);
-    v128.store(sc, n2, 224);
-    v128.store(sc, n3, 240);
-    // the bounds are loaded per round, from the device's arrays: held in registers, V8 would
-    // spill the weights of the block instead (a store-load on the chain of every round)
-    let v0 = v128.load(pw + jo);
-    let v1 = v128.load(pw + jo, 16);
-    let v2 = v128.load(pw + jo, 32);
-    let v3 = v128.load(pw + jo, 48);
-    for (let p = 0; p < rounds; p++) {
-      const pv = i32x4.splat(p);
-      const a0 = i32x4.gt_s(v128.load(sc, 192), pv);
-      const a1 = i32x4.gt_s(v128.load(sc, 208), pv);
-      const a2 = i32x4.gt_s(v128.load(sc, 224), pv);
-      const a3 = i32x4.gt_s(v128.load(sc, 240), pv);
-      let z0 = zero;
-      let z1 = zero;
-      let z2 = zero;
-      let z3 = zero;
-      if (noise) {
-        if (idx + 16 > nend) {
-          store<i32>(pNCtl, idx);
-          refill();
-          idx = load<i32>(pNCtl);
-          nend = load<i32>(pNCtl, 4);
-        }
-        const m0 = i32x4.bitmask(a0);
-        const m1 = i32x4.bitmask(a1);
-        const m2 = i32x4.bitmask(a2);
-        const m3 = i32x4.bitmask(a3);
-        z0 = i8x16.swizzle(v128.load(<usize>idx << 2, NBUF_AT), v128.load(<usize>m0 << 4, SHUF_AT));
-        idx += popcnt<i32>(m0);
-        z1 = i8x16.swizzle(v128.load(<usize>idx << 2, NBUF_AT), v128.load(<usize>m1 << 4, SHUF_AT));
-        idx += popcnt<i32>(m1);
-        z2 = i8x16.swizzle(v128.load(<usize>idx << 2, NBUF_AT), v128.load(<usize>m2 << 4, SHUF_AT));
-        idx += popcnt<i32>(m2);
-        z3 = i8x16.swizzle(v128.load(<usize>idx << 2, NBUF_AT), v128.load(<usize>m3 << 4, SHUF_AT));
-        idx += popcnt<i32>(m3);
-      }
-      v0 = pulse4(v0, v128.load(sc), v128.load(sc, 64), v128.load(sc, 128), stdv, z0, v128.load(pLo + jo), v128.load(pHi + jo), a0, slope, noise, mult);
-      v1 = pulse4(v1, v128.load(sc, 16), v128.load(sc, 80), v128.load(sc, 144), stdv, z1, v128.load(pLo + jo, 16), v128.load(pHi + jo, 16), a1, slope, noise, mult);
-      v2 = pulse4(v2, v128.load(sc, 32), v128.load(sc, 96), v128.load(sc, 160), stdv, z2, v128.load(pLo + jo, 32), v128.load(pHi + jo, 32), a2, slope, noise, mult);
-      v3 = pulse4(v3, v128.load(sc, 48), v128.load(sc, 112), v128.load(sc, 176), stdv, z3, v128.load(pLo + jo, 48), v128.load(pHi + jo, 48), a3, slope, noise, mult);
-    }
-    v128.store(pw + jo, v0);
-    v128.store(pw + jo, v1, 16);
-    v128.store(pw + jo, v2, 32);
-    v128.store(pw + jo, v3, 48);
+    blockGroup(jo, 0, base, rn, stdv, sc, slope, noise && !mult);
+    blockGroup(jo, 16, base, rn, stdv, sc, slope, noise && !mult);
+    blockGroup(jo, 32, base, rn, stdv, sc, slope, noise && !mult);
+    blockGroup(jo, 48, base, rn, stdv, sc, slope, noise && !mult);
+    idx = pulseRounds(pw + jo, pLo + jo, pHi + jo, rounds, idx, sc, slope, noise, mult);
   }
   if (noise) store<i32>(pNCtl, idx);
-  return hsum(acc);
+  return hsum(rowAcc);
+}
+
+/** Columns of the current closed-form row that pulse one by one (listed at pThr, free by then). */
+let nSlow = 0;
+
+/**
+ * Binary powering of 4 lanes (closed-form.ts): doubling m -> 2m takes G <- G (1 + a^m),
+ * a^m <- (a^m)^2; then where the bit is set (f = a there, else 1; e = 1 there, else 0)
+ * m -> m + 1 takes G <- 1 + a G, a^m <- a a^m; a clear bit multiplies by 1 and adds 0 (exact).
+ */
+@inline function powerG(g: v128, p: v128, f: v128, e: v128): v128 {
+  return f32x4.add(e, f32x4.mul(f, f32x4.mul(g, f32x4.add(f32x4.splat(1), p))));
+}
+@inline function powerP(p: v128, f: v128): v128 {
+  return f32x4.mul(f, f32x4.mul(p, p));
+}
+
+/**
+ * The rest of the closed form of the group at byte o (n: counts; C, K, C_s at sc + g, 64 + g,
+ * 128 + g; G and a^n at sc + 400 + 32 g; its normals at idx of the buffer):
+ * v_n = a^n v + C G + C_s sqrt(H) z, clipped; lanes with one pulse take the per-pulse step
+ * (pulse4 with additive noise) instead; lanes with a bound within reach keep their weight and go
+ * to the slow list. Returns the normals taken.
+ */
+@inline function closedFinish(o: usize, g: usize, n: v128, idx: i32, base: usize, sc: usize): i32 {
+  const act = i32x4.gt_s(n, i32x4.splat(0));
+  const m = i32x4.bitmask(act);
+  if (m == 0) return 0;
+  const pw = pW + base + o;
+  const v0 = v128.load(pw);
+  const c = v128.load(sc + g);
+  const k = v128.load(sc + g, 64);
+  const cs = v128.load(sc + g, 128);
+  const z = i8x16.swizzle(v128.load(<usize>idx << 2, NBUF_AT), v128.load(<usize>m << 4, SHUF_AT));
+  const lo = v128.load(pBMin + base + o);
+  const hi = v128.load(pBMax + base + o);
+  const one = f32x4.splat(1);
+  const a = f32x4.sub(one, k);
+  const gn = v128.load(sc + 400 + (g << 1));
+  const p = v128.load(sc + 400 + (g << 1), 16);
+  const h = f32x4.div(f32x4.mul(gn, f32x4.add(one, p)), f32x4.add(one, a));
+  const sd = f32x4.mul(cs, f32x4.sqrt(h));
+  const mean = f32x4.add(f32x4.mul(p, v0), f32x4.mul(c, gn));
+  const v = f32x4.pmax(f32x4.pmin(f32x4.add(mean, f32x4.mul(sd, z)), hi), lo);
+  const margin = f32x4.mul(f32x4.splat(8), f32x4.abs(sd));
+  const far = v128.and(f32x4.gt(f32x4.sub(f32x4.min(v0, mean), lo), margin), f32x4.gt(f32x4.sub(hi, f32x4.max(v0, mean)), margin));
+  const single = i32x4.eq(n, i32x4.splat(1));
+  const safe = v128.or(single, v128.and(f32x4.ge(a, f32x4.splat(0)), far));
+  const v1 = pulse4(v0, c, k, cs, cs, z, lo, hi, act, true, true, false);
+  v128.store(pw, v128.bitselect(v1, v128.bitselect(v, v0, v128.and(act, safe)), single));
+  let bad = i32x4.bitmask(v128.andnot(act, safe));
+  while (bad != 0) {
+    store<i32>(pThr + (<usize>nSlow << 2), <i32>(o >> 2) + ctz<i32>(bad));
+    nSlow++;
+    bad &= bad - 1;
+  }
+  return popcnt<i32>(m);
+}
+
+/**
+ * Closed-form rows (update.closed_form_pulses; src/core/devices/closed-form.ts is the reference,
+ * op for op), in blocks of 16 columns: a block whose longest count is below CLOSED_FORM_MIN pulses
+ * round by round (pulseRounds, as rowBlocks); in the others each active weight gets its n pulses
+ * at once with one normal. The powering runs over the block's 4 groups together (independent
+ * chains) for the bit length of the longest count: leading zero bits leave (G, a^m) = (0, 1) as
+ * they are, so each lane gets the result of its own count. Then the listed weights pulse one by
+ * one (the per-pulse step of pulse4 with additive noise, n normals each, in column order).
+ */
+@inline function rowClosed(base: usize, rowBits: i32, rowNeg: i32, width: i32, slope: bool): i32 {
+  const sc = pScratch;
+  v128.store(sc, width == 8 ? i8x16.splat(<i8>rowBits) : width == 16 ? i16x8.splat(<i16>rowBits) : i32x4.splat(rowBits), 272);
+  v128.store(sc, i32x4.splat(<i32>0x80000000), 320);
+  const rn = i32x4.splat(rowNeg);
+  const stdv = f32x4.splat(stdf);
+  if (!slope) {
+    // constant step: K = 0 (blockGroup leaves the K slots alone)
+    const zero = f32x4.splat(0);
+    for (let g: usize = 64; g < 128; g += 16) v128.store(sc + g, zero);
+  }
+  rowAcc = i32x4.splat(0);
+  let idx = load<i32>(pNCtl);
+  nSlow = 0;
+  const end = <usize>cols << 2;
+  for (let jo: usize = 0; jo < end; jo += 64) {
+    const longest = blockCounts(jo, width, sc);
+    if (longest == 0) continue;
+    blockGroup(jo, 0, base, rn, stdv, sc, slope, true);
+    blockGroup(jo, 16, base, rn, stdv, sc, slope, true);
+    blockGroup(jo, 32, base, rn, stdv, sc, slope, true);
+    blockGroup(jo, 48, base, rn, stdv, sc, slope, true);
+    if (longest < CLOSED_FORM_MIN) {
+      // few pulses: one by one is cheaper (and exact)
+      idx = pulseRounds(pW + base + jo, pBMin + base + jo, pBMax + base + jo, longest, idx, sc, slope, true, false);
+      continue;
+    }
+    if (idx + 16 > load<i32>(pNCtl, 4)) {
+      store<i32>(pNCtl, idx);
+      refill();
+      idx = load<i32>(pNCtl);
+    }
+    // the top bit from (G, a^m) = (0, 1), where doubling changes nothing: (e, f)
+    const one = f32x4.splat(1);
+    const nb = 32 - clz<i32>(longest);
+    const top = 32 - nb;
+    const t0 = i32x4.lt_s(i32x4.shl(v128.load(sc, 192), top), i32x4.splat(0));
+    const t1 = i32x4.lt_s(i32x4.shl(v128.load(sc, 208), top), i32x4.splat(0));
+    const t2 = i32x4.lt_s(i32x4.shl(v128.load(sc, 224), top), i32x4.splat(0));
+    const t3 = i32x4.lt_s(i32x4.shl(v128.load(sc, 240), top), i32x4.splat(0));
+    let g0 = v128.and(one, t0);
+    let g1 = v128.and(one, t1);
+    let g2 = v128.and(one, t2);
+    let g3 = v128.and(one, t3);
+    // f = a = 1 - K where the bit is set (the same bits as a), else 1 - 0
+    let p0 = f32x4.sub(one, v128.and(v128.load(sc, 64), t0));
+    let p1 = f32x4.sub(one, v128.and(v128.load(sc, 80), t1));
+    let p2 = f32x4.sub(one, v128.and(v128.load(sc, 96), t2));
+    let p3 = f32x4.sub(one, v128.and(v128.load(sc, 112), t3));
+    for (let b = 1; b < nb; b++) {
+      // the counts' bit nb - 1 - b, in the sign bit; four independent chains
+      const sh = 32 - nb + b;
+      const b0 = i32x4.lt_s(i32x4.shl(v128.load(sc, 192), sh), i32x4.splat(0));
+      const b1 = i32x4.lt_s(i32x4.shl(v128.load(sc, 208), sh), i32x4.splat(0));
+      const b2 = i32x4.lt_s(i32x4.shl(v128.load(sc, 224), sh), i32x4.splat(0));
+      const b3 = i32x4.lt_s(i32x4.shl(v128.load(sc, 240), sh), i32x4.splat(0));
+      const f0 = f32x4.sub(one, v128.and(v128.load(sc, 64), b0));
+      const f1 = f32x4.sub(one, v128.and(v128.load(sc, 80), b1));
+      const f2 = f32x4.sub(one, v128.and(v128.load(sc, 96), b2));
+      const f3 = f32x4.sub(one, v128.and(v128.load(sc, 112), b3));
+      g0 = powerG(g0, p0, f0, v128.and(one, b0));
+      g1 = powerG(g1, p1, f1, v128.and(one, b1));
+      g2 = powerG(g2, p2, f2, v128.and(one, b2));
+      g3 = powerG(g3, p3, f3, v128.and(one, b3));
+      p0 = powerP(p0, f0);
+      p1 = powerP(p1, f1);
+      p2 = powerP(p2, f2);
+      p3 = powerP(p3, f3);
+    }
+    v128.store(sc, g0, 400);
+    v128.store(sc, p0, 416);
+    v128.store(sc, g1, 432);
+    v128.store(sc, p1, 448);
+    v128.store(sc, g2, 464);
+    v128.store(sc, p2, 480);
+    v128.store(sc, g3, 496);
+    v128.store(sc, p3, 512);
+    idx += closedFinish(jo, 0, v128.load(sc, 192), idx, base, sc);
+    idx += closedFinish(jo + 16, 16, v128.load(sc, 208), idx, base, sc);
+    idx += closedFinish(jo + 32, 32, v128.load(sc, 224), idx, base, sc);
+    idx += closedFinish(jo + 48, 48, v128.load(sc, 240), idx, base, sc);
+  }
+  for (let t = 0; t < nSlow; t++) {
+    const j = <usize>load<i32>(pThr + (<usize>t << 2));
+    const n = popcnt<i32>(rowBits & load<i32>(pXBits + (j << 2)));
+    const up = (rowNeg ^ load<i32>(pXNeg + (j << 2))) != 0;
+    const q = base + (j << 2);
+    const c: f32 = up ? load<f32>((slope ? pCUp : pSUp) + q) : -load<f32>((slope ? pCDown : pSDown) + q);
+    const k: f32 = slope ? (up ? load<f32>(pKUp + q) : load<f32>(pKDown + q)) : 0;
+    const cs: f32 = up ? load<f32>(pSUp + q) * stdf : -(load<f32>(pSDown + q) * stdf);
+    const lo = load<f32>(pBMin + q);
+    const hi = load<f32>(pBMax + q);
+    if (idx + n > load<i32>(pNCtl, 4)) {
+      store<i32>(pNCtl, idx);
+      refill();
+      idx = load<i32>(pNCtl);
+    }
+    let v = load<f32>(pW + q);
+    for (let r = 0; r < n; r++) {
+      const s = v + ((c - k * v) + cs * load<f32>(NBUF_AT + (<usize>idx << 2)));
+      idx++;
+      v = s > hi ? hi : s < lo ? lo : s;
+    }
+    store<f32>(pW + q, v);
+  }
+  store<i32>(pNCtl, idx);
+  return hsum(rowAcc);
+}
+
+function rowConstantClosed(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 {
+  return rowClosed(base, rowBits, rowNeg, width, false);
+}
+function rowAffineClosed(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 {
+  return rowClosed(base, rowBits, rowNeg, width, true);
 }
 
 function rowConstantNoise(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 {
@@ -865,6 +1063,8 @@ export function update(a: f64, b: f64, bl: i32, flip: i32): f64 {
     else if (mode == MODE_AFFINE) n = rowAffine(base, rowBits, rowNeg, width);
     else if (mode == MODE_AFFINE_ADD) n = rowAffineAdd(base, rowBits, rowNeg, width);
     else if (mode == MODE_AFFINE_MULT) n = rowAffineMult(base, rowBits, rowNeg, width);
+    else if (mode == MODE_CONSTANT_CLOSED) n = rowConstantClosed(base, rowBits, rowNeg, width);
+    else if (mode == MODE_AFFINE_CLOSED) n = rowAffineClosed(base, rowBits, rowNeg, width);
     total += <f64>n;
   }
   return total;

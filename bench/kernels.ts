@@ -37,13 +37,17 @@ function uniformData(n: number, lo: number, hi: number, name: string): Float32Ar
   return a;
 }
 
-const DEVICES = {
-  'constant-step': { kind: 'constant-step', dw_min: 0.001, dw_min_std: 0, dw_min_dtod: 0, up_down_dtod: 0, w_max_dtod: 0, w_min_dtod: 0 },
-  'softbounds std0.3': { kind: 'softbounds', dw_min: 0.001, dw_min_std: 0.3 },
-} as const;
+const SOFTBOUNDS = { kind: 'softbounds', dw_min: 0.001, dw_min_std: 0.3 } as const;
 
-function makeTile(rows: number, cols: number, device: Record<string, unknown>, ublm: boolean, kernel: KernelChoice = 'auto'): AnalogTile {
-  const cfg = resolveRunConfig({ device, update: { update_bl_management: ublm } });
+/** The update cases: a device and the update settings beyond BL management. */
+const DEVICES: Record<string, { device: Record<string, unknown>; update?: Record<string, unknown> }> = {
+  'constant-step': { device: { kind: 'constant-step', dw_min: 0.001, dw_min_std: 0, dw_min_dtod: 0, up_down_dtod: 0, w_max_dtod: 0, w_min_dtod: 0 } },
+  'softbounds std0.3': { device: SOFTBOUNDS },
+  'softbounds std0.3 closed form': { device: SOFTBOUNDS, update: { closed_form_pulses: true } },
+};
+
+function makeTile(rows: number, cols: number, spec: { device: Record<string, unknown>; update?: Record<string, unknown> }, ublm: boolean, kernel: KernelChoice = 'auto'): AnalogTile {
+  const cfg = resolveRunConfig({ device: spec.device, update: { ...spec.update, update_bl_management: ublm } });
   const tile = new AnalogTile({ rows, cols, device: cfg.device!, io: cfg.io!, update: cfg.update!, maxBatch: BATCH, seed: 1, name: 'bench', kernel });
   tile.setWeights(uniformData(rows * cols, -0.3, 0.3, 'w'));
   return tile;
@@ -164,12 +168,12 @@ export function runKernelBench(log: (line: string) => void): void {
   for (const [rows, cols] of SHAPES) {
     const x = uniformData(BATCH * cols, -1, 1, 'x');
     const d = uniformData(BATCH * rows, -1, 1, 'd');
-    for (const [name, device] of Object.entries(DEVICES)) {
+    for (const [name, spec] of Object.entries(DEVICES)) {
       for (const lr of [0.01, 0.001]) {
         for (const ublm of [true, false]) {
           // both paths run the same sequence of updates (one warm-up, then the repetitions)
           const run = (kernel: KernelChoice, reps: number): { ns: number; pulses: number; tile: AnalogTile } => {
-            const tile = makeTile(rows, cols, device, ublm, kernel);
+            const tile = makeTile(rows, cols, spec, ublm, kernel);
             let calls = 0;
             const ms = timeIt(() => {
               tile.updateBatch(x, d, BATCH, lr);

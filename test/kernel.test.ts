@@ -30,8 +30,19 @@ const DEVICES: Record<string, Record<string, unknown>> = {
   'preset softbounds-papers': { preset: 'softbounds-papers' },
 };
 
-function tile(device: Record<string, unknown>, rows: number, cols: number, ublm: boolean, kernel: KernelChoice, seed = 5): AnalogTile {
-  const cfg = resolveRunConfig({ device, update: { update_bl_management: ublm } });
+/** Devices run with update.closed_form_pulses (the closed-form rows, slow lanes included). */
+const CLOSED_FORM: Record<string, Record<string, unknown>> = {
+  'closed form constant-step noise dtod': { kind: 'constant-step', dw_min_std: 0.5, n_states: 40 },
+  'closed form softbounds additive': { kind: 'softbounds', dw_min_std: 0.3, mult_noise: false, n_states: 30 },
+  'closed form softbounds reference': { kind: 'softbounds', dw_min_std: 0.4, asymmetry: 0.2, reference_std: 0.1, subtract_symmetric_point: true },
+  'closed form linear-step': { kind: 'linear-step', dw_min_std: 2, gamma_up: 0.4, gamma_down: 0.2, n_states: 20 },
+  'closed form capacitor': { preset: 'capacitor' },
+};
+const closedForm = (name: string): boolean => name in CLOSED_FORM;
+const ALL_DEVICES = { ...DEVICES, ...CLOSED_FORM };
+
+function tile(device: Record<string, unknown>, rows: number, cols: number, ublm: boolean, kernel: KernelChoice, seed = 5, closed = false): AnalogTile {
+  const cfg = resolveRunConfig({ device, update: { update_bl_management: ublm, closed_form_pulses: closed } });
   return new AnalogTile({ rows, cols, device: cfg.device!, io: cfg.io!, update: cfg.update!, maxBatch: 4, seed, name: 'k', kernel });
 }
 
@@ -67,11 +78,11 @@ test('the kernel gives bit-identical weights, pulses and streams to the TypeScri
     [37, 50],
     [20, 33],
   ];
-  for (const [name, device] of Object.entries(DEVICES)) {
+  for (const [name, device] of Object.entries(ALL_DEVICES)) {
     for (const [rows, cols] of shapes) {
       for (const ublm of [true, false]) {
-        const ts = tile(device, rows, cols, ublm, 'typescript');
-        const wasm = tile(device, rows, cols, ublm, 'wasm');
+        const ts = tile(device, rows, cols, ublm, 'typescript', 5, closedForm(name));
+        const wasm = tile(device, rows, cols, ublm, 'wasm', 5, closedForm(name));
         assert.equal(wasm.kernel, 'wasm');
         assert.equal(ts.kernel, 'typescript');
         const before = Float32Array.from(ts.weights);
@@ -91,10 +102,10 @@ test('the kernel gives bit-identical weights, pulses and streams to the TypeScri
 });
 
 test('kernel and reference stay identical across column updates, programming and single pulses', { skip }, () => {
-  for (const name of ['softbounds multiplicative', 'constant-step noise dtod', 'linear-step']) {
+  for (const name of ['softbounds multiplicative', 'constant-step noise dtod', 'linear-step', 'closed form softbounds additive', 'closed form constant-step noise dtod']) {
     const [rows, cols] = [11, 19];
-    const ts = tile(DEVICES[name], rows, cols, true, 'typescript', 9);
-    const wasm = tile(DEVICES[name], rows, cols, true, 'wasm', 9);
+    const ts = tile(ALL_DEVICES[name], rows, cols, true, 'typescript', 9, closedForm(name));
+    const wasm = tile(ALL_DEVICES[name], rows, cols, true, 'wasm', 9, closedForm(name));
     const w0 = data(rows * cols, 'w0', 0.5);
     const x = data(cols, 'x1');
     const d = data(rows, 'd1');

@@ -19,6 +19,11 @@ export interface UpdateConfig {
   update_bl_management: boolean;
   /** Multiplies dmax in update management (< 1 clips d earlier). */
   um_grad_scale: number;
+  /**
+   * Apply each weight's pulses of one update in closed form (one normal per weight) where the
+   * device allows it (devices/closed-form.ts); absent = false, pulses one by one.
+   */
+  closed_form_pulses?: boolean;
 }
 
 export const UPDATE_DEFAULTS: UpdateConfig = {

@@ -98,6 +98,7 @@ export class AnalogTile {
       streamFor(spec.seed, `${spec.name}/device-variation`),
       streamFor(spec.seed, `${spec.name}/device-noise`),
     );
+    this.device.closedForm = spec.update.closed_form_pulses === true;
     this.pulseRng = streamFor(spec.seed, `${spec.name}/pulse-trains`);
     this.ioRng = streamFor(spec.seed, `${spec.name}/io-noise`);
     const choice = spec.kernel ?? 'auto';

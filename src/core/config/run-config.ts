@@ -55,6 +55,18 @@ const IO_SCHEMA: GroupSpec = group(
   true,
 );
 
+/** Why `update.closed_form_pulses: true` cannot apply to the run's device, if it cannot. */
+function closedFormProblem(on: boolean, root: Plain): string | undefined {
+  if (!on) return undefined;
+  const device = root.device as Plain;
+  const kind = String(device.kind);
+  if (!CLOSED_FORM_KINDS.includes(kind)) return `has no closed form for a ${kind} device (only ${CLOSED_FORM_KINDS.join(', ')})`;
+  if (device.mult_noise === true) return 'has no closed form for multiplicative cycle-to-cycle noise (device.mult_noise: true)';
+  if ((device.write_noise_std as number) > 0) return 'has no closed form with write noise (device.write_noise_std > 0)';
+  return undefined;
+}
+const CLOSED_FORM_KINDS = ['constant-step', 'linear-step', 'softbounds'];
+
 const UPDATE_SCHEMA: GroupSpec = group(
   'Stochastic-pulse update (aihwkit-notes.md §1).',
   {
@@ -62,6 +74,12 @@ const UPDATE_SCHEMA: GroupSpec = group(
     update_management: bool('Balance the x and d pulse probabilities by their abs-max.', true),
     update_bl_management: bool('Choose BL per update as min(ceil(lr xmax dmax / dw_min), desired_bl).', true),
     um_grad_scale: num('Multiplies max|d| in update management (< 1 clips d earlier).', 1, { gt: 0 }),
+    closed_form_pulses: bool(
+      'Apply the n pulses a weight gets in one update at once, in closed form with one normal (exact in distribution; a weight that could touch a bound on the way pulses one by one). ' +
+        'Only constant-step, linear-step and softbounds with additive noise (mult_noise false) and no write noise; false: every pulse one by one with its own normal.',
+      false,
+      { check: closedFormProblem, omitAtDefault: true },
+    ),
   },
   isAnalog,
   true,

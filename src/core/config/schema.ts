@@ -28,6 +28,11 @@ interface FieldBase {
    * type and range checks: returns the problem in words, or undefined when the value is fine.
    */
   readonly check?: (value: never, root: Plain) => string | undefined;
+  /**
+   * Left out of the canonical config while it holds its default: for fields added after results
+   * existed, so that adding one changed no run's identity (its hash).
+   */
+  readonly omitAtDefault?: boolean;
 }
 export interface NumberField extends FieldBase {
   readonly type: 'number';
@@ -197,6 +202,7 @@ export function resolveGroup(spec: GroupSpec, input: unknown, path: string, root
     }
     const problem = f.check?.(out[key] as never, root);
     if (problem !== undefined) throw new ConfigError(p, problem);
+    if (f.omitAtDefault === true && out[key] === def) delete out[key];
   }
   return out;
 }

@@ -14,10 +14,12 @@
  *   v = clip(v + T)
  * which gives the same bits as the unsigned step subtracted for a down pulse. In a rank-1 update
  * a noisy row goes in blocks of 16 columns, each round by round (base.ts PULSE_BLOCK), and the
- * normals are taken in that order.
+ * normals are taken in that order. With additive noise and update.closed_form_pulses, a rank-1
+ * update gives each weight its n pulses at once (closed-form.ts).
  */
 import type { Rng } from '../rng.ts';
 import { type CommonHidden, KernelMode, PULSE_BLOCK, PulsedDevice } from './base.ts';
+import { type ClosedFormDevice, pulseRowClosedForm } from './closed-form.ts';
 import type { DeviceParams } from './params.ts';
 
 export interface AffineCoefficients {
@@ -33,6 +35,8 @@ export class AffineResponseDevice extends PulsedDevice {
   kUp: Float32Array;
   cDown: Float32Array;
   kDown: Float32Array;
+  /** What the closed-form rows read (built on first use, after the tile may have moved the arrays). */
+  private closed: ClosedFormDevice | null = null;
 
   constructor(p: DeviceParams, size: number, hidden: CommonHidden, coef: AffineCoefficients, rng: Rng) {
     super(p, size, hidden, rng, p.dw_min);
@@ -53,7 +57,8 @@ export class AffineResponseDevice extends PulsedDevice {
   override kernelMode(): number {
     if (this.hidden !== null) return KernelMode.none;
     if (this.std === 0) return KernelMode.affine;
-    return this.multNoise ? KernelMode.affineMultiplicative : KernelMode.affineAdditive;
+    if (this.multNoise) return KernelMode.affineMultiplicative;
+    return this.closedForm ? KernelMode.affineClosedForm : KernelMode.affineAdditive;
   }
 
   override moveArrays(alloc: (a: Float32Array) => Float32Array): void {
@@ -62,6 +67,7 @@ export class AffineResponseDevice extends PulsedDevice {
     this.kUp = alloc(this.kUp);
     this.cDown = alloc(this.cDown);
     this.kDown = alloc(this.kDown);
+    this.closed = null;
   }
 
   /**
@@ -79,7 +85,7 @@ export class AffineResponseDevice extends PulsedDevice {
 
   /** The noise argument of `pulse` for a kernel mode. */
   private static noiseOf(mode: number): number {
-    return mode === KernelMode.affineMultiplicative ? 2 : mode === KernelMode.affineAdditive ? 1 : 0;
+    return mode === KernelMode.affineMultiplicative ? 2 : mode === KernelMode.affineAdditive || mode === KernelMode.affineClosedForm ? 1 : 0;
   }
 
   override applyPulses(w: Float32Array, i: number, n: number): void {
@@ -108,6 +114,12 @@ export class AffineResponseDevice extends PulsedDevice {
     const { cUp, kUp, cDown, kDown, sUp, sDown, bMin, bMax } = this;
     const stdf = this.kernelStd();
     this.reserveRow(cols);
+    if (mode === KernelMode.affineClosedForm) {
+      this.closed ??= { cUp, kUp, cDown, kDown, sUp, sDown, bMin, bMax, stdf, noise: this.noise, counts: this.rowCount, slow: this.rowList };
+      this.closed.counts = this.rowCount;
+      this.closed.slow = this.rowList;
+      return pulseRowClosedForm(this.closed, w, rowOff, rowBits, rowNeg, colBits, colNeg, cols);
+    }
     const cnt = this.rowCount;
     const list = this.rowList;
     if (mode === KernelMode.affine) {

@@ -38,6 +38,10 @@ export const KernelMode = {
   affineAdditive: 4,
   /** affine step, multiplicative noise */
   affineMultiplicative: 5,
+  /** constant step with noise, each weight's pulses of an update in closed form (closed-form.ts) */
+  constantClosedForm: 6,
+  /** affine step with additive noise, in closed form */
+  affineClosedForm: 7,
 } as const;
 
 /** popcount of a 32-bit integer (SWAR). */
@@ -112,6 +116,11 @@ export abstract class PulsedDevice {
   readonly hidden: Float32Array | null;
   /** The per-pulse cycle-to-cycle (and write-noise) normals. */
   readonly noise: NormalStream;
+  /**
+   * Rank-1 updates apply each weight's pulses in closed form where the family has one
+   * (update.closed_form_pulses; set by the tile before any update).
+   */
+  closedForm = false;
   /** Scratch of the reference row kernels: coincidences and active columns of one row. */
   protected rowCount = new Int32Array(0);
   protected rowList = new Int32Array(0);

@@ -11,12 +11,18 @@
  * - With noise, pulses go one by one, w += C + (C_s * z) with C_s = +-float32(s * std) and a
  *   fresh normal z each, clipped after each pulse. In a rank-1 update a row goes in blocks of 16
  *   columns, each round by round (base.ts PULSE_BLOCK), and the normals are taken in that order.
+ * - With noise and update.closed_form_pulses, a rank-1 update gives each weight its n pulses at
+ *   once, w + n C + C_s sqrt(n) z (closed-form.ts with K = 0).
  */
 import type { Rng } from '../rng.ts';
 import { KernelMode, populateCommon, PULSE_BLOCK, PulsedDevice } from './base.ts';
+import { type ClosedFormDevice, pulseRowClosedForm } from './closed-form.ts';
 import type { DeviceParams } from './params.ts';
 
 export class ConstantStepDevice extends PulsedDevice {
+  /** What the closed-form rows read (built on first use, after the tile may have moved the arrays). */
+  private closed: ClosedFormDevice | null = null;
+
   constructor(p: DeviceParams, size: number, variation: Rng, noise: Rng) {
     super(p, size, populateCommon(p, size, variation), noise, p.dw_min);
   }
@@ -31,7 +37,13 @@ export class ConstantStepDevice extends PulsedDevice {
 
   override kernelMode(): number {
     if (this.hidden !== null) return KernelMode.none;
-    return this.std === 0 ? KernelMode.constant : KernelMode.constantNoise;
+    if (this.std === 0) return KernelMode.constant;
+    return this.closedForm ? KernelMode.constantClosedForm : KernelMode.constantNoise;
+  }
+
+  override moveArrays(alloc: (a: Float32Array) => Float32Array): void {
+    super.moveArrays(alloc);
+    this.closed = null;
   }
 
   override applyPulses(w: Float32Array, i: number, n: number): void {
@@ -82,6 +94,12 @@ export class ConstantStepDevice extends PulsedDevice {
       return total;
     }
     this.reserveRow(cols);
+    if (mode === KernelMode.constantClosedForm) {
+      this.closed ??= { cUp: sUp, kUp: null, cDown: sDown, kDown: null, sUp, sDown, bMin, bMax, stdf: this.kernelStd(), noise: this.noise, counts: this.rowCount, slow: this.rowList };
+      this.closed.counts = this.rowCount;
+      this.closed.slow = this.rowList;
+      return pulseRowClosedForm(this.closed, w, rowOff, rowBits, rowNeg, colBits, colNeg, cols);
+    }
     const cnt = this.rowCount;
     const list = this.rowList;
     const stdf = this.kernelStd();

@@ -140,7 +140,7 @@ export class PulseKernel {
     if (mode === KernelMode.none) throw new Error(`PulseKernel: no kernel for a ${device.kind} device with these settings`);
     const api = wasmApi!;
     const size = rows * cols;
-    const affine = mode === KernelMode.affine || mode === KernelMode.affineAdditive || mode === KernelMode.affineMultiplicative;
+    const affine = mode === KernelMode.affine || mode === KernelMode.affineAdditive || mode === KernelMode.affineMultiplicative || mode === KernelMode.affineClosedForm;
 
     // ---- layout (byte offsets, 16-aligned, each block padded by 64 bytes) ----
     // fixed: the swizzle table at 0 and the normal buffer at 1024 (assembly/pulse.ts SHUF_AT,
@@ -168,7 +168,7 @@ export class PulseKernel {
       nCtl: take(8),
       nBuf: nBufAt,
       rej: take(8 * NORMAL_BLOCK),
-      scratch: take(512),
+      scratch: take(640),
       x: take(4 * cols),
       d: take(4 * rows),
       xBits: take(4 * cols16),
