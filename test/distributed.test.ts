@@ -103,10 +103,15 @@ test('60 runs over three workers, one killed with SIGKILL and one drained and re
   await until('10 runs done and leases held by w1', () => doneCount(db) >= 10 && heldBy('w1') > 0);
   workers[0].child.kill('SIGKILL'); // mid-run: it holds leases
   await until('25 runs done', () => doneCount(db) >= 25);
+  // w3 pauses until the replacement is connected, so that runs are left for it (runs take tens of
+  // milliseconds, a worker's start seconds); meanwhile w3's leases may expire and be re-leased
+  workers[2].child.kill('SIGSTOP');
   workers[1].child.kill('SIGTERM');
   assert.equal(await workers[1].exit, 0, `a drained worker exits 0\n${workers[1].log()}`);
   assert.match(workers[1].log(), /draining/);
   const replacement = start('worker', '--coordinator', address, '--threads', '1', '--name', 'w4');
+  await until('the replacement session', () => /session open/.test(replacement.log()));
+  workers[2].child.kill('SIGCONT');
 
   assert.equal(await submit.exit, 0, submit.log());
   assert.match(submit.log(), /sixty: finished/);
