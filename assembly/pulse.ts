@@ -56,7 +56,7 @@ const F_XBITS16 = 39;
 const F_STEPS = 40; // uniform constant step: the columns' signed steps for rows of sign 0, then -1 (padded columns each)
 const F_THR = 44; // i32 per column, then per row: the lines' firing thresholds (update)
 const F_WORDS = 45; // the pulse generator's words of one update (up to 32 per line)
-const F_SCRATCH = 37; // 640 bytes: a block's coefficients (0..255); loop constants: 256 i16 ones, 272 row bits, 288 ~row sign, 304 zero, 320 sign bits; uniform constant step: 336 s_up, 352 s_down, 368 b_min, 384 b_max; closed form: 400 (G, a^m) pairs of 4 groups, 528 K
+const F_SCRATCH = 37; // 528 bytes: a block's coefficients (0..255); loop constants: 256 i16 ones, 272 row bits, 288 ~row sign, 304 zero, 320 sign bits; uniform constant step: 336 s_up, 352 s_down, 368 b_min, 384 b_max; closed form: 400..527 the (G, a^m) pairs of 4 groups
 
 // kernel modes (KernelMode in src/core/devices/base.ts)
 const MODE_CONSTANT = 1;
@@ -783,9 +783,8 @@ let nSlow = 0;
 /**
  * The rest of the closed form of the group at byte o (n: counts; C, K, C_s at sc + g, 64 + g,
  * 128 + g; G and a^n at sc + 400 + 32 g; its normals at idx of the buffer):
- * v_n = a^n v + C G + C_s sqrt(H) z, clipped; lanes with one pulse take the per-pulse step
- * (pulse4 with additive noise) instead; lanes with a bound within reach keep their weight and go
- * to the slow list. Returns the normals taken.
+ * v_n = a^n v + C G + C_s sqrt(H) z, clipped; lanes with a bound within reach keep their weight
+ * and go to the slow list. Returns the normals taken.
  */
 @inline function closedFinish(o: usize, g: usize, n: v128, idx: i32, base: usize, sc: usize): i32 {
   const act = i32x4.gt_s(n, i32x4.splat(0));
@@ -809,10 +808,9 @@ let nSlow = 0;
   const v = f32x4.pmax(f32x4.pmin(f32x4.add(mean, f32x4.mul(sd, z)), hi), lo);
   const margin = f32x4.mul(f32x4.splat(8), f32x4.abs(sd));
   const far = v128.and(f32x4.gt(f32x4.sub(f32x4.min(v0, mean), lo), margin), f32x4.gt(f32x4.sub(hi, f32x4.max(v0, mean)), margin));
-  const single = i32x4.eq(n, i32x4.splat(1));
-  const safe = v128.or(single, v128.and(f32x4.ge(a, f32x4.splat(0)), far));
-  const v1 = pulse4(v0, c, k, cs, cs, z, lo, hi, act, true, true, false);
-  v128.store(pw, v128.bitselect(v1, v128.bitselect(v, v0, v128.and(act, safe)), single));
+  // one pulse: a single step, then the clip, exactly as pulsing does it
+  const safe = v128.or(i32x4.eq(n, i32x4.splat(1)), v128.and(f32x4.ge(a, f32x4.splat(0)), far));
+  v128.store(pw, v128.bitselect(v, v0, v128.and(act, safe)));
   let bad = i32x4.bitmask(v128.andnot(act, safe));
   while (bad != 0) {
     store<i32>(pThr + (<usize>nSlow << 2), <i32>(o >> 2) + ctz<i32>(bad));

@@ -15,8 +15,8 @@
  * intermediate v_k has sd <= sd_n = |C_s| sqrt(H_n), so if both v_0 and m keep SAFE_Z sd_n away from
  * each bound, the chance that any of the n <= 31 intermediate values reaches a bound is below
  * 31 * P(|N(0,1)| > 8) < 4e-14: the result then has the distribution of the per-pulse path to
- * within that. A weight with a single pulse takes the per-pulse step itself (exact, and cheaper).
- * Any other weight (a bound within reach, or K > 1) pulses one by one instead, after the row.
+ * within that. A weight with a single pulse is always exact (one step, then the clip). Any other
+ * weight (a bound within reach, or K > 1) pulses one by one instead, after the row.
  *
  * Normals: in blocks of PULSE_BLOCK columns, one per active weight in column order (taken even by
  * the weights that then pulse one by one), or round by round in blocks that pulse one by one; the
@@ -104,10 +104,6 @@ export function pulseRowClosedForm(dev: ClosedFormDevice, w: Float32Array, rowOf
       const lo = bMin[k];
       const hi = bMax[k];
       const z = noise.buf[noise.ctl[0]++];
-      if (n === 1) {
-        w[k] = pulse(v0, c, kk, cs, z, lo, hi);
-        continue;
-      }
       const a = fr(1 - kk);
       let p = 1;
       let g = 0;
@@ -123,7 +119,7 @@ export function pulseRowClosedForm(dev: ClosedFormDevice, w: Float32Array, rowOf
       const sd = fr(cs * fr(Math.sqrt(h)));
       const mean = fr(fr(p * v0) + fr(c * g));
       const margin = fr(SAFE_Z * Math.abs(sd));
-      const safe = a >= 0 && fr(Math.min(v0, mean) - lo) > margin && fr(hi - Math.max(v0, mean)) > margin;
+      const safe = n === 1 || (a >= 0 && fr(Math.min(v0, mean) - lo) > margin && fr(hi - Math.max(v0, mean)) > margin);
       if (!safe) {
         slow[nSlow++] = j;
         continue;

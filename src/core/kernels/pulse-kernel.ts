@@ -168,7 +168,7 @@ export class PulseKernel {
       nCtl: take(8),
       nBuf: nBufAt,
       rej: take(8 * NORMAL_BLOCK),
-      scratch: take(640),
+      scratch: take(528),
       x: take(4 * cols),
       d: take(4 * rows),
       xBits: take(4 * cols16),
