@@ -13,7 +13,7 @@ import { parseCsv } from './helpers.ts';
 import type { EpochMetrics, RunResult } from '../src/core/train.ts';
 import { exportRows, formatExport } from '../src/report/export-rows.ts';
 import { formatPivotCsv, formatPivotJson, formatPivotMarkdown } from '../src/report/format.ts';
-import { buildSweepPivot, defaultLayout, type PivotCell, type PivotTable, ReportError, renderSweepTable } from '../src/report/pivot.ts';
+import { buildSweepPivot, defaultLayout, type PivotCell, type PivotTable, ReportError, renderSweepTable, valueAt } from '../src/report/pivot.ts';
 import { tailOfEpochs } from '../src/report/plot.ts';
 import { statusReport } from '../src/report/status.ts';
 import { type Db, openStore, openStoreReadonly, StoreError } from '../src/store/open.ts';
@@ -393,4 +393,12 @@ test('pivot and plot: --epoch tail averages the last 20 % of epochs per run, the
   const epochs = Array.from({ length: 11 }, (_, e) => ({ epoch: e, weight_error: 10 - e }) as unknown as EpochRow);
   close(tailOfEpochs(epochs, 'weight_error'), 0.5, 'plot uses the same rule');
   tdb.close();
+});
+
+test('a field canonical configs leave out at its default reads as that default where its group is present', () => {
+  assert.deepEqual(valueAt({ update: { desired_bl: 31 } }, 'update.closed_form_pulses'), { present: true, value: false });
+  assert.deepEqual(valueAt({ update: { closed_form_pulses: true } }, 'update.closed_form_pulses'), { present: true, value: true });
+  // no update section (the digital baseline), or a field without omitAtDefault: absent
+  assert.deepEqual(valueAt({ seed: 1 }, 'update.closed_form_pulses'), { present: false, value: undefined });
+  assert.deepEqual(valueAt({ update: {} }, 'update.desired_bl'), { present: false, value: undefined });
 });

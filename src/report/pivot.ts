@@ -43,14 +43,26 @@ export interface KeyValue {
   value: unknown;
 }
 
-/** The value of a dotted key in a config; `present: false` when the key is absent. */
+/**
+ * The value of a dotted key in a config; `present: false` when the key is absent. A field that
+ * canonical configs leave out at its default (schema `omitAtDefault`) has its default wherever
+ * its group is present.
+ */
 export function valueAt(config: unknown, dotted: string): KeyValue {
   let cur: unknown = config;
-  for (const p of dotted.split('.')) {
-    if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.hasOwn(cur, p)) return { present: false, value: undefined };
+  const parts = dotted.split('.');
+  for (const [i, p] of parts.entries()) {
+    if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) return { present: false, value: undefined };
+    if (!Object.hasOwn(cur, p)) return i === parts.length - 1 ? omittedDefault(dotted) : { present: false, value: undefined };
     cur = (cur as Record<string, unknown>)[p];
   }
   return cur === undefined ? { present: false, value: undefined } : { present: true, value: cur };
+}
+
+function omittedDefault(dotted: string): KeyValue {
+  const f = fieldAt(RUN_SCHEMA, dotted);
+  if (f === undefined || f.kind !== 'field' || f.omitAtDefault !== true || typeof f.default === 'function') return { present: false, value: undefined };
+  return { present: true, value: f.default };
 }
 
 /** How a value is shown: numbers and strings as they are, `-` when absent, JSON otherwise. */
