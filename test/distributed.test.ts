@@ -155,8 +155,13 @@ test('workers started before their coordinator connect with backoff; a coordinat
   const before = query<{ hash: string; finished_at: number; attempt: number }>(db, "SELECT hash, finished_at, attempt FROM runs WHERE status = 'done'");
   assert.ok(before.length >= 6 && before.length < 24, `killed mid-sweep (${before.length} done)`);
 
-  coordinator = await serve(db, port);
+  // nothing listens: submit waits --connect-timeout seconds, then gives up with exit 2
+  const early = start('submit', file, '--coordinator', address, '--connect-timeout', '1');
+  assert.equal(await early.exit, 2, early.log());
+  assert.match(early.log(), /no coordinator answered within 1 s/);
+  // a submit started before the coordinator restarts waits for it
   const resumed = start('submit', file, '--coordinator', address, '--wait');
+  coordinator = await serve(db, port);
   assert.equal(await resumed.exit, 0, resumed.log());
   assert.match(resumed.log(), /24 runs \(0 new/);
   const afterRuns = query<{ hash: string; status: string; finished_at: number; attempt: number }>(db, 'SELECT hash, status, finished_at, attempt FROM runs');

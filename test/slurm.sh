@@ -267,7 +267,6 @@ env "$TAG" setsid "${AIMC[@]}" serve --db "$DB" --listen "$COORD" --token-file "
   >"$TMP/coordinator.log" 2>&1 &
 COORD_PID=$!
 tcp_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-export -f tcp_open # for wait_until
 timeout 30 bash -c "$(declare -f tcp_open); until tcp_open $COORD_PORT; do kill -0 $COORD_PID || exit 1; sleep 0.2; done" ||
   fail "the coordinator exited, or is not listening on $COORD after 30 s"
 log "coordinator listening on $COORD (pid $COORD_PID)"
@@ -342,10 +341,9 @@ w2=$(timeout 30 env "$TAG" AIMC_SWEEP_CMD="${AIMC[*]}" AIMC_SWEEP_TOKEN_FILE="$T
 JOBS+=("$w2")
 wait_until 60 "the coordinator job $cjob to write $ADDR_FILE" test -s "$ADDR_FILE"
 COORD2=$(cat "$ADDR_FILE")
-# the job writes its address before `serve` listens (workers retry; submit does not)
-wait_until 60 "the coordinator job $cjob to listen on $COORD2" tcp_open "${COORD2##*:}"
+# the job writes its address before `serve` listens: submit waits for it (--connect-timeout)
 t=$(date +%s)
-timeout 120 "${AIMC[@]}" submit "$TMP/slurm-smoke.yaml" --coordinator "$COORD2" --token-file "$TMP/token" --wait \
+timeout 120 "${AIMC[@]}" submit "$TMP/slurm-smoke.yaml" --coordinator "$COORD2" --token-file "$TMP/token" --wait --connect-timeout 60 \
   >"$TMP/submit2.log" 2>&1 || fail "submit --wait to the coordinator job at $COORD2 failed (exit $?): $(tail -n 20 "$TMP/submit2.log")"
 log "coordinator job $cjob at $COORD2 + worker job ${w2}_0 (address from @FILE): sweep finished in $(($(date +%s) - t)) s"
 check "runs done in the coordinator job's db, by worker ${w2}_0" 8 \

@@ -56,3 +56,19 @@ export const CLIENT_OPTIONS = {
   'tls-ca': { type: 'string', describe: 'PEM certificate(s) to trust for a TLS coordinator' },
   tls: { type: 'boolean', default: false, describe: 'connect with TLS using the system roots' },
 } as const;
+
+/**
+ * Waits up to `seconds` for the coordinator at `address` to accept a connection (it may still be
+ * starting: a Slurm coordinator job writes its address before it listens); says so on stderr
+ * after 2 s. A UsageError when none answers in time.
+ */
+export async function awaitCoordinator(client: { $waitForReady(deadline: grpc.Deadline): Promise<void> }, address: string, seconds: number): Promise<void> {
+  const notice = setTimeout(() => process.stderr.write(`waiting up to ${seconds} s for the coordinator at ${address} ...\n`), 2000);
+  try {
+    await client.$waitForReady(Date.now() + seconds * 1000);
+  } catch {
+    throw new UsageError(`${address}: no coordinator answered within ${seconds} s (--connect-timeout)`);
+  } finally {
+    clearTimeout(notice);
+  }
+}

@@ -11,7 +11,7 @@ import { SweepService } from '../gen/aimcsweep/v1/sweep_pb.ts';
 import { createClient, isServiceError } from '../rpc/bridge.ts';
 import { expandSweep } from '../sweep/expand.ts';
 import { parseSweepText, SweepError } from '../sweep/spec.ts';
-import { CLIENT_OPTIONS, channelCredentialsFrom, checkAddress, readToken } from './connection.ts';
+import { awaitCoordinator, CLIENT_OPTIONS, channelCredentialsFrom, checkAddress, readToken } from './connection.ts';
 import { UsageError } from './errors.ts';
 
 export function submitCommand(yargs: Argv): Argv {
@@ -23,6 +23,7 @@ export function submitCommand(yargs: Argv): Argv {
         .positional('sweep', { type: 'string', demandOption: true, describe: 'sweep definition (YAML)' })
         .option('coordinator', { type: 'string', demandOption: true, describe: 'coordinator address host:port' })
         .option('wait', { type: 'boolean', default: false, describe: 'follow progress until every run is done or failed' })
+        .option('connect-timeout', { type: 'number', default: 20, describe: 'seconds to wait for a coordinator that is not listening yet' })
         .options(CLIENT_OPTIONS),
     async (argv) => {
       const file = argv.sweep as string;
@@ -42,6 +43,9 @@ export function submitCommand(yargs: Argv): Argv {
         token: readToken(argv['token-file']),
       });
       try {
+        const seconds = argv['connect-timeout'];
+        if (!(seconds >= 0)) throw new UsageError(`--connect-timeout: expected a number of seconds >= 0, got ${String(seconds)}`);
+        await awaitCoordinator(client, argv.coordinator, seconds);
         const r = await client.submit({ fileName: file, specYaml: yaml }, { deadline: Date.now() + 30_000 });
         process.stdout.write(`${r.sweepName}: submitted to ${argv.coordinator}: ${r.totalRuns} runs (${r.newRuns} new, ${r.doneRuns} already done)\n`);
         if (!argv.wait) return;
