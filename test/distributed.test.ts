@@ -147,6 +147,7 @@ test('workers started before their coordinator connect with backoff; a coordinat
   const workers = [1, 2].map((i) => start('worker', '--coordinator', address, '--threads', '1', '--name', `r${i}`));
   await until('a failed connection attempt', () => workers.every((w) => /reconnecting in/.test(w.log())), 30_000);
   let coordinator = await serve(db, port);
+  await until('both workers to connect', () => workers.every((w) => /session open/.test(w.log())), 30_000);
   const file = sweepFile('restart', 12, 20);
   const first = start('submit', file, '--coordinator', address, '--wait');
   await until('6 runs done', () => doneCount(db) >= 6);
@@ -171,7 +172,6 @@ test('workers started before their coordinator connect with backoff; a coordinat
     const now = afterRuns.find((a) => a.hash === r.hash);
     assert.deepEqual([now?.finished_at, now?.attempt], [r.finished_at, r.attempt], 'nothing finished is recomputed');
   }
-  assert.ok(workers.every((w) => /session open/.test(w.log())));
   for (const w of workers) w.child.kill('SIGTERM');
   assert.deepEqual(await Promise.all(workers.map((w) => w.exit)), [0, 0]);
   coordinator.child.kill('SIGTERM');
