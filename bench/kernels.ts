@@ -14,7 +14,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { resolveRunConfig } from '../src/core/config/run-config.ts';
 import { pulseKernelModule, pulseKernelNote } from '../src/core/kernels/loader.ts';
-import { streamFor } from '../src/core/rng.ts';
+import { NORMAL_BLOCK, streamFor } from '../src/core/rng.ts';
 import { AnalogTile, type KernelChoice } from '../src/core/tile.ts';
 
 const BATCH = 100;
@@ -199,5 +199,30 @@ export function runKernelBench(log: (line: string) => void): void {
         }
       }
     }
+  }
+}
+
+/**
+ * The cycle-to-cycle noise stream alone: ns per normal of a block refill (the ziggurat over four
+ * xoshiro lanes), on the kernel and on the TypeScript reference. Each noisy pulse takes one.
+ */
+export function runNormalBench(log: (line: string) => void): void {
+  log('');
+  log(`## Normal stream (blocks of ${NORMAL_BLOCK}; ns per normal, median of ${REPS})`);
+  log('');
+  log('| path | ns/normal |');
+  log('|---|---|');
+  const blocks = 2000;
+  for (const kernel of ['typescript', 'wasm'] as const) {
+    if (kernel === 'wasm' && pulseKernelModule() === null) continue;
+    const tile = makeTile(64, 64, DEVICES['softbounds std0.3'], true, kernel);
+    const noise = tile.device.noise;
+    const ms = timeIt(() => {
+      for (let k = 0; k < blocks; k++) {
+        noise.ctl[0] = noise.ctl[1]; // everything read: a refill generates a full block
+        noise.refill();
+      }
+    });
+    log(`| ${kernel === 'wasm' ? 'WASM' : 'TS'} | ${((ms * 1e6) / (blocks * NORMAL_BLOCK)).toFixed(3)} |`);
   }
 }

@@ -5,7 +5,7 @@
  */
 import { arch, cpus } from 'node:os';
 import { runDistributedBench } from './distributed.ts';
-import { runKernelBench } from './kernels.ts';
+import { runKernelBench, runNormalBench } from './kernels.ts';
 import { runSweepBench } from './sweep.ts';
 import { runTrainingBench } from './training.ts';
 
@@ -17,7 +17,10 @@ log('');
 // `npm run bench -- sweep training` runs only the named sections
 const only = new Set(process.argv.slice(2));
 const wanted = (section: string): boolean => only.size === 0 || only.has(section);
-if (wanted('kernels')) runKernelBench(log);
+if (wanted('kernels')) {
+  runKernelBench(log);
+  runNormalBench(log);
+}
 if (wanted('training')) runTrainingBench(log);
 if (wanted('sweep')) await runSweepBench(log);
 if (wanted('distributed')) await runDistributedBench(log);
