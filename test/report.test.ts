@@ -10,12 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseCsv } from './helpers.ts';
+import { resolvedValueAt } from '../src/core/config/resolved-value.ts';
 import type { EpochMetrics, RunResult } from '../src/core/train.ts';
 import { exportRows, formatExport } from '../src/report/export-rows.ts';
 import { formatPivotCsv, formatPivotJson, formatPivotMarkdown } from '../src/report/format.ts';
-import { buildSweepPivot, defaultLayout, type PivotCell, type PivotTable, ReportError, renderSweepTable, valueAt } from '../src/report/pivot.ts';
+import { buildSweepPivot, defaultLayout, type PivotCell, type PivotTable, ReportError, renderSweepTable } from '../src/report/pivot.ts';
 import { tailOfEpochs } from '../src/report/plot.ts';
 import { statusReport } from '../src/report/status.ts';
+import { SCHEMA_VERSION } from '../src/store/migrations.ts';
 import { type Db, openStore, openStoreReadonly, StoreError } from '../src/store/open.ts';
 import { type EpochRow, QueryError, readonlyQuery, requireSweep, sweepRuns } from '../src/store/results-read.ts';
 import { RunQueue } from '../src/store/run-queue.ts';
@@ -358,7 +360,7 @@ test('query: writes and statements without rows are refused before running, SELE
   assert.throws(() => readonlyQuery(db, 'ATTACH ":memory:" AS m'), /refused: ATTACH returns no rows/);
   assert.throws(() => readonlyQuery(db, 'SELEC 1'), /query: near "SELEC": syntax error/);
   assert.equal((db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n, before);
-  assert.equal(db.pragma('user_version', { simple: true }), 2);
+  assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   const r = readonlyQuery(db, "SELECT status, count(*) AS n FROM runs r JOIN sweep_runs s ON s.run_hash = r.hash WHERE s.sweep_id = 1 GROUP BY status ORDER BY status");
   assert.deepEqual(r.columns, ['status', 'n']);
   assert.deepEqual(r.rows, [
@@ -396,9 +398,9 @@ test('pivot and plot: --epoch tail averages the last 20 % of epochs per run, the
 });
 
 test('a field canonical configs leave out at its default reads as that default where its group is present', () => {
-  assert.deepEqual(valueAt({ update: { desired_bl: 31 } }, 'update.closed_form_pulses'), { present: true, value: false });
-  assert.deepEqual(valueAt({ update: { closed_form_pulses: true } }, 'update.closed_form_pulses'), { present: true, value: true });
+  assert.deepEqual(resolvedValueAt({ update: { desired_bl: 31 } }, 'update.closed_form_pulses'), { present: true, value: false });
+  assert.deepEqual(resolvedValueAt({ update: { closed_form_pulses: true } }, 'update.closed_form_pulses'), { present: true, value: true });
   // no update section (the digital baseline), or a field without omitAtDefault: absent
-  assert.deepEqual(valueAt({ seed: 1 }, 'update.closed_form_pulses'), { present: false, value: undefined });
-  assert.deepEqual(valueAt({ update: {} }, 'update.desired_bl'), { present: false, value: undefined });
+  assert.deepEqual(resolvedValueAt({ seed: 1 }, 'update.closed_form_pulses'), { present: false, value: undefined });
+  assert.deepEqual(resolvedValueAt({ update: {} }, 'update.desired_bl'), { present: false, value: undefined });
 });

@@ -9,9 +9,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { create, fromBinary, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
-import { RunResultSchema, RunStatus } from '../src/gen/aimcsweep/v1/run_pb.ts';
+import { EPOCH_METRICS, type EpochMetrics, type RunResult } from '../src/core/tasks/run-result.ts';
+import { EpochMetricsSchema, RunResultSchema, RunStatus } from '../src/gen/aimcsweep/v1/run_pb.ts';
 import { type GetStatusResponse, GetStatusResponseSchema, SweepService, type WatchResponse } from '../src/gen/aimcsweep/v1/sweep_pb.ts';
 import { type SessionRequest, WorkerService } from '../src/gen/aimcsweep/v1/worker_pb.ts';
 import {
@@ -28,6 +29,7 @@ import {
   serviceDefinition,
   type ServiceImpl,
 } from '../src/rpc/bridge.ts';
+import { epochFromWire, epochToWire, resultFromWire, resultToWire } from '../src/rpc/convert.ts';
 
 const unimplemented = (): never => {
   throw new RpcError(grpc.status.UNIMPLEMENTED, 'not in this test');
@@ -106,6 +108,21 @@ const registration = {
   numericsVersion: 2,
   nodeVersion: 'v20.19.0',
 };
+
+test('convert: every epoch metric crosses the wire in binary and back; absent stays absent, NaN stays NaN', () => {
+  const full: EpochMetrics = { epoch: 3, train_loss: 0, pulses: { W: 12, 'fc0/A': 3 }, wall_ms: 9.5 };
+  EPOCH_METRICS.forEach((k, i) => (full[k] = 0.125 * (i + 1) + 1e-9));
+  const least: EpochMetrics = { epoch: 1, train_loss: 0.5, weight_error: 1, step_loss: 0.75, step_weight_error: Number.NaN, pulses: {} };
+  const bare: EpochMetrics = { epoch: 0, train_loss: 2, pulses: {} };
+  for (const m of [full, least, bare]) {
+    const back = epochFromWire(fromBinary(EpochMetricsSchema, toBinary(EpochMetricsSchema, create(EpochMetricsSchema, epochToWire(m)))));
+    assert.deepEqual(back, m);
+  }
+  assert.deepEqual(Object.keys(epochFromWire(create(EpochMetricsSchema, epochToWire(bare)))).sort(), ['epoch', 'pulses', 'train_loss']);
+  const result: RunResult = { numerics_version: 3, config: {} as RunResult['config'], history: [bare, least], final: least, weights_digest: 'd', wall_ms: 4 };
+  const wire = fromBinary(RunResultSchema, toBinary(RunResultSchema, create(RunResultSchema, resultToWire(result))));
+  assert.deepEqual(resultFromWire(wire), { numerics_version: 3, history: [bare, least], weights_digest: 'd', wall_ms: 4 });
+});
 
 test('service definitions carry the gRPC paths and streaming flags of the descriptors', () => {
   const worker = serviceDefinition(WorkerService);

@@ -118,6 +118,49 @@ grid: { seed: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], algorithm: [analog-sgd, s
   for (const h of inflight) assert.equal(after.find((a) => a.hash === h)?.attempt, 2);
 });
 
+test('the step means of least-squares epochs reach the store: table and plot read step_weight_error, --epoch tail', () => {
+  const file = sweepFile(
+    'steps',
+    `name: steps
+base: { task: { form: scalar, n_samples: 20 }, epochs: 10, lr: 0.05, init: { kind: uniform, scale: 1 } }
+grid: { seed: [1, 2] }
+cases: [ { algorithm: sgd }, { algorithm: analog-sgd, device: { kind: softbounds, n_states: 20 } } ]
+`,
+  );
+  const db = join(dir, 'steps.db');
+  const r = cli('run', file, '--db', db, '--threads', '2');
+  assert.equal(r.code, 0, r.stderr);
+  // per run the mean of epochs 9 and 10 (the last 20 % of 10), then the mean over the seeds
+  const d = new Database(db, { readonly: true });
+  const expected = d
+    .prepare(
+      `SELECT algorithm, avg(tail) AS mean, count(*) AS n FROM (
+         SELECT json_extract(r.config_json, '$.algorithm') AS algorithm, avg(e.step_weight_error) AS tail
+         FROM runs r JOIN epoch_metrics e ON e.run_hash = r.hash WHERE e.epoch >= 9 GROUP BY r.hash)
+       GROUP BY algorithm`,
+    )
+    .all() as { algorithm: string; mean: number; n: number }[];
+  const nulls = d.prepare('SELECT count(*) AS n FROM epoch_metrics WHERE (step_weight_error IS NULL OR step_loss IS NULL) AND epoch > 0').get() as { n: number };
+  d.close();
+  assert.equal(nulls.n, 0, 'every trained epoch has its step means');
+  assert.equal(expected.length, 2);
+  const table = cli('table', '--sweep', 'steps', '--db', db, '--metric', 'step_weight_error', '--epoch', 'tail', '--format', 'json');
+  assert.equal(table.code, 0, table.stderr);
+  const cells = JSON.parse(table.stdout) as { row: { algorithm: string }; metric: string; epoch: string; mean: number; n: number }[];
+  assert.equal(cells.length, 2);
+  for (const e of expected) {
+    const c = cells.find((x) => x.row.algorithm === e.algorithm);
+    assert.ok(c && c.metric === 'step_weight_error' && c.epoch === 'tail' && c.n === 2, JSON.stringify(c));
+    assert.ok(e.mean > 0 && Math.abs(c.mean - e.mean) <= 1e-12 * e.mean, `${e.algorithm}: ${c.mean} vs ${e.mean}`);
+  }
+  const md = cli('table', '--sweep', 'steps', '--db', db, '--metric', 'step_weight_error', '--epoch', 'tail');
+  assert.equal(md.code, 0, md.stderr);
+  assert.match(md.stdout, /### steps: step_weight_error, mean of the last 20 % of epochs/);
+  const plot = cli('plot', '--sweep', 'steps', '--db', db, '--metric', 'step_loss');
+  assert.equal(plot.code, 0, plot.stderr);
+  assert.match(plot.stdout, /<title>steps: step_loss vs epoch<\/title>/);
+});
+
 test('runs that throw or diverge are recorded as failed with their error; the sweep goes on; --retry-failed re-runs them', () => {
   const file = sweepFile(
     'failing',

@@ -58,6 +58,40 @@ test('migrations bring a version-1 database to the current schema, keeping its d
   again.close();
 });
 
+test('migration 3 gives a version-2 database the step-mean columns; old values survive, new results store them', () => {
+  const file = freshFile();
+  const old = new Database(file);
+  for (const m of MIGRATIONS.filter((m) => m.version <= 2)) old.exec(m.sql);
+  old.pragma('user_version = 2');
+  old.prepare("INSERT INTO runs (hash, config_json, numerics_version, status, attempt, created_at) VALUES ('h1', '{}', 2, 'done', 1, 5)").run();
+  old.prepare("INSERT INTO results (run_hash, attempt, epochs, train_loss, weight_error, pulses_json, weights_digest, finished_at) VALUES ('h1', 1, 1, 0.25, 0.5, '{}', 'd', 6)").run();
+  old.prepare("INSERT INTO epoch_metrics (run_hash, attempt, epoch, train_loss, weight_error, pulses_json) VALUES ('h1', 1, 1, 0.25, 0.5, '{}')").run();
+  old.close();
+
+  const db = openStore(file);
+  assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  for (const table of ['results', 'epoch_metrics']) {
+    const row = db.prepare(`SELECT train_loss, weight_error, step_loss, step_weight_error FROM ${table} WHERE run_hash = 'h1'`).get();
+    assert.deepEqual(row, { train_loss: 0.25, weight_error: 0.5, step_loss: null, step_weight_error: null }, table);
+  }
+  // a result with the step means: stored in both tables
+  const q = new RunQueue(db);
+  const { sweepId } = q.recordSweep(sweep('s', ['a']), 10);
+  const [lease] = q.lease('w', 1, 20, 100, sweepId);
+  const history = [
+    { epoch: 0, train_loss: 1, weight_error: 2, pulses: {} },
+    { epoch: 1, train_loss: 0.5, weight_error: 1, step_loss: 0.75, step_weight_error: 1.5, pulses: {} },
+  ];
+  const r: RunResult = { numerics_version: 2, config: {} as RunResult['config'], history, final: history[1], weights_digest: 'abc' };
+  assert.deepEqual(q.complete('w', lease, r, 30), { accepted: true });
+  assert.deepEqual(db.prepare("SELECT step_loss, step_weight_error FROM results WHERE run_hash = 'a'").get(), { step_loss: 0.75, step_weight_error: 1.5 });
+  assert.deepEqual(db.prepare("SELECT epoch, step_loss, step_weight_error FROM epoch_metrics WHERE run_hash = 'a' ORDER BY epoch").all(), [
+    { epoch: 0, step_loss: null, step_weight_error: null },
+    { epoch: 1, step_loss: 0.75, step_weight_error: 1.5 },
+  ]);
+  db.close();
+});
+
 test('databases from a newer aimc-sweep, foreign databases and missing files are refused clearly', () => {
   const newer = freshFile();
   const d = new Database(newer);

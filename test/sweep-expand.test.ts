@@ -43,6 +43,29 @@ exclude: [ { algorithm: mp, device.n_states: 4 } ]
   assert.ok(!e.runs.some((r) => r.config.algorithm === 'mp' && r.config.device?.n_states === 4));
 });
 
+test('exclude matches a field canonical configs leave out at its default; a key a run lacks never matches', () => {
+  const e = expand(`
+name: t
+base: { task: { kind: least-squares, in_size: 4, out_size: 2, n_samples: 8 }, epochs: 1, device: { kind: softbounds, mult_noise: false } }
+grid: { update.closed_form_pulses: [false, true], seed: [1, 2] }
+exclude: [ { update.closed_form_pulses: false } ]
+`);
+  assert.equal(e.runs.length, 2);
+  assert.equal(e.excluded, 2);
+  for (const r of e.runs) assert.equal(r.config.update?.closed_form_pulses, true);
+  // digital sgd has no update section: the entry does not match it
+  const mixed = expand(`
+name: t
+base: { task: { kind: least-squares, in_size: 4, out_size: 2, n_samples: 8 }, epochs: 1 }
+cases: [ { algorithm: sgd }, { algorithm: analog-sgd } ]
+exclude: [ { update.closed_form_pulses: false } ]
+`);
+  assert.deepEqual(
+    mixed.runs.map((r) => r.config.algorithm),
+    ['sgd'],
+  );
+});
+
 test('identical runs are merged: the digital baseline ignores the device axis', () => {
   const e = expand(`
 name: t

@@ -53,6 +53,9 @@ export const IO_DEFAULTS: IoConfig = Object.freeze({
   max_bm_res: 0.25,
 });
 
+/** The IO of transfer reads: a one-hot input needs no noise or bound management. */
+export type TransferIoConfig = Omit<IoConfig, 'noise_management' | 'nm_thres' | 'bound_management' | 'max_bm_factor' | 'max_bm_res'>;
+
 /** Throws a ConfigError naming `${path}.<field>`, the offending value and the allowed range. */
 export function validateIo(cfg: IoConfig, path: string): void {
   const oneOf = (field: keyof IoConfig, values: readonly string[]): void => {

@@ -12,7 +12,7 @@
  */
 import { createDevice, type PulsedDevice } from './devices/index.ts';
 import type { DeviceParams } from './devices/params.ts';
-import { type IoConfig, IoPath } from './io.ts';
+import { IO_DEFAULTS, type IoConfig, IoPath, type TransferIoConfig } from './io.ts';
 import { pulseKernelModule } from './kernels/loader.ts';
 import { sharedMatmulKernel } from './kernels/matmul-kernel.ts';
 import { kernelSupports, PulseKernel } from './kernels/pulse-kernel.ts';
@@ -43,6 +43,8 @@ export interface TileSpec {
   cols: number;
   device: DeviceParams;
   io: IoConfig;
+  /** IO of column reads (default: ideal) */
+  transferIo?: TransferIoConfig;
   update: UpdateConfig;
   /** Largest mini-batch forward/backward will see (scratch sizing). */
   maxBatch: number;
@@ -53,9 +55,9 @@ export interface TileSpec {
   kernel?: KernelChoice;
 }
 
-/** Transfer reads: a one-hot input, so noise and bound management are off (aihwkit §3.5). */
-function readIo(io: IoConfig): IoConfig {
-  return { ...io, noise_management: 'none', bound_management: 'none' };
+/** Transfer reads: a one-hot input, so noise and bound management are off (aihwkit transfer_forward). */
+function readIo(io: TransferIoConfig): IoConfig {
+  return { ...IO_DEFAULTS, ...io, noise_management: 'none', bound_management: 'none' };
 }
 
 export class AnalogTile {
@@ -114,7 +116,7 @@ export class AnalogTile {
     this.matmul = products === undefined ? 'typescript' : 'wasm';
     this.fwd = new IoPath(spec.io, 'forward', spec.maxBatch, rows, cols, products);
     this.bwd = new IoPath(spec.io, 'backward', spec.maxBatch, rows, cols, products);
-    this.read = new IoPath(readIo(spec.io), 'forward', 1, rows, cols);
+    this.read = new IoPath(readIo(spec.transferIo ?? IO_DEFAULTS), 'forward', 1, rows, cols);
     this.xBits = new Int32Array(cols);
     this.xNeg = new Int32Array(cols);
     this.dIdx = new Int32Array(rows);
@@ -173,7 +175,7 @@ export class AnalogTile {
     this.pulses += pulses;
   }
 
-  /** Reads column k (W e_k) through the IO model with noise and bound management off. */
+  /** Reads column k (W e_k) through the transfer IO (noise and bound management off). */
   readColumn(k: number, out: Float32Array): void {
     this.oneHot[k] = 1;
     this.read.apply(this.weights, this.oneHot, out, 1, this.ioRng);

@@ -3,4 +3,4 @@
  * produces (RNG, device formulas, update order, defaults): it is part of every run's identity,
  * so results computed by older numerics are never mistaken for current ones.
  */
-export const NUMERICS_VERSION = 2;
+export const NUMERICS_VERSION = 3;

@@ -5,7 +5,7 @@
  * computed it. CSV and JSON Lines share the columns.
  */
 import type { Db } from '../store/open.ts';
-import { requireSweep, type SweepRunRow, sweepRuns } from '../store/results-read.ts';
+import { METRICS, requireSweep, type SweepRunRow, sweepRuns } from '../store/results-read.ts';
 import { canonicalJson } from '../sweep/canonical.ts';
 import { toCsv } from './format.ts';
 import { flattenConfig } from './pivot.ts';
@@ -14,7 +14,7 @@ export const EXPORT_FORMATS = ['csv', 'jsonl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 const RUN_COLUMNS = ['hash', 'position', 'status', 'attempt', 'error', 'worker', 'started_at', 'finished_at'] as const;
-const RESULT_COLUMNS = ['epochs', 'train_loss', 'weight_error', 'train_accuracy', 'test_loss', 'test_accuracy', 'wall_ms', 'weights_digest', 'pulses'] as const;
+const RESULT_COLUMNS = ['epochs', ...METRICS, 'weights_digest', 'pulses'] as const;
 const PROVENANCE_COLUMNS = ['numerics_version', 'package_version', 'git_commit', 'node_version', 'host', 'platform'] as const;
 
 export interface ExportTable {
@@ -53,12 +53,7 @@ export function exportRows(runs: readonly SweepRunRow[]): ExportTable {
     for (const k of swept) row[`swept.${k}`] = Object.hasOwn(r.assignments, k) ? r.assignments[k] : null;
     for (const k of config) row[`config.${k}`] = flat[i].has(k) ? flat[i].get(k) : null;
     row.epochs = res?.epochs ?? null;
-    row.train_loss = res?.train_loss ?? null;
-    row.weight_error = res?.weight_error ?? null;
-    row.train_accuracy = res?.train_accuracy ?? null;
-    row.test_loss = res?.test_loss ?? null;
-    row.test_accuracy = res?.test_accuracy ?? null;
-    row.wall_ms = res?.wall_ms ?? null;
+    for (const m of METRICS) row[m] = res?.[m] ?? null;
     row.weights_digest = res?.weights_digest ?? null;
     row.pulses = res ? res.pulses : null;
     row.numerics_version = r.numerics_version;

@@ -2,7 +2,8 @@
  * Text forms of reports: numbers, RFC 4180 CSV, aligned text tables, and the markdown, CSV and
  * JSON forms of a pivot table.
  */
-import type { KeyValue, PivotCell, PivotTable } from './pivot.ts';
+import type { KeyValue } from '../core/config/resolved-value.ts';
+import type { PivotCell, PivotTable } from './pivot.ts';
 
 // ---- numbers and durations ------------------------------------------------------------------
 

@@ -9,6 +9,7 @@
  * absent from a run's config (a field that does not apply, e.g. `n_tiles` for `sgd`) as `-`
  * after every value.
  */
+import { type KeyValue, resolvedValueAt } from '../core/config/resolved-value.ts';
 import { RUN_SCHEMA } from '../core/config/run-config.ts';
 import { fieldAt } from '../core/config/schema.ts';
 import type { Db } from '../store/open.ts';
@@ -37,33 +38,6 @@ export function higherIsBetter(metric: Metric): boolean {
 }
 
 // ---- values of dotted keys ------------------------------------------------------------------
-
-export interface KeyValue {
-  present: boolean;
-  value: unknown;
-}
-
-/**
- * The value of a dotted key in a config; `present: false` when the key is absent. A field that
- * canonical configs leave out at its default (schema `omitAtDefault`) has its default wherever
- * its group is present.
- */
-export function valueAt(config: unknown, dotted: string): KeyValue {
-  let cur: unknown = config;
-  const parts = dotted.split('.');
-  for (const [i, p] of parts.entries()) {
-    if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) return { present: false, value: undefined };
-    if (!Object.hasOwn(cur, p)) return i === parts.length - 1 ? omittedDefault(dotted) : { present: false, value: undefined };
-    cur = (cur as Record<string, unknown>)[p];
-  }
-  return cur === undefined ? { present: false, value: undefined } : { present: true, value: cur };
-}
-
-function omittedDefault(dotted: string): KeyValue {
-  const f = fieldAt(RUN_SCHEMA, dotted);
-  if (f === undefined || f.kind !== 'field' || f.omitAtDefault !== true || typeof f.default === 'function') return { present: false, value: undefined };
-  return { present: true, value: f.default };
-}
 
 /** How a value is shown: numbers and strings as they are, `-` when absent, JSON otherwise. */
 export function valueText(v: KeyValue): string {
@@ -127,7 +101,7 @@ export interface Layout {
 export function defaultMetric(runs: readonly LayoutRun[]): Metric {
   if (runs.some((r) => typeof r.result?.test_accuracy === 'number')) return 'test_accuracy';
   if (runs.some((r) => typeof r.result?.weight_error === 'number')) return 'weight_error';
-  const kinds = new Set(runs.map((r) => valueText(valueAt(r.config, 'task.kind'))));
+  const kinds = new Set(runs.map((r) => valueText(resolvedValueAt(r.config, 'task.kind'))));
   if ([...kinds].some((k) => k !== 'least-squares' && k !== '-')) return 'test_accuracy';
   return 'weight_error';
 }
@@ -140,7 +114,7 @@ export function sweptKeys(runs: readonly LayoutRun[]): string[] {
 }
 
 function distinctCount(runs: readonly LayoutRun[], key: string): number {
-  return new Set(runs.map((r) => identity(valueAt(r.config, key)))).size;
+  return new Set(runs.map((r) => identity(resolvedValueAt(r.config, key)))).size;
 }
 
 /**
@@ -166,7 +140,7 @@ export function defaultLayout(runs: readonly LayoutRun[], given: Partial<Layout>
     (() => {
       const groups = new Map<string, LayoutRun[]>();
       for (const r of runs) {
-        const id = rows.map((k) => identity(valueAt(r.config, k))).join('\u0001');
+        const id = rows.map((k) => identity(resolvedValueAt(r.config, k))).join('\u0001');
         const g = groups.get(id);
         if (g) g.push(r);
         else groups.set(id, [r]);
@@ -254,7 +228,7 @@ function mixedKeys(runs: readonly PivotRun[], layoutKeys: readonly string[]): Mi
 export function pivotRuns(sweep: string, runs: readonly PivotRun[], layout: Layout, epoch: EpochChoice = 'final'): PivotTable {
   const { rows, cols, metric } = layout;
   const keys = [...rows, ...cols];
-  const values = runs.map((r) => keys.map((k) => valueAt(r.config, k)));
+  const values = runs.map((r) => keys.map((k) => resolvedValueAt(r.config, k)));
   const ranks = keys.map((_, i) => valueRanks(values.map((v) => v[i])));
   const tupleOrder = (offset: number, width: number) => {
     const seen = new Map<string, { kv: KeyValue[]; rank: number[] }>();

@@ -16,6 +16,7 @@
  * errors on a log y axis when their means span more than a factor of 10. Lines that average
  * over runs differing in more than the seed are warned about, as the table does.
  */
+import { type KeyValue, resolvedValueAt } from '../core/config/resolved-value.ts';
 import { RUN_SCHEMA } from '../core/config/run-config.ts';
 import { fieldAt } from '../core/config/schema.ts';
 import type { Db } from '../store/open.ts';
@@ -23,7 +24,7 @@ import { meanStd } from './stats.ts';
 import { type EpochRow, requireSweep, type ResultRow, type SweepRunRow, sweepEpochMetrics, sweepRuns, TAIL_FRACTION } from '../store/results-read.ts';
 import { canonicalJson } from '../sweep/canonical.ts';
 import { formatNumber } from './format.ts';
-import { defaultLayout, type EpochChoice, flattenConfig, higherIsBetter, type KeyValue, METRICS, type Metric, ReportError, sweptKeys, valueAt, valueText } from './pivot.ts';
+import { defaultLayout, type EpochChoice, flattenConfig, higherIsBetter, METRICS, type Metric, ReportError, sweptKeys, valueText } from './pivot.ts';
 import { type Figure, type FigurePoint, type FigureSeries, renderSvg } from './svg.ts';
 
 export interface PlotOptions {
@@ -61,7 +62,8 @@ export interface SweepPlot {
   warnings: string[];
 }
 
-const LOSSES: readonly Metric[] = ['train_loss', 'test_loss', 'weight_error'];
+/** Losses and errors (log y when their means span a factor of 10): every metric but accuracies and wall_ms. */
+const isLoss = (m: Metric): boolean => m !== 'wall_ms' && !higherIsBetter(m);
 
 const percent = (m: Metric): boolean => m === 'train_accuracy' || m === 'test_accuracy';
 
@@ -83,7 +85,7 @@ function checkKey(option: string, key: string): void {
  * appearance, numbers numerically, absent last; tuples lexicographically by those ranks.
  */
 function orderedTuples(runs: readonly PlotRun[], keys: readonly string[]): { id: string; values: KeyValue[] }[] {
-  const values = runs.map((r) => keys.map((k) => valueAt(r.config, k)));
+  const values = runs.map((r) => keys.map((k) => resolvedValueAt(r.config, k)));
   const ranks = keys.map((_, i) => {
     const firsts = new Map<string, KeyValue>();
     for (const v of values) if (!firsts.has(identity(v[i]))) firsts.set(identity(v[i]), v[i]);
@@ -108,7 +110,7 @@ function orderedTuples(runs: readonly PlotRun[], keys: readonly string[]): { id:
     .map(({ id, values: v }) => ({ id, values: v }));
 }
 
-const tupleId = (r: PlotRun, keys: readonly string[]): string => keys.map((k) => identity(valueAt(r.config, k))).join('\u0001');
+const tupleId = (r: PlotRun, keys: readonly string[]): string => keys.map((k) => identity(resolvedValueAt(r.config, k))).join('\u0001');
 
 /** The best value of a run's epochs (epoch 0 only when it is the only one), as `table --epoch best`. */
 export function bestOfEpochs(epochs: readonly EpochRow[], metric: Metric): number | null {
@@ -151,10 +153,10 @@ export function numericSweptKeys(runs: readonly Pick<PlotRun, 'config' | 'assign
     const by = groupKeys.filter((g) => !overlaps(g, k));
     const groups = new Map<string, Set<number>>();
     for (const r of runs) {
-      const v = valueAt(r.config, k);
+      const v = resolvedValueAt(r.config, k);
       if (v.present && typeof v.value !== 'number') return false;
       if (!v.present) continue;
-      const id = by.map((g) => identity(valueAt(r.config, g))).join('\u0001');
+      const id = by.map((g) => identity(resolvedValueAt(r.config, g))).join('\u0001');
       const set = groups.get(id) ?? new Set<number>();
       set.add(v.value as number);
       groups.set(id, set);
@@ -191,7 +193,7 @@ export function plotLayout(runs: readonly PlotRun[], options: PlotOptions = {}):
   const free = (k: string, taken: readonly string[]) => !taken.some((t) => overlaps(t, k));
   const onX = x === 'epoch' ? [] : [x];
   const group = options.group ?? layout.rows.filter((k) => free(k, [...onX, ...(options.facet ? [options.facet] : [])]));
-  const varies = (k: string) => new Set(runs.map((r) => identity(valueAt(r.config, k)))).size > 1;
+  const varies = (k: string) => new Set(runs.map((r) => identity(resolvedValueAt(r.config, k)))).size > 1;
   const facet = options.facet !== undefined ? options.facet : (layout.cols.find((k) => free(k, [...onX, ...group]) && varies(k)) ?? null);
   return { metric: layout.metric, x, group, facet, epoch: options.epoch ?? 'final' };
 }
@@ -222,7 +224,7 @@ export function plotRuns(sweep: string, runs: readonly PlotRun[], options: PlotO
   else {
     const values = orderedTuples(done, [facet]);
     const present = values.filter((v) => v.values[0].present);
-    const absent = done.filter((r) => !valueAt(r.config, facet).present);
+    const absent = done.filter((r) => !resolvedValueAt(r.config, facet).present);
     if (present.length === 0 || absent.length === 0) panels = values.map((v) => ({ title: `${facet}=${valueText(v.values[0])}`, runs: done.filter((r) => tupleId(r, [facet]) === v.id) }));
     else {
       panels = present.map((v) => ({ title: `${facet}=${valueText(v.values[0])}`, runs: [...done.filter((r) => tupleId(r, [facet]) === v.id), ...absent] }));
@@ -249,9 +251,9 @@ export function plotRuns(sweep: string, runs: readonly PlotRun[], options: PlotO
   };
 
   if (x !== 'epoch') {
-    const bad = done.map((r) => valueAt(r.config, x)).find((v) => v.present && typeof v.value !== 'number');
+    const bad = done.map((r) => resolvedValueAt(r.config, x)).find((v) => v.present && typeof v.value !== 'number');
     if (bad) throw new ReportError(`--x ${x}: not a number (${valueText(bad)}); put a numeric key on x, or use --group/--facet for ${x}`);
-    if (done.length > 0 && !done.some((r) => valueAt(r.config, x).present)) throw new ReportError(`--x ${x}: no done run of ${sweep} has this key`);
+    if (done.length > 0 && !done.some((r) => resolvedValueAt(r.config, x).present)) throw new ReportError(`--x ${x}: no done run of ${sweep} has this key`);
   }
 
   const mixed: { keys: string[]; where: string }[] = [];
@@ -281,7 +283,7 @@ export function plotRuns(sweep: string, runs: readonly PlotRun[], options: PlotO
   const figurePanels = panels.map((panel) => {
     const series: FigureSeries[] = [];
     for (const line of linesOf(panel.runs)) {
-      if (x === 'epoch' || line.runs.every((r) => !valueAt(r.config, x).present)) checkMixed(line, panel.title);
+      if (x === 'epoch' || line.runs.every((r) => !resolvedValueAt(r.config, x).present)) checkMixed(line, panel.title);
       const name = groupName(line.group) || 'all runs';
       if (x === 'epoch') {
         const byEpoch = new Map<number, number[]>();
@@ -304,7 +306,7 @@ export function plotRuns(sweep: string, runs: readonly PlotRun[], options: PlotO
         if (points.length) series.push({ group: line.group, points });
         continue;
       }
-      const withX = line.runs.filter((r) => valueAt(r.config, x).present);
+      const withX = line.runs.filter((r) => resolvedValueAt(r.config, x).present);
       if (withX.length === 0) {
         // a reference level: the group has no such key at all
         const xs = line.runs.map(valueOf).filter((v): v is number => v !== null);
@@ -319,7 +321,7 @@ export function plotRuns(sweep: string, runs: readonly PlotRun[], options: PlotO
       // not vary is anything but the seed among the runs of one point
       const byXRuns = new Map<number, PlotRun[]>();
       for (const r of withX) {
-        const xv = valueAt(r.config, x).value as number;
+        const xv = resolvedValueAt(r.config, x).value as number;
         byXRuns.set(xv, [...(byXRuns.get(xv) ?? []), r]);
       }
       for (const [xv, rs] of byXRuns) checkMixed({ group: line.group, runs: rs }, [panel.title, `${x}=${xv}`].filter((t) => t).join(', '));
@@ -330,7 +332,7 @@ export function plotRuns(sweep: string, runs: readonly PlotRun[], options: PlotO
           missing++;
           continue;
         }
-        const xv = valueAt(r.config, x).value as number;
+        const xv = resolvedValueAt(r.config, x).value as number;
         const list = byX.get(xv);
         if (list) list.push(v * scale);
         else byX.set(xv, [v * scale]);
@@ -373,7 +375,7 @@ export function plotRuns(sweep: string, runs: readonly PlotRun[], options: PlotO
   const means = figurePanels.flatMap((p) => p.series.flatMap((s) => s.points.map((pt) => pt.y)));
   const xsAll = figurePanels.flatMap((p) => p.series.filter((s) => !s.reference).flatMap((s) => s.points.map((pt) => pt.x)));
   const spans = (vs: number[]) => vs.length > 0 && vs.every((v) => v > 0) && Math.max(...vs) / Math.min(...vs) > 10;
-  const yLog = LOSSES.includes(metric) && spans(means);
+  const yLog = isLoss(metric) && spans(means);
   const xLog = x !== 'epoch' && spans(xsAll);
 
   if (yLog && figurePanels.some((p) => p.series.some((s) => s.points.some((pt) => pt.std !== null && pt.y - pt.std <= 0)))) {

@@ -3,6 +3,7 @@
  * absent, NaN stays NaN so the coordinator can see a diverged run), pulses as a map.
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { EPOCH_METRICS } from '../core/tasks/run-result.ts';
 import type { EpochMetrics, RunResult } from '../core/train.ts';
 import {
   type EpochMetrics as EpochMetricsMsg,
@@ -13,33 +14,34 @@ import {
 } from '../gen/aimcsweep/v1/run_pb.ts';
 import type { LeaseRef, ReportedResult } from '../store/run-queue.ts';
 
-const OPTIONAL_METRICS = ['train_loss', 'weight_error', 'train_accuracy', 'test_loss', 'test_accuracy', 'wall_ms'] as const;
+const OPTIONAL_METRICS = [...EPOCH_METRICS, 'wall_ms'] as const;
+type OptionalMetric = (typeof OPTIONAL_METRICS)[number];
+
+/** Each metric's field of the wire message (a metric added to EPOCH_METRICS must be named here). */
+const WIRE_FIELD = {
+  train_loss: 'trainLoss',
+  weight_error: 'weightError',
+  step_loss: 'stepLoss',
+  step_weight_error: 'stepWeightError',
+  train_accuracy: 'trainAccuracy',
+  test_loss: 'testLoss',
+  test_accuracy: 'testAccuracy',
+  wall_ms: 'wallMs',
+} as const satisfies Record<OptionalMetric, keyof EpochMetricsMsg>;
 
 export function epochToWire(m: EpochMetrics): MessageInitShape<typeof EpochMetricsSchema> {
-  return {
-    epoch: m.epoch,
-    trainLoss: m.train_loss,
-    weightError: m.weight_error,
-    trainAccuracy: m.train_accuracy,
-    testLoss: m.test_loss,
-    testAccuracy: m.test_accuracy,
-    wallMs: m.wall_ms,
-    pulses: { ...m.pulses },
-  };
+  const out: MessageInitShape<typeof EpochMetricsSchema> = { epoch: m.epoch, pulses: { ...m.pulses } };
+  for (const k of OPTIONAL_METRICS) out[WIRE_FIELD[k]] = m[k];
+  return out;
 }
 
 /** An epoch from a peer; a missing train_loss stays missing (the store rejects the record). */
 export function epochFromWire(m: EpochMetricsMsg): EpochMetrics {
   const out = { epoch: m.epoch, pulses: { ...m.pulses } } as EpochMetrics;
-  const wire: Record<(typeof OPTIONAL_METRICS)[number], number | undefined> = {
-    train_loss: m.trainLoss,
-    weight_error: m.weightError,
-    train_accuracy: m.trainAccuracy,
-    test_loss: m.testLoss,
-    test_accuracy: m.testAccuracy,
-    wall_ms: m.wallMs,
-  };
-  for (const k of OPTIONAL_METRICS) if (wire[k] !== undefined) out[k] = wire[k];
+  for (const k of OPTIONAL_METRICS) {
+    const v = m[WIRE_FIELD[k]];
+    if (v !== undefined) out[k] = v;
+  }
   return out;
 }
 

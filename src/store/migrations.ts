@@ -116,6 +116,16 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: 'least-squares step means: step_loss, step_weight_error',
+    sql: `
+      ALTER TABLE results ADD COLUMN step_loss REAL;
+      ALTER TABLE results ADD COLUMN step_weight_error REAL;
+      ALTER TABLE epoch_metrics ADD COLUMN step_loss REAL;
+      ALTER TABLE epoch_metrics ADD COLUMN step_weight_error REAL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

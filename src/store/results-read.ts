@@ -3,13 +3,16 @@
  * SQL. Writes live in run-queue.ts. The functions take any connection, read-only or not, so the
  * embedded `run` command can render its table from the connection it writes with.
  */
+import { EPOCH_METRICS } from '../core/tasks/run-result.ts';
 import type { Db } from './open.ts';
 import { StoreError } from './open.ts';
 import type { RunStatus } from './run-queue.ts';
 
 /** The per-run metrics the results and epoch_metrics tables hold (one column each). */
-export const METRICS = ['train_loss', 'weight_error', 'train_accuracy', 'test_loss', 'test_accuracy', 'wall_ms'] as const;
+export const METRICS = [...EPOCH_METRICS, 'wall_ms'] as const;
 export type Metric = (typeof METRICS)[number];
+/** One value per metric (null when not recorded). */
+export type MetricValues = { [K in Metric]: number | null };
 
 export interface SweepRow {
   id: number;
@@ -52,17 +55,11 @@ export interface ProvenanceRow {
   platform: string;
 }
 
-/** The accepted result of a done run (final epoch's metrics). */
-export interface ResultRow {
+/** The accepted result of a done run (final epoch's metrics; wall_ms: the whole run's). */
+export interface ResultRow extends MetricValues {
   attempt: number;
   /** the final epoch's number */
   epochs: number;
-  train_loss: number | null;
-  weight_error: number | null;
-  train_accuracy: number | null;
-  test_loss: number | null;
-  test_accuracy: number | null;
-  wall_ms: number | null;
   weights_digest: string;
   pulses: Record<string, number>;
   worker: string | null;
@@ -91,7 +88,7 @@ export interface SweepRunRow {
   result: ResultRow | null;
 }
 
-interface RawSweepRun {
+interface RawSweepRun extends MetricValues {
   hash: string;
   position: number;
   assignments_json: string;
@@ -105,12 +102,6 @@ interface RawSweepRun {
   finished_at: number | null;
   r_attempt: number | null;
   r_epochs: number | null;
-  train_loss: number | null;
-  weight_error: number | null;
-  train_accuracy: number | null;
-  test_loss: number | null;
-  test_accuracy: number | null;
-  wall_ms: number | null;
   weights_digest: string | null;
   pulses_json: string | null;
   r_worker: string | null;
@@ -123,14 +114,18 @@ interface RawSweepRun {
   p_platform: string | null;
 }
 
+function metricValues(row: MetricValues): MetricValues {
+  return Object.fromEntries(METRICS.map((c) => [c, row[c]])) as MetricValues;
+}
+
 /** The runs of a sweep in expansion order, with the result of those done. */
 export function sweepRuns(db: Db, sweepId: number): SweepRunRow[] {
   const raw = db
     .prepare(
       `SELECT r.hash, s.position, s.assignments_json, r.config_json, r.numerics_version, r.status, r.attempt, r.error, r.worker,
          r.started_at, r.finished_at,
-         res.attempt AS r_attempt, res.epochs AS r_epochs, res.train_loss, res.weight_error, res.train_accuracy, res.test_loss,
-         res.test_accuracy, res.wall_ms, res.weights_digest, res.pulses_json, res.worker AS r_worker, res.finished_at AS r_finished_at,
+         res.attempt AS r_attempt, res.epochs AS r_epochs, ${METRICS.map((c) => `res.${c}`).join(', ')},
+         res.weights_digest, res.pulses_json, res.worker AS r_worker, res.finished_at AS r_finished_at,
          p.package_version AS p_package_version, p.numerics_version AS p_numerics_version, p.git_commit AS p_git_commit,
          p.node_version AS p_node_version, p.host AS p_host, p.platform AS p_platform
        FROM sweep_runs s
@@ -159,12 +154,7 @@ export function sweepRuns(db: Db, sweepId: number): SweepRunRow[] {
         : {
             attempt: x.r_attempt,
             epochs: x.r_epochs as number,
-            train_loss: x.train_loss,
-            weight_error: x.weight_error,
-            train_accuracy: x.train_accuracy,
-            test_loss: x.test_loss,
-            test_accuracy: x.test_accuracy,
-            wall_ms: x.wall_ms,
+            ...metricValues(x),
             weights_digest: x.weights_digest as string,
             pulses: JSON.parse(x.pulses_json ?? '{}') as Record<string, number>,
             worker: x.r_worker,
@@ -353,14 +343,8 @@ export function sweepDetails(db: Db, sweepId: number): SweepDetails {
 }
 
 /** One epoch of a run's accepted attempt (the metrics of epoch_metrics; null when not recorded). */
-export interface EpochRow {
+export interface EpochRow extends MetricValues {
   epoch: number;
-  train_loss: number | null;
-  weight_error: number | null;
-  train_accuracy: number | null;
-  test_loss: number | null;
-  test_accuracy: number | null;
-  wall_ms: number | null;
 }
 
 /**
@@ -370,7 +354,7 @@ export interface EpochRow {
 export function sweepEpochMetrics(db: Db, sweepId: number): Map<string, EpochRow[]> {
   const rows = db
     .prepare(
-      `SELECT e.run_hash AS hash, e.epoch, e.train_loss, e.weight_error, e.train_accuracy, e.test_loss, e.test_accuracy, e.wall_ms
+      `SELECT e.run_hash AS hash, e.epoch, ${METRICS.map((c) => `e.${c}`).join(', ')}
        FROM epoch_metrics e
        JOIN results res ON res.run_hash = e.run_hash AND res.attempt = e.attempt
        JOIN runs r ON r.hash = e.run_hash AND r.status = 'done'

@@ -5,6 +5,7 @@
  * holding the current attempt's lease, so a late result from a dead lease is rejected, never
  * duplicated.
  */
+import { EPOCH_METRICS } from '../core/tasks/run-result.ts';
 import type { EpochMetrics, RunResult } from '../core/train.ts';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './open.ts';
@@ -53,7 +54,12 @@ export interface SweepRecorded {
 }
 export type Counts = Record<RunStatus, number>;
 
-const METRIC_COLUMNS = ['train_loss', 'weight_error', 'train_accuracy', 'test_loss', 'test_accuracy'] as const;
+/** The metric columns of epoch_metrics and results (one per EpochMetrics number but wall_ms). */
+const METRIC_COLUMNS = EPOCH_METRICS;
+const METRIC_NAMES = METRIC_COLUMNS.join(', ');
+const METRIC_PARAMS = METRIC_COLUMNS.map((c) => `@${c}`).join(', ');
+const INSERT_EPOCH = `INSERT OR REPLACE INTO epoch_metrics (run_hash, attempt, epoch, ${METRIC_NAMES}, wall_ms, pulses_json)
+  VALUES (@run_hash, @attempt, @epoch, ${METRIC_PARAMS}, @wall_ms, @pulses_json)`;
 
 function metricRow(m: EpochMetrics): Record<string, number | string | null> {
   const row: Record<string, number | string | null> = {};
@@ -237,10 +243,7 @@ export class RunQueue {
     return db.transaction((): Verdict => {
       const reason = this.notHolder(worker, ref);
       if (reason) return { accepted: false, reason };
-      this.sql(
-        `INSERT OR REPLACE INTO epoch_metrics (run_hash, attempt, epoch, train_loss, weight_error, train_accuracy, test_loss, test_accuracy, wall_ms, pulses_json)
-         VALUES (@run_hash, @attempt, @epoch, @train_loss, @weight_error, @train_accuracy, @test_loss, @test_accuracy, @wall_ms, @pulses_json)`,
-      ).run({ run_hash: ref.hash, attempt: ref.attempt, epoch: m.epoch, ...metricRow(m) });
+      this.sql(INSERT_EPOCH).run({ run_hash: ref.hash, attempt: ref.attempt, epoch: m.epoch, ...metricRow(m) });
       return { accepted: true };
     })();
   }
@@ -272,9 +275,9 @@ export class RunQueue {
       this.writeHistory(ref, result.history);
       const final = result.history[result.history.length - 1];
       this.sql(
-        `INSERT OR REPLACE INTO results (run_hash, attempt, epochs, train_loss, weight_error, train_accuracy, test_loss, test_accuracy, pulses_json,
+        `INSERT OR REPLACE INTO results (run_hash, attempt, epochs, ${METRIC_NAMES}, pulses_json,
            weights_digest, wall_ms, worker, provenance_id, finished_at)
-         VALUES (@run_hash, @attempt, @epochs, @train_loss, @weight_error, @train_accuracy, @test_loss, @test_accuracy, @pulses_json,
+         VALUES (@run_hash, @attempt, @epochs, ${METRIC_PARAMS}, @pulses_json,
            @weights_digest, @wall_ms, @worker, @provenance_id, @finished_at)`,
       ).run({
         run_hash: ref.hash,
@@ -344,10 +347,7 @@ export class RunQueue {
 
   private writeHistory(ref: LeaseRef, history: EpochMetrics[]): void {
     this.sql('DELETE FROM epoch_metrics WHERE run_hash = ? AND attempt <> ?').run(ref.hash, ref.attempt);
-    const insert = this.sql(
-      `INSERT OR REPLACE INTO epoch_metrics (run_hash, attempt, epoch, train_loss, weight_error, train_accuracy, test_loss, test_accuracy, wall_ms, pulses_json)
-       VALUES (@run_hash, @attempt, @epoch, @train_loss, @weight_error, @train_accuracy, @test_loss, @test_accuracy, @wall_ms, @pulses_json)`,
-    );
+    const insert = this.sql(INSERT_EPOCH);
     for (const m of history) insert.run({ run_hash: ref.hash, attempt: ref.attempt, epoch: m.epoch, ...metricRow(m) });
   }
 

@@ -3,6 +3,7 @@
  * grid x the zip positions, each resolved into a canonical RunConfig, then the exclude entries
  * dropped and identical runs merged (two spellings of one run are computed once).
  */
+import { type KeyValue, resolvedValueAt } from '../core/config/resolved-value.ts';
 import { RUN_SCHEMA, type RunConfig, resolveRunConfig } from '../core/config/run-config.ts';
 import { ConfigError, fieldAt, setDotted } from '../core/config/schema.ts';
 import { canonicalJson, runHash } from './canonical.ts';
@@ -51,17 +52,9 @@ function product(entries: Array<[string, unknown[]]>): Assignments[] {
   return out;
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
-  return canonicalJson(a) === canonicalJson(b);
-}
-
-function valueAt(obj: unknown, dotted: string): unknown {
-  let cur = obj;
-  for (const p of dotted.split('.')) {
-    if (typeof cur !== 'object' || cur === null) return undefined;
-    cur = (cur as Record<string, unknown>)[p];
-  }
-  return cur;
+/** An exclude entry's value matches a resolved value when that is present and deep-equal. */
+function matches(resolved: KeyValue, wanted: unknown): boolean {
+  return resolved.present && canonicalJson(resolved.value) === canonicalJson(wanted);
 }
 
 function describe(a: Assignments): string {
@@ -103,7 +96,7 @@ export function expandSweep(spec: SweepSpec): Expansion {
           if (!(e instanceof ConfigError)) throw e;
           throw new SweepError(`${locate(spec, e.path, assignments, index)}: run ${describe(assignments)}: ${e.message}`);
         }
-        if (spec.exclude.some((ex) => Object.entries(ex).every(([k, v]) => deepEqual(valueAt(config, k), v)))) {
+        if (spec.exclude.some((ex) => Object.entries(ex).every(([k, v]) => matches(resolvedValueAt(config, k), v)))) {
           excluded++;
           continue;
         }

@@ -10,6 +10,7 @@
 import type { RunConfig } from '../config/run-config.ts';
 import { ChoppedTransfer } from './chopped-transfer.ts';
 import { pulseColumn } from './pulse-writes.ts';
+import { fastSlowClocks } from './transfer-schedule.ts';
 import type { Algorithm, LayerSpec } from './types.ts';
 
 class AgadMatrix extends ChoppedTransfer {
@@ -57,4 +58,5 @@ class AgadMatrix extends ChoppedTransfer {
 export const agad: Algorithm = {
   name: 'agad',
   create: (config, layer) => new AgadMatrix(config, layer),
+  transferClocks: fastSlowClocks('W'),
 };

@@ -17,6 +17,7 @@ export function tileFor(config: RunConfig, layer: LayerSpec, role: string): Anal
     cols: layer.cols,
     device: config.device,
     io: config.io,
+    transferIo: config.transfer_io,
     update: config.update,
     maxBatch: layer.maxBatch,
     seed: config.seed,
@@ -58,9 +59,14 @@ class AnalogSgdMatrix implements TrainableMatrix {
   pulseCounts(): Record<string, number> {
     return { W: this.tile.pulses };
   }
+
+  transferCounts(): Record<string, number> {
+    return {};
+  }
 }
 
 export const analogSgd: Algorithm = {
   name: 'analog-sgd',
   create: (config, layer) => new AnalogSgdMatrix(config, layer),
+  transferClocks: () => [],
 };

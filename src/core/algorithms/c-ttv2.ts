@@ -8,6 +8,7 @@ import type { RunConfig } from '../config/run-config.ts';
 import { type Rng, streamFor } from '../rng.ts';
 import { ChoppedTransfer } from './chopped-transfer.ts';
 import { pulseColumn } from './pulse-writes.ts';
+import { fastSlowClocks } from './transfer-schedule.ts';
 import type { Algorithm, LayerSpec } from './types.ts';
 
 class ChoppedTtv2Matrix extends ChoppedTransfer {
@@ -33,4 +34,5 @@ class ChoppedTtv2Matrix extends ChoppedTransfer {
 export const choppedTtv2: Algorithm = {
   name: 'c-ttv2',
   create: (config, layer) => new ChoppedTtv2Matrix(config, layer),
+  transferClocks: fastSlowClocks('W'),
 };

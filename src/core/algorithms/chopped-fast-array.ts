@@ -8,7 +8,7 @@ import type { RunConfig } from '../config/run-config.ts';
 import { Choppers } from './choppers.ts';
 import { FastLrAutoScale } from './fast-lr-auto-scale.ts';
 import type { ReferencedArray } from './referenced-array.ts';
-import { fastLr, transferLr } from './transfer-schedule.ts';
+import { bufferedTransferLr, fastLr } from './transfer-schedule.ts';
 
 export class ChoppedFastArray {
   readonly array: ReferencedArray;
@@ -43,9 +43,9 @@ export class ChoppedFastArray {
     tile.updateVector(this.xc, 0, d, b * rows, lrA);
   }
 
-  /** Buffer units per unit of read value: |lr_T| / threshold. */
+  /** Buffer units per unit of read value: |lr_T| / threshold (lr_T times gamma when gamma > 0, as aihwkit). */
   bufferScale(lr: number): number {
-    return Math.abs(transferLr(this.config, lr)) / this.threshold;
+    return Math.abs(bufferedTransferLr(this.config, lr)) / this.threshold;
   }
 
   /** De-chopped effective weight of element k (for the effective matrix). */

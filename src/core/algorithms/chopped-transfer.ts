@@ -19,7 +19,7 @@ export abstract class ChoppedTransfer extends FastSlowTransfer {
 
   constructor(config: RunConfig, layer: LayerSpec) {
     super(config, layer, 'A', 'W');
-    this.chopped = new ChoppedFastArray(this.fast, config, layer.maxBatch);
+    this.chopped = new ChoppedFastArray(this.fast, config, layer.vectorsPerBatch);
     this.h = new ThresholdBuffer(layer.rows, layer.cols);
     this.rule = { decay: 1, momentum: config.momentum ?? 0, forget: config.forget_buffer ?? true, maxSteps: 1 };
     this.read = new Float32Array(layer.rows);

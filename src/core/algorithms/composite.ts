@@ -33,6 +33,7 @@ export abstract class CompositeMatrix implements TrainableMatrix {
   abstract update(x: Float32Array, d: Float32Array, batch: number, lr: number): void;
   abstract setWeights(values: Float32Array): void;
   abstract pulseCounts(): Record<string, number>;
+  abstract transferCounts(): Record<string, number>;
 
   /** Marks the effective weights out of date (call after any change of an array). */
   protected invalidate(): void {

@@ -22,6 +22,7 @@ export abstract class FastSlowTransfer extends CompositeMatrix {
   private readonly columns: ColumnCycler;
   private readonly fastName: string;
   private readonly slowName: string;
+  private transfers = 0;
 
   constructor(config: RunConfig, layer: LayerSpec, fastName: string, slowName: string) {
     super(config, layer);
@@ -31,7 +32,7 @@ export abstract class FastSlowTransfer extends CompositeMatrix {
     this.fast = new ReferencedArray(tileFor(config, layer, fastName), config);
     this.slow = tileFor(config, layer, slowName);
     this.gamma = config.gamma ?? 0;
-    this.clock = new PeriodicClock(basePeriod(config, layer.maxBatch));
+    this.clock = new PeriodicClock(basePeriod(config, layer.vectorsPerBatch));
     this.columns = new ColumnCycler(layer.cols);
   }
 
@@ -54,7 +55,10 @@ export abstract class FastSlowTransfer extends CompositeMatrix {
   update(x: Float32Array, d: Float32Array, batch: number, lr: number): void {
     for (let b = 0; b < batch; b++) {
       this.pulse(x, d, b, lr);
-      if (this.clock.tick()) this.transfer(this.columns.next(), lr);
+      if (this.clock.tick()) {
+        this.transfer(this.columns.next(), lr);
+        this.transfers++;
+      }
     }
     this.invalidate();
   }
@@ -73,5 +77,9 @@ export abstract class FastSlowTransfer extends CompositeMatrix {
 
   pulseCounts(): Record<string, number> {
     return { [this.fastName]: this.fast.tile.pulses, [this.slowName]: this.slow.pulses };
+  }
+
+  transferCounts(): Record<string, number> {
+    return { [this.slowName]: this.transfers };
   }
 }

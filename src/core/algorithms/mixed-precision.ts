@@ -16,6 +16,11 @@ import { pulseWeight } from './pulse-writes.ts';
 import { periodInSamples } from './transfer-schedule.ts';
 import type { Algorithm, LayerSpec, TrainableMatrix } from './types.ts';
 
+/** Vector updates between two writes of chi: transfer_every mini-batches (aihwkit). */
+function mpPeriod(config: RunConfig, vectorsPerBatch: number): number {
+  return periodInSamples(config.transfer_every ?? 1, 'batches', vectorsPerBatch);
+}
+
 class MixedPrecisionMatrix implements TrainableMatrix {
   readonly rows: number;
   readonly cols: number;
@@ -26,6 +31,7 @@ class MixedPrecisionMatrix implements TrainableMatrix {
   private readonly maxSteps: number;
   private readonly period: number;
   private samples = 0;
+  private transfers = 0;
 
   constructor(config: RunConfig, layer: LayerSpec) {
     this.rows = layer.rows;
@@ -35,7 +41,7 @@ class MixedPrecisionMatrix implements TrainableMatrix {
     this.eps = config.mp_granularity ?? this.w.device.granularity;
     this.transferLr = config.transfer_lr ?? 1;
     this.maxSteps = config.update?.desired_bl ?? 31;
-    this.period = periodInSamples(config.transfer_every ?? 1, 'batches', layer.maxBatch);
+    this.period = mpPeriod(config, layer.vectorsPerBatch);
   }
 
   forward(x: Float32Array, y: Float32Array, batch: number): void {
@@ -62,6 +68,7 @@ class MixedPrecisionMatrix implements TrainableMatrix {
 
   /** Writes the whole steps of chi (scaled by transfer_lr) to W as pulses; chi keeps the rest. */
   private transfer(): void {
+    this.transfers++;
     const { chi, eps } = this;
     const unit = eps / this.transferLr;
     for (let k = 0; k < chi.length; k++) {
@@ -87,9 +94,14 @@ class MixedPrecisionMatrix implements TrainableMatrix {
   pulseCounts(): Record<string, number> {
     return { W: this.w.pulses };
   }
+
+  transferCounts(): Record<string, number> {
+    return { W: this.transfers };
+  }
 }
 
 export const mixedPrecision: Algorithm = {
   name: 'mp',
   create: (config, layer) => new MixedPrecisionMatrix(config, layer),
+  transferClocks: (config, layer) => [{ array: 'W', period: mpPeriod(config, layer.vectorsPerBatch), columns: layer.cols }],
 };

@@ -22,6 +22,21 @@ import { ReferencedArray } from './referenced-array.ts';
 import { ColumnCycler, fastLr, periodInSamples } from './transfer-schedule.ts';
 import type { Algorithm, LayerSpec } from './types.ts';
 
+/**
+ * The cascade's clocks and rates: the transfer from tile j (to j + 1) every
+ * transfer_every * growth^j mini-batches (or samples), with lr transfer_lr * lr_growth^(K-1-j)
+ * before the optional SGD-lr scaling.
+ */
+export function residualSchedule(config: RunConfig, vectorsPerBatch: number): { periods: number[]; lrs: number[] } {
+  const k = config.n_tiles ?? 3;
+  const every = config.transfer_every ?? 2;
+  const units = config.transfer_units ?? 'batches';
+  return {
+    periods: Array.from({ length: k - 1 }, (_, j) => periodInSamples(every * (config.transfer_every_growth ?? 5) ** j, units, vectorsPerBatch)),
+    lrs: Array.from({ length: k - 1 }, (_, j) => (config.transfer_lr ?? 0.1) * (config.transfer_lr_growth ?? 1.2) ** (k - 1 - j)),
+  };
+}
+
 class MultiTileResidualMatrix extends CompositeMatrix {
   private readonly config: RunConfig;
   private readonly tiles: ReferencedArray[];
@@ -32,6 +47,8 @@ class MultiTileResidualMatrix extends CompositeMatrix {
   /** transfer lr of source tile j (before the optional SGD-lr scaling) */
   private readonly lrs: number[];
   private readonly columns: ColumnCycler[];
+  /** transfers into tile j + 1 */
+  private readonly transfers: Float64Array;
   private readonly plateau = new LossPlateau();
   /** warm start: the tile the gradient tile is transferred into; 0 = cascade phase */
   private warmTarget: number;
@@ -45,11 +62,9 @@ class MultiTileResidualMatrix extends CompositeMatrix {
     const gamma = config.tile_gamma ?? 0.5;
     this.tiles = Array.from({ length: k }, (_, i) => new ReferencedArray(tileFor(config, layer, `T${i}`), config));
     this.scale = Float64Array.from({ length: k }, (_, i) => gamma ** (k - 1 - i));
-    const every = config.transfer_every ?? 2;
-    const units = config.transfer_units ?? 'batches';
-    this.periods = Array.from({ length: k - 1 }, (_, j) => periodInSamples(every * (config.transfer_every_growth ?? 5) ** j, units, layer.maxBatch));
-    this.lrs = Array.from({ length: k - 1 }, (_, j) => (config.transfer_lr ?? 0.1) * (config.transfer_lr_growth ?? 1.2) ** (k - 1 - j));
+    ({ periods: this.periods, lrs: this.lrs } = residualSchedule(config, layer.vectorsPerBatch));
     this.columns = Array.from({ length: k - 1 }, () => new ColumnCycler(layer.cols));
+    this.transfers = new Float64Array(k - 1);
     this.warmTarget = config.warm_start ? k - 1 : 0;
     this.read = new Float32Array(layer.rows);
   }
@@ -75,6 +90,7 @@ class MultiTileResidualMatrix extends CompositeMatrix {
     const k = this.columns[from].next();
     this.tiles[from].readColumn(k, this.read);
     this.tiles[to].tile.updateColumn(k, this.read, -lr);
+    this.transfers[to - 1]++;
   }
 
   onEpochEnd(trainLoss: number): void {
@@ -100,9 +116,14 @@ class MultiTileResidualMatrix extends CompositeMatrix {
   pulseCounts(): Record<string, number> {
     return Object.fromEntries(this.tiles.map((t, i) => [`T${i}`, t.tile.pulses]));
   }
+
+  transferCounts(): Record<string, number> {
+    return Object.fromEntries(Array.from(this.transfers, (n, j) => [`T${j + 1}`, n]));
+  }
 }
 
 export const residual: Algorithm = {
   name: 'residual',
   create: (config, layer) => new MultiTileResidualMatrix(config, layer),
+  transferClocks: (config, layer) => residualSchedule(config, layer.vectorsPerBatch).periods.map((period, j) => ({ array: `T${j + 1}`, period, columns: 1 })),
 };

@@ -56,9 +56,14 @@ class DigitalMatrix implements TrainableMatrix {
   pulseCounts(): Record<string, number> {
     return {};
   }
+
+  transferCounts(): Record<string, number> {
+    return {};
+  }
 }
 
 export const sgd: Algorithm = {
   name: 'sgd',
   create: (_config, layer) => new DigitalMatrix(layer),
+  transferClocks: () => [],
 };

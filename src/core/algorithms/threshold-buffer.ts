@@ -49,4 +49,22 @@ export class ThresholdBuffer {
     }
     return fired;
   }
+
+  /**
+   * RL-v2's moving average (eq. 14-15): entries of column k become decay * h + scale *
+   * input[i] and are never reset; counts[i] is the sign of the entry where it exceeds 1 in
+   * magnitude (one pulse per read), else 0. Returns how many entries fired.
+   */
+  averageColumn(k: number, input: Float32Array, scale: number, decay: number, counts: Int32Array): number {
+    const { h, cols } = this;
+    let fired = 0;
+    for (let i = 0; i < this.rows; i++) {
+      const at = i * cols + k;
+      const v = decay * h[at] + scale * input[i];
+      h[at] = v;
+      counts[i] = v > 1 ? 1 : v < -1 ? -1 : 0;
+      if (counts[i] !== 0) fired++;
+    }
+    return fired;
+  }
 }

@@ -7,7 +7,7 @@
  */
 import type { RunConfig } from '../config/run-config.ts';
 import { FastSlowTransfer } from './fast-slow-transfer.ts';
-import { transferLr } from './transfer-schedule.ts';
+import { fastSlowClocks, transferLr } from './transfer-schedule.ts';
 import type { Algorithm, LayerSpec } from './types.ts';
 
 class TikiTakaMatrix extends FastSlowTransfer {
@@ -28,4 +28,5 @@ class TikiTakaMatrix extends FastSlowTransfer {
 export const tikiTaka: Algorithm = {
   name: 'tiki-taka',
   create: (config, layer) => new TikiTakaMatrix(config, layer),
+  transferClocks: fastSlowClocks('C'),
 };

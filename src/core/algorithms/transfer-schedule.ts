@@ -1,8 +1,10 @@
 /**
- * Clocks of the transfer algorithms: periods counted in sample (vector) updates, as aihwkit
- * counts them (aihwkit-notes.md §4.2), and the cyclic choice of the column a transfer moves.
+ * Clocks of the transfer algorithms: periods counted in vector updates, as aihwkit counts them
+ * (a layer's vectorsPerBatch per mini-batch: images times conv patches), the cyclic choice of the
+ * column a transfer moves, and the learning rates of the fast array and of transfers.
  */
 import type { RunConfig } from '../config/run-config.ts';
+import type { LayerSpec } from './types.ts';
 
 /**
  * A period in sample updates: `batches` units mean ceil(every * samplesPerBatch) updates
@@ -10,6 +12,24 @@ import type { RunConfig } from '../config/run-config.ts';
  */
 export function periodInSamples(every: number, units: 'batches' | 'samples', samplesPerBatch: number): number {
   return units === 'batches' ? Math.max(1, Math.ceil(every * samplesPerBatch)) : Math.max(1, Math.round(every));
+}
+
+/** One transfer clock of an algorithm in one layer: what the schedule diagnostics count. */
+export interface TransferClock {
+  /** the receiving array, named as in pulseCounts and transferCounts */
+  array: string;
+  /** vector updates between two transfers */
+  period: number;
+  /** columns one transfer moves: 1 (column transfers), all of them (mp's whole-matrix writes) */
+  columns: number;
+}
+
+/** The layer facts a clock depends on. */
+export type ClockLayer = Pick<LayerSpec, 'cols' | 'vectorsPerBatch'>;
+
+/** The clock of the two-array algorithms: one column into `array` every basePeriod. */
+export function fastSlowClocks(array: string): (config: RunConfig, layer: ClockLayer) => TransferClock[] {
+  return (config, layer) => [{ array, period: basePeriod(config, layer.vectorsPerBatch), columns: 1 }];
 }
 
 /** The transfer period of the first (fastest) transfer of an algorithm. */
@@ -51,6 +71,16 @@ export class ColumnCycler {
 /** The SGD-lr-scaled learning rate of transfers (aihwkit scale_transfer_lr). */
 export function transferLr(config: RunConfig, lr: number): number {
   return (config.transfer_lr ?? 1) * (config.scale_transfer_lr ? lr : 1);
+}
+
+/**
+ * The transfer lr of the buffered algorithms (TT-v2, c-TTv2, AGAD): with gamma > 0 aihwkit's
+ * BufferedTransferCompound multiplies it by gamma_vec[from] / gamma_vec[to] = gamma / 1, so the
+ * buffer integrates the fast array's contribution to the effective weight, gamma A.
+ */
+export function bufferedTransferLr(config: RunConfig, lr: number): number {
+  const gamma = config.gamma ?? 0;
+  return transferLr(config, lr) * (gamma > 0 ? gamma : 1);
 }
 
 /** The learning rate of the pulsed gradient update onto the fast array (aihwkit fast_lr). */

@@ -2,13 +2,14 @@
  * TT-v2 (papers.md §4.2, aihwkit BufferedTransferCompound, §4.4): as Tiki-Taka, but a read
  * column of the fast array A accumulates in a digital buffer H (in units of the slow array's
  * dw_min times buffer_granularity) and only entries that reach the threshold are written to the
- * slow array W, as single pulses. Effective weight W + gamma (A - R).
+ * slow array W, as single pulses. Effective weight W + gamma (A - R); with gamma > 0 the transfer lr
+ * is multiplied by gamma, as aihwkit does (bufferedTransferLr).
  */
 import type { RunConfig } from '../config/run-config.ts';
 import { FastSlowTransfer } from './fast-slow-transfer.ts';
 import { pulseColumn } from './pulse-writes.ts';
 import { type BufferRule, ThresholdBuffer } from './threshold-buffer.ts';
-import { transferLr } from './transfer-schedule.ts';
+import { bufferedTransferLr, fastSlowClocks } from './transfer-schedule.ts';
 import type { Algorithm, LayerSpec } from './types.ts';
 
 class Ttv2Matrix extends FastSlowTransfer {
@@ -29,7 +30,7 @@ class Ttv2Matrix extends FastSlowTransfer {
   protected transfer(k: number, lr: number): void {
     this.fast.readColumn(k, this.read);
     const threshold = (this.config.buffer_granularity ?? 1) * this.slow.device.granularity;
-    if (this.h.accumulateColumn(k, this.read, Math.abs(transferLr(this.config, lr)) / threshold, this.rule, this.counts) > 0) {
+    if (this.h.accumulateColumn(k, this.read, Math.abs(bufferedTransferLr(this.config, lr)) / threshold, this.rule, this.counts) > 0) {
       pulseColumn(this.slow, k, this.counts);
     }
   }
@@ -42,4 +43,5 @@ class Ttv2Matrix extends FastSlowTransfer {
 export const ttv2: Algorithm = {
   name: 'ttv2',
   create: (config, layer) => new Ttv2Matrix(config, layer),
+  transferClocks: fastSlowClocks('W'),
 };

@@ -4,14 +4,20 @@
  * the effective weights. The model around it only calls forward, backward and update.
  */
 import type { RunConfig } from '../config/run-config.ts';
+import type { ClockLayer, TransferClock } from './transfer-schedule.ts';
 
 export interface LayerSpec {
   /** Outputs (rows of W). */
   rows: number;
   /** Inputs (columns of W). */
   cols: number;
-  /** Largest mini-batch the layer will see. */
+  /** Largest batch of vectors forward and backward will see (buffer capacity; evaluation batches included). */
   maxBatch: number;
+  /**
+   * Vector updates per training mini-batch: batch_size, times the patches of a conv layer
+   * (aihwkit m_batch). The clocks of the transfer algorithms count in these, never in maxBatch.
+   */
+  vectorsPerBatch: number;
   /** Unique name within the run (keys the layer's random streams). */
   name: string;
 }
@@ -32,6 +38,11 @@ export interface TrainableMatrix {
   /** Pulses applied so far, per analog array (empty for digital algorithms). */
   pulseCounts(): Record<string, number>;
   /**
+   * Transfers so far, per receiving array: column transfers (one column read and written) of the
+   * transfer algorithms, whole-matrix writes of mp; empty where nothing is transferred.
+   */
+  transferCounts(): Record<string, number>;
+  /**
    * Called once after every epoch with that epoch's mean training loss (the same value for
    * every layer of a model), for algorithms that switch phase on a loss plateau.
    */
@@ -41,4 +52,6 @@ export interface TrainableMatrix {
 export interface Algorithm {
   readonly name: string;
   create(config: RunConfig, layer: LayerSpec): TrainableMatrix;
+  /** The transfer clocks `create` gives a layer (none for sgd and analog-sgd). */
+  transferClocks(config: RunConfig, layer: ClockLayer): TransferClock[];
 }

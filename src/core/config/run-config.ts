@@ -4,11 +4,11 @@
  * validated form; unknown keys and fields that do not apply are errors, never ignored.
  */
 import { DEVICE_SCHEMA, type DeviceParams, finishDevice, prepareDevice } from '../devices/params.ts';
-import type { IoConfig } from '../io.ts';
+import { IO_DEFAULTS, type IoConfig, type TransferIoConfig } from '../io.ts';
 import type { UpdateConfig } from '../pulse-trains.ts';
-import { bool, ConfigError, group, type GroupSpec, num, oneOf, type Plain, resolveGroup } from './schema.ts';
+import { bool, ConfigError, type FieldSpec, group, type GroupSpec, num, oneOf, type Plain, resolveGroup } from './schema.ts';
 import { isLeastSquares, type LrScheduleConfig, type ModelConfig, TASK_SCHEMA, type TaskConfig, TRAINING_SECTIONS } from './task-schema.ts';
-import { ALGORITHM_FIELDS, ALGORITHMS, type AlgorithmName, type AlgorithmParams } from './algorithm-schema.ts';
+import { ALGORITHM_FIELDS, ALGORITHMS, type AlgorithmName, type AlgorithmParams, TRANSFER_ALGORITHMS } from './algorithm-schema.ts';
 
 export { ALGORITHMS, type AlgorithmName } from './algorithm-schema.ts';
 
@@ -26,32 +26,60 @@ export interface RunConfig extends AlgorithmParams {
   init?: { kind: 'zero' | 'uniform' | 'normal'; scale: number };
   device?: DeviceParams;
   io?: IoConfig;
+  /** transfer algorithms only: the IO of their column reads */
+  transfer_io?: TransferIoConfig;
   update?: UpdateConfig;
 }
 
 const isAnalog = (root: Plain): boolean => root.algorithm !== 'sgd';
-const noisyIo = (root: Plain): boolean => (root.io as Plain).kind === 'noisy';
-const NOISY = 'io.kind noisy';
+
+/**
+ * The fields of an IO section (`io`, or `transfer_io` without the management fields, which a
+ * one-hot read does not use); the noisy fields apply when the section's kind is noisy.
+ * Defaults are aihwkit's IOParameters (IO_DEFAULTS).
+ */
+function ioFields(section: 'io' | 'transfer_io', kindDefault: string | ((root: Plain) => string), kindDoc: string): Record<string, FieldSpec> {
+  const noisy = { when: (root: Plain) => (root[section] as Plain).kind === 'noisy', whenDoc: `${section}.kind noisy` };
+  const fields: Record<string, FieldSpec> = {
+    kind: oneOf(kindDoc, ['ideal', 'noisy'], kindDefault),
+    inp_res: num('Relative DAC step (> 1: number of steps; <= 0: no quantisation). 1/126 is 7 bit.', IO_DEFAULTS.inp_res, noisy),
+    inp_bound: num('DAC range [-inp_bound, inp_bound].', IO_DEFAULTS.inp_bound, { gt: 0, ...noisy }),
+    inp_noise: num('Additive Gaussian input noise after the DAC.', IO_DEFAULTS.inp_noise, { min: 0, ...noisy }),
+    inp_sto_round: bool('Stochastic rounding in the DAC.', IO_DEFAULTS.inp_sto_round, noisy),
+    out_res: num('Relative ADC step (> 1: number of steps; <= 0: none). 1/510 is 9 bit.', IO_DEFAULTS.out_res, noisy),
+    out_bound: num('ADC range [-out_bound, out_bound] (<= 0: unbounded).', IO_DEFAULTS.out_bound, noisy),
+    out_noise: num('Additive Gaussian output noise std (before the ADC).', IO_DEFAULTS.out_noise, { min: 0, ...noisy }),
+    out_sto_round: bool('Stochastic rounding in the ADC.', IO_DEFAULTS.out_sto_round, noisy),
+  };
+  if (section === 'transfer_io') return fields;
+  return {
+    ...fields,
+    noise_management: oneOf('Scale inputs by their abs-max before the DAC.', ['none', 'abs-max'], IO_DEFAULTS.noise_management, noisy),
+    nm_thres: num('Cap of the abs-max noise-management factor (0: none).', IO_DEFAULTS.nm_thres, { min: 0, ...noisy }),
+    bound_management: oneOf('Iteratively halve the input when an output saturates (forward only).', ['none', 'iterative'], IO_DEFAULTS.bound_management, noisy),
+    max_bm_factor: num('Largest bound-management reduction factor.', IO_DEFAULTS.max_bm_factor, { min: 1, ...noisy }),
+    max_bm_res: num('Bound management stops when the reduction would exceed max_bm_res / input step.', IO_DEFAULTS.max_bm_res, { gt: 0, ...noisy }),
+  };
+}
 
 const IO_SCHEMA: GroupSpec = group(
-  'Forward/backward periphery of analog tiles (aihwkit-notes.md §3).',
-  {
-    kind: oneOf('ideal: exact W x; noisy: DAC/ADC resolution, output noise, noise and bound management.', ['ideal', 'noisy'], 'ideal'),
-    inp_res: num('Relative DAC step (> 1: number of steps; <= 0: no quantisation). 1/126 is 7 bit.', 1 / 126, { when: noisyIo, whenDoc: NOISY }),
-    inp_bound: num('DAC range [-inp_bound, inp_bound].', 1, { gt: 0, when: noisyIo, whenDoc: NOISY }),
-    inp_noise: num('Additive Gaussian input noise after the DAC.', 0, { min: 0, when: noisyIo, whenDoc: NOISY }),
-    inp_sto_round: bool('Stochastic rounding in the DAC.', false, { when: noisyIo, whenDoc: NOISY }),
-    out_res: num('Relative ADC step (> 1: number of steps; <= 0: none). 1/510 is 9 bit.', 1 / 510, { when: noisyIo, whenDoc: NOISY }),
-    out_bound: num('ADC range [-out_bound, out_bound] (<= 0: unbounded).', 12, { when: noisyIo, whenDoc: NOISY }),
-    out_noise: num('Additive Gaussian output noise std (before the ADC).', 0.06, { min: 0, when: noisyIo, whenDoc: NOISY }),
-    out_sto_round: bool('Stochastic rounding in the ADC.', false, { when: noisyIo, whenDoc: NOISY }),
-    noise_management: oneOf('Scale inputs by their abs-max before the DAC.', ['none', 'abs-max'], 'abs-max', { when: noisyIo, whenDoc: NOISY }),
-    nm_thres: num('Cap of the abs-max noise-management factor (0: none).', 0, { min: 0, when: noisyIo, whenDoc: NOISY }),
-    bound_management: oneOf('Iteratively halve the input when an output saturates (forward only).', ['none', 'iterative'], 'iterative', { when: noisyIo, whenDoc: NOISY }),
-    max_bm_factor: num('Largest bound-management reduction factor.', 1000, { min: 1, when: noisyIo, whenDoc: NOISY }),
-    max_bm_res: num('Bound management stops when the reduction would exceed max_bm_res / input step.', 0.25, { gt: 0, when: noisyIo, whenDoc: NOISY }),
-  },
+  'Forward/backward periphery of analog tiles (docs/science.md, IO model).',
+  ioFields('io', 'ideal', 'ideal: exact W x; noisy: DAC/ADC resolution, output noise, noise and bound management.'),
   isAnalog,
+  true,
+);
+
+/**
+ * The reads of the transfer algorithms (one column through a one-hot input, aihwkit
+ * transfer_forward): their own IO, noise and bound management off. The default kind follows
+ * `io.kind`, as the papers ran them (residual paper: ideal everywhere; response-function and
+ * c-TTv2 papers: aihwkit's noisy defaults everywhere); `transfer_io.kind: noisy` with an ideal
+ * `io` is aihwkit's own default (noisy reads, output noise 0.06, 9-bit ADC on +-12).
+ */
+const TRANSFER_IO_SCHEMA: GroupSpec = group(
+  'Periphery of the transfer reads of the transfer algorithms (noise and bound management off: one-hot input).',
+  ioFields('transfer_io', (root) => String((root.io as Plain | undefined)?.kind ?? 'ideal'), 'ideal: exact reads; noisy: DAC/ADC resolution and output noise. Default: the kind of io.'),
+  (root) => TRANSFER_ALGORITHMS.includes(root.algorithm as AlgorithmName),
   true,
 );
 
@@ -102,6 +130,7 @@ export const RUN_SCHEMA: GroupSpec = group('A run.', {
   // run serves every device setting of a sweep.
   device: { ...DEVICE_SCHEMA, when: isAnalog, dropWhenInapplicable: true },
   io: IO_SCHEMA,
+  transfer_io: TRANSFER_IO_SCHEMA,
   update: UPDATE_SCHEMA,
 });
 

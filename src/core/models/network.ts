@@ -60,6 +60,13 @@ export class Network {
     return out;
   }
 
+  /** Transfers so far of every receiving array, keyed `layer/array`. */
+  transferCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const l of this.layers) for (const [k, v] of Object.entries(l.matrix.transferCounts())) out[`${l.name}/${k}`] = v;
+    return out;
+  }
+
   /** Number of weights and biases. */
   parameterCount(): number {
     let n = 0;

@@ -5,6 +5,8 @@
  *   scalar: f(w) = 0.5 (w - b)^2 (a 1x1 "layer" with input 1), the residual paper's toy; b has
  *           16-bit resolution when drawn from the seed.
  * Gradient noise: each per-sample error d = W a - b gets + grad_noise * xi.
+ * Metrics per epoch: the loss over all samples and ||W - W*||^2 after the epoch (snapshots), and
+ * for epochs >= 1 their means over the epoch's steps as trained (step_loss, step_weight_error).
  */
 import { DivergedError } from './diverged.ts';
 import { algorithmFor } from '../algorithms/index.ts';
@@ -92,17 +94,29 @@ function initialWeights(config: RunConfig, size: number): Float32Array {
   return w;
 }
 
-function evaluate(layer: TrainableMatrix, data: LeastSquaresData, scratch: Float32Array, epoch: number): EpochMetrics {
+/** The means over one epoch's steps (EpochMetrics step_loss, step_weight_error). */
+interface StepMeans {
+  step_loss: number;
+  step_weight_error: number;
+}
+
+/** The end-of-epoch snapshot metrics, with the epoch's step means when it trained. */
+function evaluate(layer: TrainableMatrix, data: LeastSquaresData, scratch: Float32Array, epoch: number, steps?: StepMeans): EpochMetrics {
   layer.readWeights(scratch);
   return {
     epoch,
     train_loss: leastSquaresLoss(scratch, data),
     weight_error: weightError(scratch, data),
+    ...steps,
     pulses: layer.pulseCounts(),
   };
 }
 
-/** One epoch of mini-batch training on the least-squares samples, in a shuffled order. */
+/**
+ * One epoch of mini-batch training on the least-squares samples, in a shuffled order. Returns
+ * the means over its steps of the loss as trained and of the weight error the steps' forward
+ * passes saw (`scratch` holds the weights read before each step).
+ */
 function leastSquaresEpoch(
   layer: TrainableMatrix,
   data: LeastSquaresData,
@@ -112,25 +126,34 @@ function leastSquaresEpoch(
   orderRng: Rng,
   noiseRng: Rng,
   buf: { x: Float32Array; y: Float32Array },
-): void {
+  scratch: Float32Array,
+): StepMeans {
   const { inSize, outSize, nSamples, inputs, targets } = data;
   const bs = config.batch_size;
   const sigma = (config.task as LeastSquaresTask).grad_noise;
+  let lossSum = 0;
+  let errorSum = 0;
+  let steps = 0;
   orderRng.shuffle(order);
   for (let start = 0; start < nSamples; start += bs) {
     const batch = Math.min(bs, nSamples - start);
     for (let b = 0; b < batch; b++) buf.x.set(inputs.subarray(order[start + b] * inSize, (order[start + b] + 1) * inSize), b * inSize);
+    layer.readWeights(scratch);
+    errorSum += weightError(scratch, data);
+    steps++;
     layer.forward(buf.x, buf.y, batch);
     // d = dLoss/dy of the batch-mean loss, with optional per-sample gradient noise
     for (let b = 0; b < batch; b++) {
       const t = order[start + b] * outSize;
       for (let i = 0; i < outSize; i++) {
-        const e = buf.y[b * outSize + i] - targets[t + i] + (sigma > 0 ? sigma * noiseRng.normal() : 0);
-        buf.y[b * outSize + i] = e / batch;
+        const r = buf.y[b * outSize + i] - targets[t + i];
+        lossSum += 0.5 * r * r;
+        buf.y[b * outSize + i] = (r + (sigma > 0 ? sigma * noiseRng.normal() : 0)) / batch;
       }
     }
     layer.update(buf.x, buf.y, batch, lr);
   }
+  return { step_loss: lossSum / nSamples, step_weight_error: errorSum / steps };
 }
 
 /** Trains one matrix (named layer0; its pulses are reported unprefixed) on the least-squares task. */
@@ -142,6 +165,7 @@ export function trainLeastSquares(config: RunConfig, hooks: TrainHooks): RunResu
     rows: data.outSize,
     cols: data.inSize,
     maxBatch: config.batch_size,
+    vectorsPerBatch: config.batch_size,
     name: 'layer0',
   });
   layer.setWeights(initialWeights(config, data.outSize * data.inSize));
@@ -152,8 +176,8 @@ export function trainLeastSquares(config: RunConfig, hooks: TrainHooks): RunResu
   const buf = { x: new Float32Array(config.batch_size * data.inSize), y: new Float32Array(config.batch_size * data.outSize) };
   recorder.record(evaluate(layer, data, scratch, 0));
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
-    leastSquaresEpoch(layer, data, config, scheduledLr(config.lr, config.lr_schedule, epoch), order, orderRng, noiseRng, buf);
-    const m = evaluate(layer, data, scratch, epoch);
+    const steps = leastSquaresEpoch(layer, data, config, scheduledLr(config.lr, config.lr_schedule, epoch), order, orderRng, noiseRng, buf, scratch);
+    const m = evaluate(layer, data, scratch, epoch, steps);
     if (!Number.isFinite(m.train_loss)) throw new DivergedError(epoch, `loss is ${m.train_loss}`);
     layer.onEpochEnd?.(m.train_loss);
     recorder.record(m);

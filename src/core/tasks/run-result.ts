@@ -14,8 +14,20 @@ export interface EpochMetrics {
    * mini-batch loss while the epoch trained (epoch 0: the initial model on the training set)
    */
   train_loss: number;
-  /** ||W - W*||^2 (least squares) */
+  /** ||W - W*||^2 after the epoch (least squares) */
   weight_error?: number;
+  /**
+   * least squares, epochs >= 1: the mean over the epoch's samples of the per-sample loss
+   * 0.5 ||y - b||^2 of the forward pass each mini-batch step trained on (the weights before
+   * that step's update, y as the forward pass returned it, without gradient noise)
+   */
+  step_loss?: number;
+  /**
+   * least squares, epochs >= 1: the mean over the epoch's mini-batch steps of ||W - W*||^2 of
+   * the effective weights each step's forward pass used (before its update). Unlike the
+   * end-of-epoch weight_error it has no phase relative to a transfer or chopper period.
+   */
+  step_weight_error?: number;
   /** fraction of training samples classified right (same convention as train_loss) */
   train_accuracy?: number;
   /** mean negative log-likelihood on the test set (classification) */
@@ -26,6 +38,21 @@ export interface EpochMetrics {
   pulses: Record<string, number>;
   wall_ms?: number;
 }
+
+/**
+ * The per-epoch numbers of EpochMetrics besides `epoch`, `pulses` and `wall_ms`: the one list
+ * the store's columns, the wire and the reports derive theirs from (in this order).
+ */
+export const EPOCH_METRICS = [
+  'train_loss',
+  'weight_error',
+  'step_loss',
+  'step_weight_error',
+  'train_accuracy',
+  'test_loss',
+  'test_accuracy',
+] as const satisfies readonly (keyof EpochMetrics)[];
+export type EpochMetric = (typeof EPOCH_METRICS)[number];
 
 export interface RunResult {
   numerics_version: number;

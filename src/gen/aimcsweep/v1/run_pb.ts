@@ -13,7 +13,7 @@ import type { Message, UnknownEnum } from "@bufbuild/protobuf";
  * Describes the file aimcsweep/v1/run.proto.
  */
 export const file_aimcsweep_v1_run: GenFile = /*@__PURE__*/
-  fileDesc("ChZhaW1jc3dlZXAvdjEvcnVuLnByb3RvEgxhaW1jc3dlZXAudjEiLQoITGVhc2VSZWYSEAoIcnVuX2hhc2gYASABKAkSDwoHYXR0ZW1wdBgCIAEoDSL+AgoMRXBvY2hNZXRyaWNzEg0KBWVwb2NoGAEgASgNEhcKCnRyYWluX2xvc3MYAiABKAFIAIgBARIZCgx3ZWlnaHRfZXJyb3IYAyABKAFIAYgBARIbCg50cmFpbl9hY2N1cmFjeRgEIAEoAUgCiAEBEhYKCXRlc3RfbG9zcxgFIAEoAUgDiAEBEhoKDXRlc3RfYWNjdXJhY3kYBiABKAFIBIgBARIUCgd3YWxsX21zGAcgASgBSAWIAQESNgoGcHVsc2VzGAggAygLMiYuYWltY3N3ZWVwLnYxLkVwb2NoTWV0cmljcy5QdWxzZXNFbnRyeRotCgtQdWxzZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBQg0KC190cmFpbl9sb3NzQg8KDV93ZWlnaHRfZXJyb3JCEQoPX3RyYWluX2FjY3VyYWN5QgwKCl90ZXN0X2xvc3NCEAoOX3Rlc3RfYWNjdXJhY3lCCgoIX3dhbGxfbXMijAEKCVJ1blJlc3VsdBIYChBudW1lcmljc192ZXJzaW9uGAEgASgNEisKB2hpc3RvcnkYAiADKAsyGi5haW1jc3dlZXAudjEuRXBvY2hNZXRyaWNzEhYKDndlaWdodHNfZGlnZXN0GAMgASgJEhQKB3dhbGxfbXMYBCABKAFIAIgBAUIKCghfd2FsbF9tcyqCAQoJUnVuU3RhdHVzEhoKFlJVTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIVChFSVU5fU1RBVFVTX1FVRVVFRBABEhYKElJVTl9TVEFUVVNfUlVOTklORxACEhMKD1JVTl9TVEFUVVNfRE9ORRADEhUKEVJVTl9TVEFUVVNfRkFJTEVEEARiBnByb3RvMw");
+  fileDesc("ChZhaW1jc3dlZXAvdjEvcnVuLnByb3RvEgxhaW1jc3dlZXAudjEiLQoITGVhc2VSZWYSEAoIcnVuX2hhc2gYASABKAkSDwoHYXR0ZW1wdBgCIAEoDSLaAwoMRXBvY2hNZXRyaWNzEg0KBWVwb2NoGAEgASgNEhcKCnRyYWluX2xvc3MYAiABKAFIAIgBARIZCgx3ZWlnaHRfZXJyb3IYAyABKAFIAYgBARIWCglzdGVwX2xvc3MYCSABKAFIAogBARIeChFzdGVwX3dlaWdodF9lcnJvchgKIAEoAUgDiAEBEhsKDnRyYWluX2FjY3VyYWN5GAQgASgBSASIAQESFgoJdGVzdF9sb3NzGAUgASgBSAWIAQESGgoNdGVzdF9hY2N1cmFjeRgGIAEoAUgGiAEBEhQKB3dhbGxfbXMYByABKAFIB4gBARI2CgZwdWxzZXMYCCADKAsyJi5haW1jc3dlZXAudjEuRXBvY2hNZXRyaWNzLlB1bHNlc0VudHJ5Gi0KC1B1bHNlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAFCDQoLX3RyYWluX2xvc3NCDwoNX3dlaWdodF9lcnJvckIMCgpfc3RlcF9sb3NzQhQKEl9zdGVwX3dlaWdodF9lcnJvckIRCg9fdHJhaW5fYWNjdXJhY3lCDAoKX3Rlc3RfbG9zc0IQCg5fdGVzdF9hY2N1cmFjeUIKCghfd2FsbF9tcyKMAQoJUnVuUmVzdWx0EhgKEG51bWVyaWNzX3ZlcnNpb24YASABKA0SKwoHaGlzdG9yeRgCIAMoCzIaLmFpbWNzd2VlcC52MS5FcG9jaE1ldHJpY3MSFgoOd2VpZ2h0c19kaWdlc3QYAyABKAkSFAoHd2FsbF9tcxgEIAEoAUgAiAEBQgoKCF93YWxsX21zKoIBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEhUKEVJVTl9TVEFUVVNfUVVFVUVEEAESFgoSUlVOX1NUQVRVU19SVU5OSU5HEAISEwoPUlVOX1NUQVRVU19ET05FEAMSFQoRUlVOX1NUQVRVU19GQUlMRUQQBGIGcHJvdG8z");
 
 /**
  * Identifies one attempt at one run. A run is leased to at most one worker at a time; each new
@@ -70,11 +70,27 @@ export type EpochMetrics = Message<"aimcsweep.v1.EpochMetrics"> & {
   trainLoss?: number | undefined;
 
   /**
-   * ||W - W*||^2 (least-squares tasks only).
+   * ||W - W*||^2 after the epoch (least-squares tasks only).
    *
    * @generated from field: optional double weight_error = 3;
    */
   weightError?: number | undefined;
+
+  /**
+   * Least squares, epochs >= 1: the mean over the epoch's samples of the per-sample loss
+   * 0.5 ||y - b||^2 of the forward pass each mini-batch step trained on (before its update).
+   *
+   * @generated from field: optional double step_loss = 9;
+   */
+  stepLoss?: number | undefined;
+
+  /**
+   * Least squares, epochs >= 1: the mean over the epoch's mini-batch steps of ||W - W*||^2 of
+   * the weights each step's forward pass used (before its update).
+   *
+   * @generated from field: optional double step_weight_error = 10;
+   */
+  stepWeightError?: number | undefined;
 
   /**
    * Fraction of training samples classified right (same convention as train_loss).

@@ -1,0 +1,32 @@
+/**
+ * The value a run config holds at a dotted key, as resolved: what sweep `exclude` entries match
+ * and what tables and plots group by. A field canonical configs leave out at its default (schema
+ * `omitAtDefault`) reads as that default wherever its group is present.
+ */
+import { RUN_SCHEMA } from './run-config.ts';
+import { fieldAt } from './schema.ts';
+
+export interface KeyValue {
+  present: boolean;
+  value: unknown;
+}
+
+const absent = (): KeyValue => ({ present: false, value: undefined });
+
+/** The resolved value of a dotted key in a (canonical) config; `present: false` when the key is absent. */
+export function resolvedValueAt(config: unknown, dotted: string): KeyValue {
+  let cur: unknown = config;
+  const parts = dotted.split('.');
+  for (const [i, p] of parts.entries()) {
+    if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) return absent();
+    if (!Object.hasOwn(cur, p)) return i === parts.length - 1 ? omittedDefault(dotted) : absent();
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur === undefined ? absent() : { present: true, value: cur };
+}
+
+function omittedDefault(dotted: string): KeyValue {
+  const f = fieldAt(RUN_SCHEMA, dotted);
+  if (f === undefined || f.kind !== 'field' || f.omitAtDefault !== true || typeof f.default === 'function') return absent();
+  return { present: true, value: f.default };
+}
