@@ -3,7 +3,9 @@ import type { Argv } from 'yargs';
 import { canonicalJson } from '../sweep/canonical.ts';
 import { expandSweep } from '../sweep/expand.ts';
 import { readSweepFile, SweepError } from '../sweep/spec.ts';
+import { sweepWarnings } from '../diagnostics/sweep-warnings.ts';
 import { UsageError } from './errors.ts';
+import { datasetShape, reportScheduleWarnings, STRICT_OPTION } from './schedule-warnings.ts';
 
 export function expandCommand(yargs: Argv): Argv {
   return yargs.command(
@@ -12,7 +14,8 @@ export function expandCommand(yargs: Argv): Argv {
     (y) =>
       y
         .positional('sweep', { type: 'string', demandOption: true, describe: 'sweep definition (YAML)' })
-        .option('json', { type: 'boolean', default: false, describe: 'one line per run: {"hash", "config"}' }),
+        .option('json', { type: 'boolean', default: false, describe: 'one line per run: {"hash", "config"}' })
+        .options(STRICT_OPTION),
     (argv) => {
       let expansion: ReturnType<typeof expandSweep>;
       let name: string;
@@ -24,6 +27,7 @@ export function expandCommand(yargs: Argv): Argv {
         if (e instanceof SweepError) throw new UsageError(e.message);
         throw e;
       }
+      reportScheduleWarnings(sweepWarnings(expansion.runs, datasetShape), argv.strict);
       const { runs, combinations, excluded, merged } = expansion;
       process.stdout.write(`${name}: ${runs.length} runs (${combinations} combinations, ${excluded} excluded, ${merged} identical merged)\n`);
       if (argv.json) for (const r of runs) process.stdout.write(`${canonicalJson({ hash: r.hash, config: r.config })}\n`);

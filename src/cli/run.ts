@@ -12,7 +12,9 @@ import { type Db, openStore } from '../store/open.ts';
 import { expandSweep } from '../sweep/expand.ts';
 import { readSweepFile, type SweepSpec } from '../sweep/spec.ts';
 import { defaultThreads, SimulationPool } from '../worker/pool.ts';
+import { sweepWarnings } from '../diagnostics/sweep-warnings.ts';
 import { ProgressDisplay } from './progress.ts';
+import { datasetShape, reportScheduleWarnings, STRICT_OPTION } from './schedule-warnings.ts';
 
 function label(assignments: Record<string, unknown>): string {
   const parts = Object.entries(assignments).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
@@ -24,12 +26,14 @@ export interface RunArgs {
   db: string;
   threads: number;
   retryFailed: boolean;
+  strict: boolean;
 }
 
 /** The run command's body; returns the exit code (0 done, 130 interrupted). */
 export async function runSweepCommand(args: RunArgs): Promise<number> {
   const spec: SweepSpec = readSweepFile(args.sweep);
   const expansion = expandSweep(spec);
+  reportScheduleWarnings(sweepWarnings(expansion.runs, datasetShape), args.strict);
   const db: Db = openStore(args.db);
   let scheduler: Scheduler | undefined;
   try {
@@ -106,12 +110,13 @@ export function runCommand(yargs: Argv): Argv {
         .option('db', { type: 'string', default: 'results.db', describe: 'results database (created if missing)' })
         .option('threads', { type: 'number', default: defaultThreads(), describe: 'worker threads (default: available cores)' })
         .option('retry-failed', { type: 'boolean', default: false, describe: 're-run the runs of this sweep that failed' })
+        .options(STRICT_OPTION)
         .check((a) => {
           if (!Number.isInteger(a.threads) || (a.threads as number) < 1) throw new Error(`--threads: expected a positive integer, got ${String(a.threads)}`);
           return true;
         }),
     async (argv) => {
-      process.exitCode = await runSweepCommand({ sweep: argv.sweep as string, db: argv.db, threads: argv.threads, retryFailed: argv['retry-failed'] });
+      process.exitCode = await runSweepCommand({ sweep: argv.sweep as string, db: argv.db, threads: argv.threads, retryFailed: argv['retry-failed'], strict: argv.strict });
     },
   );
 }

@@ -3,8 +3,10 @@ import { performance } from 'node:perf_hooks';
 import type { Argv } from 'yargs';
 import { type ClassificationData, needsDataset, type RunResult, train } from '../core/train.ts';
 import { DataError, loadDataset } from '../data/index.ts';
+import { runScheduleWarnings } from '../diagnostics/schedule-checks.ts';
 import { UsageError } from './errors.ts';
 import { runConfigFromCli } from './run-config-input.ts';
+import { reportScheduleWarnings, shapeOf, STRICT_OPTION } from './schedule-warnings.ts';
 
 const exp = (v: number | undefined): string => (v ?? Number.NaN).toExponential(4).padEnd(12);
 const pct = (v: number | undefined): string => `${((v ?? Number.NaN) * 100).toFixed(2)}%`.padStart(8);
@@ -36,7 +38,8 @@ export function simulateCommand(yargs: Argv): Argv {
       y
         .option('config', { type: 'string', describe: 'JSON file with run config fields' })
         .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a field: --set device.n_states=16 (repeatable)' })
-        .option('json', { type: 'boolean', default: false, describe: 'print the RunResult as JSON' }),
+        .option('json', { type: 'boolean', default: false, describe: 'print the RunResult as JSON' })
+        .options(STRICT_OPTION),
     (argv) => {
       const config = runConfigFromCli(argv.config, argv.set as string[]);
       let data: ClassificationData | undefined;
@@ -46,6 +49,7 @@ export function simulateCommand(yargs: Argv): Argv {
         if (e instanceof DataError) throw new UsageError(e.message);
         throw e;
       }
+      reportScheduleWarnings(runScheduleWarnings(config, data === undefined ? null : shapeOf(data)), argv.strict);
       const result = train(config, { now: () => performance.now() }, data);
       process.stdout.write(`${argv.json ? JSON.stringify(result) : formatResult(result)}\n`);
     },

@@ -9,10 +9,12 @@ import type { Argv } from 'yargs';
 import { RunStatus } from '../gen/aimcsweep/v1/run_pb.ts';
 import { SweepService } from '../gen/aimcsweep/v1/sweep_pb.ts';
 import { createClient, isServiceError } from '../rpc/bridge.ts';
-import { expandSweep } from '../sweep/expand.ts';
+import { sweepWarnings } from '../diagnostics/sweep-warnings.ts';
+import { type Expansion, expandSweep } from '../sweep/expand.ts';
 import { parseSweepText, SweepError } from '../sweep/spec.ts';
 import { awaitCoordinator, CLIENT_OPTIONS, channelCredentialsFrom, checkAddress, readToken } from './connection.ts';
 import { UsageError } from './errors.ts';
+import { datasetShape, reportScheduleWarnings, STRICT_OPTION } from './schedule-warnings.ts';
 
 export function submitCommand(yargs: Argv): Argv {
   return yargs.command(
@@ -24,6 +26,7 @@ export function submitCommand(yargs: Argv): Argv {
         .option('coordinator', { type: 'string', demandOption: true, describe: 'coordinator address host:port' })
         .option('wait', { type: 'boolean', default: false, describe: 'follow progress until every run is done or failed' })
         .option('connect-timeout', { type: 'number', default: 20, describe: 'seconds to wait for a coordinator that is not listening yet' })
+        .options(STRICT_OPTION)
         .options(CLIENT_OPTIONS),
     async (argv) => {
       const file = argv.sweep as string;
@@ -33,12 +36,14 @@ export function submitCommand(yargs: Argv): Argv {
       } catch (e) {
         throw new UsageError(`${file}: cannot read sweep file (${(e as Error).message})`);
       }
+      let expansion: Expansion;
       try {
-        expandSweep(parseSweepText(yaml, file)); // the coordinator validates again; this gives local line numbers first
+        expansion = expandSweep(parseSweepText(yaml, file)); // the coordinator validates again; this gives local line numbers first
       } catch (e) {
         if (e instanceof SweepError) throw new UsageError(e.message);
         throw e;
       }
+      reportScheduleWarnings(sweepWarnings(expansion.runs, datasetShape), argv.strict);
       const client = createClient(SweepService, checkAddress('--coordinator', argv.coordinator), channelCredentialsFrom(argv['tls-ca'], argv.tls), {
         token: readToken(argv['token-file']),
       });
