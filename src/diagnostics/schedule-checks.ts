@@ -73,7 +73,7 @@ export function sparseTransferWarning(config: RunConfig, data: DataShape | null)
   const warm = config.warm_start ? ' (warm-start transfers not counted)' : '';
   return (
     `fewer than ${MIN_TRANSFERS_PER_COLUMN} transfers per column over the run${warm}: ${few.join(', ')}; ` +
-    'these arrays are written that seldom, so they stay close to their start: transfer more often (transfer_every) or train longer'
+    'each weight of these arrays is written that seldom, so they can move little from where they start: transfer more often (transfer_every) or train longer'
   );
 }
 
