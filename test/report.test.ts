@@ -255,18 +255,19 @@ test('renderSweepTable: markdown with a title line, one row per value, header wi
 test('csv and json forms: one record per cell with keys, mean, std, n and counts', () => {
   const t = buildSweepPivot(db, 'qs', { rows: ['algorithm'], cols: ['device.n_states'] });
   const csv = formatPivotCsv(t).split('\r\n');
-  assert.equal(csv[0], 'algorithm,device.n_states,mean,std,n,failed,queued,running,missing,mixed');
+  assert.equal(csv[0], 'algorithm,device.n_states,mean,std,n,failed,queued,running,missing,mixed,paper_mean,paper_std,paper_source,z');
   assert.equal(csv.length, t.cells.length + 2, 'header, one line per cell, final CRLF');
   assert.equal(t.cells.length, 5);
   const sgd = csv[1].split(',');
-  assert.deepEqual([sgd[0], sgd[1], sgd.slice(4).join(',')], ['sgd', '-', '3,0,0,0,0,']);
+  assert.deepEqual([sgd[0], sgd[1], sgd.slice(4).join(',')], ['sgd', '-', '3,0,0,0,0,,,,,'], 'no references: the paper columns are empty');
   close(Number(sgd[2]), 0.9, 'csv mean at full precision');
   close(Number(sgd[3]), 0.1, 'csv std at full precision');
-  assert.match(csv.find((l) => l.startsWith('analog-sgd,16,')) ?? '', /^analog-sgd,16,0\.75\d*,0\.0707\d*,2,1,0,0,0,$/);
-  assert.match(csv.find((l) => l.startsWith('residual,4,')) ?? '', /,5,0,0,1,0,n_tiles$/);
+  assert.match(csv.find((l) => l.startsWith('analog-sgd,16,')) ?? '', /^analog-sgd,16,0\.75\d*,0\.0707\d*,2,1,0,0,0,,,,,$/);
+  assert.match(csv.find((l) => l.startsWith('residual,4,')) ?? '', /,5,0,0,1,0,n_tiles,,,,$/);
   const json = JSON.parse(formatPivotJson(t)) as Record<string, unknown>[];
   assert.equal(json.length, 5);
-  assert.deepEqual(Object.keys(json[0]), ['row', 'col', 'metric', 'epoch', 'mean', 'std', 'n', 'failed', 'queued', 'running', 'missing', 'mixed', 'runs']);
+  assert.deepEqual(Object.keys(json[0]), ['row', 'col', 'metric', 'epoch', 'mean', 'std', 'n', 'failed', 'queued', 'running', 'missing', 'mixed', 'runs', 'paper', 'z']);
+  assert.deepEqual([json[0].paper, json[0].z], [null, null], 'no references: null');
   assert.deepEqual(json[0].row, { algorithm: 'sgd' });
   assert.deepEqual(json[0].col, { 'device.n_states': null });
   const a4 = json.find((c) => canonicalJson(c.row) === '{"algorithm":"analog-sgd"}' && canonicalJson(c.col) === '{"device.n_states":4}');
@@ -403,4 +404,7 @@ test('a field canonical configs leave out at its default reads as that default w
   // no update section (the digital baseline), or a field without omitAtDefault: absent
   assert.deepEqual(resolvedValueAt({ seed: 1 }, 'update.closed_form_pulses'), { present: false, value: undefined });
   assert.deepEqual(resolvedValueAt({ update: {} }, 'update.desired_bl'), { present: false, value: undefined });
+  // ... and only where the field applies: task.source is an mnist field
+  assert.deepEqual(resolvedValueAt({ task: { kind: 'mnist' } }, 'task.source'), { present: true, value: 'digits' });
+  assert.deepEqual(resolvedValueAt({ task: { kind: 'fashion-mnist' } }, 'task.source'), { present: false, value: undefined });
 });

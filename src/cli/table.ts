@@ -1,7 +1,8 @@
 /**
  * `aimc-sweep table --sweep NAME [--rows K[,K2]] [--cols K[,K2]] [--metric M] [--epoch final|best]
  * [--format md|csv|json] [--db results.db]`: the pivot of a sweep's results, mean ± std over
- * seeds per cell with run counts. Also the helpers the other read-side commands share.
+ * seeds per cell with run counts, and the paper's value and z beside cells the sweep's
+ * `reference:` section covers. Also the helpers the other read-side commands share.
  */
 import type { Argv } from 'yargs';
 import { formatPivotCsv, formatPivotJson, formatPivotMarkdown } from '../report/format.ts';
@@ -74,7 +75,7 @@ export function tableCommand(yargs: Argv): Argv {
         writeStdout(formatPivotMarkdown(table));
         return;
       }
-      for (const w of table.warnings) process.stderr.write(`aimc-sweep: warning: ${w}\n`);
+      for (const w of [...table.warnings, ...table.referenceWarnings]) process.stderr.write(`aimc-sweep: warning: ${w}\n`);
       writeStdout(argv.format === 'csv' ? formatPivotCsv(table) : formatPivotJson(table));
     },
   );

@@ -13,6 +13,7 @@ import type { EpochMetrics } from '../core/train.ts';
 import { NUMERICS_VERSION } from '../core/version.ts';
 import { canonicalJson } from '../sweep/canonical.ts';
 import type { Expansion } from '../sweep/expand.ts';
+import { referencesForStorage } from '../sweep/reference.ts';
 import type { SweepSpec } from '../sweep/spec.ts';
 import type { Db } from '../store/open.ts';
 import { localProvenance, provenanceId } from '../store/provenance.ts';
@@ -69,9 +70,14 @@ function ownerAlive(owner: string): boolean {
   }
 }
 
-/** The part of a sweep definition that decides its runs (for change detection). */
+/**
+ * The definition as the database records it (`sweeps.spec_json`, for change detection and for
+ * the tables): the part that decides the runs, and the papers' numbers when the sweep gives any
+ * (left out when it gives none, so that sweeps recorded before references existed keep theirs).
+ */
 export function sweepDefinitionJson(spec: SweepSpec): string {
-  return canonicalJson({ base: spec.base, grid: spec.grid, cases: spec.cases, zip: spec.zip, exclude: spec.exclude });
+  const reference = spec.reference.length > 0 ? referencesForStorage(spec.reference) : undefined;
+  return canonicalJson({ base: spec.base, grid: spec.grid, cases: spec.cases, zip: spec.zip, exclude: spec.exclude, reference });
 }
 
 export class Scheduler {

@@ -1,8 +1,9 @@
 /**
  * Text forms of reports: numbers, RFC 4180 CSV, aligned text tables, and the markdown, CSV and
- * JSON forms of a pivot table.
+ * JSON forms of a pivot table (with the papers' values and z beside the cells that have them).
  */
 import type { KeyValue } from '../core/config/resolved-value.ts';
+import { isAccuracyMetric } from '../core/tasks/run-result.ts';
 import type { PivotCell, PivotTable } from './pivot.ts';
 
 // ---- numbers and durations ------------------------------------------------------------------
@@ -68,8 +69,43 @@ export function cellName(keys: readonly string[], labels: readonly string[]): st
 }
 
 function percentMetric(t: PivotTable): boolean {
-  return t.metric === 'train_accuracy' || t.metric === 'test_accuracy';
+  return isAccuracyMetric(t.metric);
 }
+
+/** A value of the table's metric as tables print it: percent with 2 decimals for accuracies, else 4 significant digits. */
+export function metricText(t: PivotTable, x: number): string {
+  return percentMetric(t) ? (100 * x).toFixed(2) : formatNumber(x);
+}
+
+// ---- the papers' values beside the cells ----------------------------------------------------
+
+/** The column indices that have a paper value in at least one cell (they get `paper` and `z` columns). */
+export function paperColumns(t: PivotTable): Set<number> {
+  return new Set(t.cells.filter((c) => c.paper !== null).map((c) => c.colIndex));
+}
+
+/** The distinct sources of the paper values, numbered 1, 2, ... in row-major order. */
+export function paperSources(t: PivotTable): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const c of t.cells) if (c.paper && !out.has(c.paper.source)) out.set(c.paper.source, out.size + 1);
+  return out;
+}
+
+/** `68.09 ± 0.49`: the paper's value in the printed unit; empty without one. */
+export function paperText(t: PivotTable, c: PivotCell | undefined): string {
+  if (!c?.paper) return '';
+  return `${metricText(t, c.paper.mean)}${c.paper.std === null ? '' : ` ± ${metricText(t, c.paper.std)}`}`;
+}
+
+/** z with one decimal and its sign (`+0.4`, `-2.1`); empty when there is none. */
+export function zText(c: PivotCell | undefined): string {
+  if (c?.z === null || c?.z === undefined) return '';
+  const s = c.z.toFixed(1);
+  return s === '-0.0' ? '0.0' : c.z > 0 ? `+${s}` : s;
+}
+
+/** What z is, for the line under a table that shows it. */
+export const Z_NOTE = 'z = (mean - paper) / sqrt(std² + paper std²) in the printed unit (a std the paper does not give counts as 0); empty where n < 2 or both stds are 0';
 
 function mdEscape(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -87,8 +123,7 @@ function countsText(c: PivotCell): string {
 
 function markdownCell(t: PivotTable, c: PivotCell | undefined): string {
   if (!c) return '';
-  const pct = percentMetric(t);
-  const num = (x: number) => (pct ? (100 * x).toFixed(2) : formatNumber(x));
+  const num = (x: number) => metricText(t, x);
   const value = c.mean === null ? '' : `${num(c.mean)}${c.std === null ? '' : ` ± ${num(c.std)}`} `;
   return `${value}(${countsText(c)})${c.mixed.length ? ' †' : ''}`;
 }
@@ -106,22 +141,40 @@ export function pivotTitle(t: PivotTable): string {
   return `${t.sweep}: ${t.metric}${percentMetric(t) ? ' (%)' : ''}, ${t.epoch === 'tail' ? 'mean of the last 20 % of epochs' : `${t.epoch} epoch`}, mean ± std over seeds (${runCountsText(t)})`;
 }
 
-/** A GitHub markdown table under a title line, warnings (cells marked †) below. */
+/**
+ * A GitHub markdown table under a title line; each data column with a paper value in at least
+ * one cell is followed by a `paper` column (the value and its source's number) and a `z`
+ * column; the sources, what z is, and the warnings (cells marked †) below.
+ */
 export function formatPivotMarkdown(t: PivotTable): string {
   const rowHeads = t.rows.length ? t.rows : ['runs'];
   const colHeads = t.cols.length ? t.colLabels.map((l) => cellName(t.cols, l)) : [t.metric];
   const byAt = new Map(t.cells.map((c) => [`${c.rowIndex}:${c.colIndex}`, c]));
+  const withPaper = paperColumns(t);
+  const sources = paperSources(t);
+  const dataHeads = colHeads.flatMap((h, ci) => (withPaper.has(ci) ? [h, 'paper', 'z'] : [h]));
   const lines = [`### ${mdEscape(pivotTitle(t))}`, ''];
-  lines.push(`| ${[...rowHeads, ...colHeads].map(mdEscape).join(' | ')} |`);
-  lines.push(`|${rowHeads.map(() => '---').join('|')}|${colHeads.map(() => '--:').join('|')}|`);
+  lines.push(`| ${[...rowHeads, ...dataHeads].map(mdEscape).join(' | ')} |`);
+  lines.push(`|${rowHeads.map(() => '---').join('|')}|${dataHeads.map(() => '--:').join('|')}|`);
   t.rowLabels.forEach((labels, ri) => {
     const heads = t.rows.length ? labels : ['all'];
-    const cells = t.colLabels.map((_, ci) => markdownCell(t, byAt.get(`${ri}:${ci}`)));
+    const cells = t.colLabels.flatMap((_, ci) => {
+      const c = byAt.get(`${ri}:${ci}`);
+      if (!withPaper.has(ci)) return [markdownCell(t, c)];
+      const paper = c?.paper ? `${paperText(t, c)} [${sources.get(c.paper.source)}]` : '';
+      return [markdownCell(t, c), paper, zText(c)];
+    });
     lines.push(`| ${[...heads, ...cells].map(mdEscape).join(' | ')} |`);
   });
-  if (t.warnings.length) {
+  if (sources.size) {
+    lines.push('');
+    for (const [source, n] of sources) lines.push(`paper [${n}]: ${mdEscape(source)}`);
+    lines.push(mdEscape(Z_NOTE));
+  }
+  if (t.warnings.length || t.referenceWarnings.length) {
     lines.push('');
     for (const w of t.warnings) lines.push(`† warning: ${mdEscape(w)}`);
+    for (const w of t.referenceWarnings) lines.push(`warning: ${mdEscape(w)}`);
   }
   return lines.join('\n') + '\n';
 }
@@ -135,9 +188,13 @@ function labelField(v: KeyValue): unknown {
   return typeof v.value === 'object' && v.value !== null ? JSON.stringify(v.value) : v.value;
 }
 
-/** One line per cell: row keys, column keys, mean, std, n, failed, queued, running, missing, mixed. */
+/**
+ * One line per cell: row keys, column keys, mean, std, n, failed, queued, running, missing,
+ * mixed, then the paper's mean, std and source and z (empty where the cell has none; the
+ * paper's values in the unit of mean, accuracies as fractions).
+ */
 export function formatPivotCsv(t: PivotTable): string {
-  const header = [...t.rows, ...t.cols, 'mean', 'std', 'n', 'failed', 'queued', 'running', 'missing', 'mixed'];
+  const header = [...t.rows, ...t.cols, 'mean', 'std', 'n', 'failed', 'queued', 'running', 'missing', 'mixed', 'paper_mean', 'paper_std', 'paper_source', 'z'];
   const rows = t.cells.map((c) => [
     ...c.row.map(labelField),
     ...c.col.map(labelField),
@@ -149,11 +206,18 @@ export function formatPivotCsv(t: PivotTable): string {
     c.running,
     c.missing,
     c.mixed.map((m) => m.key).join(' '),
+    c.paper?.mean,
+    c.paper?.std,
+    c.paper?.source,
+    c.z,
   ]);
   return toCsv(header, rows);
 }
 
-/** An array of cell objects (absent keys as null; raw values, accuracies as fractions). */
+/**
+ * An array of cell objects (absent keys as null; raw values, accuracies as fractions), each with
+ * `paper` ({ mean, std, source, where } in the unit of mean, or null) and `z` (or null).
+ */
 export function formatPivotJson(t: PivotTable): string {
   const cells = t.cells.map((c) => ({
     row: Object.fromEntries(t.rows.map((k, i) => [k, rawValue(c.row[i])])),
@@ -169,6 +233,8 @@ export function formatPivotJson(t: PivotTable): string {
     missing: c.missing,
     mixed: c.mixed,
     runs: c.hashes,
+    paper: c.paper,
+    z: c.z,
   }));
   return JSON.stringify(cells, null, 2) + '\n';
 }

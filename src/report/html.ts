@@ -2,14 +2,14 @@
  * The report of one sweep as a single self-contained HTML file: inline CSS and SVG, no scripts,
  * no external resources. It holds the sweep's name, description and definition, where its
  * results came from (package and numerics versions, git commits, hosts), its run counts, the
- * default pivot table (with its warnings), the plots (learning curves of the default metric, the
- * final metric against every numeric swept key), the failed runs with their errors, and the
- * commands that reproduce it.
+ * default pivot table (with its warnings, and the papers' values and z where the sweep gives
+ * references), the plots (learning curves of the default metric, the final metric against every
+ * numeric swept key), the failed runs with their errors, and the commands that reproduce it.
  */
 import type { Db } from '../store/open.ts';
 import { type ProvenanceRow, requireSweep, sweepDetails, type SweepRunRow, sweepRuns, sweepEpochMetrics } from '../store/results-read.ts';
 import { canonicalJson } from '../sweep/canonical.ts';
-import { cellName, formatNumber, pivotTitle } from './format.ts';
+import { cellName, metricText, paperColumns, paperSources, paperText, pivotTitle, Z_NOTE, zText } from './format.ts';
 import { buildSweepPivot, type PivotCell, type PivotTable } from './pivot.ts';
 import { numericSweptKeys, type PlotRun, plotRuns, type SweepPlot } from './plot.ts';
 import { escapeXml, renderSvg } from './svg.ts';
@@ -50,6 +50,8 @@ th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-al
 th { background: #f3f3f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.mixed { background: #fff6e0; }
+th.paper, td.paper, th.z, td.z { background: #f2f6fc; }
+ol.sources { font-size: 13px; color: #555; margin: 4px 0; }
 pre, code { font: 12.5px/1.4 ui-monospace, Menlo, Consolas, monospace; }
 pre { background: #f6f6f6; padding: 10px 12px; overflow-x: auto; border: 1px solid #e4e4e4; }
 pre.error { white-space: pre-wrap; margin: 0; padding: 4px 6px; background: #fff4f4; border-color: #f0d0d0; }
@@ -68,8 +70,7 @@ function table(head: readonly string[], rows: readonly (readonly string[])[], nu
 // ---- the pivot as HTML ------------------------------------------------------------------------
 
 function cellText(t: PivotTable, c: PivotCell): string {
-  const pct = t.metric === 'train_accuracy' || t.metric === 'test_accuracy';
-  const num = (x: number) => (pct ? (100 * x).toFixed(2) : formatNumber(x));
+  const num = (x: number) => metricText(t, x);
   const parts = [`n=${c.n}`];
   if (c.failed) parts.push(`${c.failed} failed`);
   if (c.queued) parts.push(`${c.queued} queued`);
@@ -79,22 +80,35 @@ function cellText(t: PivotTable, c: PivotCell): string {
   return `${value}(${parts.join(', ')})${c.mixed.length ? ' †' : ''}`;
 }
 
+/** The pivot as an HTML table; as in markdown, a `paper` and a `z` column after each data column that has a paper value. */
 export function pivotHtml(t: PivotTable): string {
   const rowHeads = t.rows.length ? t.rows : ['runs'];
   const colHeads = t.cols.length ? t.colLabels.map((l) => cellName(t.cols, l)) : [t.metric];
   const byAt = new Map(t.cells.map((c) => [`${c.rowIndex}:${c.colIndex}`, c]));
+  const withPaper = paperColumns(t);
+  const sources = paperSources(t);
   const out = [`<p><strong>${esc(pivotTitle(t))}</strong></p>`, '<table class="pivot">'];
-  out.push(`<thead><tr>${[...rowHeads, ...colHeads].map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>`, '<tbody>');
+  const dataHeads = colHeads.flatMap((h, ci) => (withPaper.has(ci) ? [`<th>${esc(h)}</th>`, '<th class="paper">paper</th>', '<th class="z">z</th>'] : [`<th>${esc(h)}</th>`]));
+  out.push(`<thead><tr>${[...rowHeads.map((h) => `<th>${esc(h)}</th>`), ...dataHeads].join('')}</tr></thead>`, '<tbody>');
   t.rowLabels.forEach((labels, ri) => {
     const heads = (t.rows.length ? labels : ['all']).map((l) => `<th>${esc(l)}</th>`);
-    const cells = t.colLabels.map((_, ci) => {
+    const cells = t.colLabels.flatMap((_, ci) => {
       const c = byAt.get(`${ri}:${ci}`);
-      return c ? `<td class="num${c.mixed.length ? ' mixed' : ''}">${esc(cellText(t, c))}</td>` : '<td></td>';
+      const ours = c ? `<td class="num${c.mixed.length ? ' mixed' : ''}">${esc(cellText(t, c))}</td>` : '<td></td>';
+      if (!withPaper.has(ci)) return [ours];
+      const paper = c?.paper
+        ? `<td class="num paper" title="${esc(c.paper.source)}">${esc(paperText(t, c))} <sup>[${sources.get(c.paper.source)}]</sup></td>`
+        : '<td class="paper"></td>';
+      return [ours, paper, `<td class="num z">${esc(zText(c))}</td>`];
     });
     out.push(`<tr>${[...heads, ...cells].join('')}</tr>`);
   });
   out.push('</tbody>', '</table>');
-  if (t.warnings.length) out.push(`<ul class="warnings">${t.warnings.map((w) => `<li>† warning: ${esc(w)}</li>`).join('')}</ul>`);
+  if (sources.size) {
+    out.push(`<ol class="sources">${[...sources.keys()].map((s) => `<li>paper: ${esc(s)}</li>`).join('')}</ol>`, `<p class="note">${esc(Z_NOTE)}</p>`);
+  }
+  const warnings = [...t.warnings.map((w) => `† warning: ${w}`), ...t.referenceWarnings.map((w) => `warning: ${w}`)];
+  if (warnings.length) out.push(`<ul class="warnings">${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`);
   return out.join('\n');
 }
 
@@ -234,6 +248,6 @@ export function buildSweepReport(db: Db, sweep: string, options: ReportOptions):
   );
   o.push('</main>', '</body>', '</html>');
 
-  const warnings = [...pivot.warnings, ...plots.flatMap((p) => p.warnings.map((w) => `${p.figure.title}: ${w}`))];
+  const warnings = [...pivot.warnings, ...pivot.referenceWarnings, ...plots.flatMap((p) => p.warnings.map((w) => `${p.figure.title}: ${w}`))];
   return { html: o.join('\n') + '\n', plots, failed: failedRuns.length, warnings };
 }

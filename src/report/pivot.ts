@@ -8,15 +8,21 @@
  * Values are ordered by first appearance in the sweep's expansion, numbers numerically, a key
  * absent from a run's config (a field that does not apply, e.g. `n_tiles` for `sgd`) as `-`
  * after every value.
+ *
+ * When the sweep's definition gives the papers' numbers for the metric (`reference:`), each cell
+ * whose runs a reference cell matches carries that paper value and z, the difference in units
+ * of the combined standard deviation (src/sweep/reference.ts picks the reference of a cell).
  */
 import { type KeyValue, resolvedValueAt } from '../core/config/resolved-value.ts';
 import { RUN_SCHEMA } from '../core/config/run-config.ts';
 import { fieldAt } from '../core/config/schema.ts';
+import { isAccuracyMetric } from '../core/tasks/run-result.ts';
 import type { Db } from '../store/open.ts';
-import { meanStd } from './stats.ts';
-import { bestEpochValues, METRICS, type Metric, requireSweep, type ResultRow, sweepRuns, tailEpochValues } from '../store/results-read.ts';
+import { meanStd, zScore } from './stats.ts';
+import { bestEpochValues, METRICS, type Metric, requireSweep, type ResultRow, sweepDetails, sweepRuns, tailEpochValues } from '../store/results-read.ts';
 import type { RunStatus } from '../store/run-queue.ts';
 import { canonicalJson } from '../sweep/canonical.ts';
+import { describeWhere, referenceForCell, type ReferenceCell, referenceMatches, referencesOfStoredDefinition } from '../sweep/reference.ts';
 import { cellName, formatPivotMarkdown } from './format.ts';
 
 export { METRICS, type Metric };
@@ -32,10 +38,6 @@ export class ReportError extends Error {
   }
 }
 
-/** Accuracies are best at their maximum, losses, errors and times at their minimum. */
-export function higherIsBetter(metric: Metric): boolean {
-  return metric === 'train_accuracy' || metric === 'test_accuracy';
-}
 
 // ---- values of dotted keys ------------------------------------------------------------------
 
@@ -169,6 +171,16 @@ export interface MixedKey {
   values: string[];
 }
 
+/** A paper's value for a cell, in the unit of the cell's mean (accuracies as fractions). */
+export interface PaperValue {
+  mean: number;
+  /** null: not given by the paper */
+  std: number | null;
+  source: string;
+  /** the reference cell's keys and values */
+  where: Record<string, unknown>;
+}
+
 export interface PivotCell {
   /** index into `rowLabels` / `colLabels` */
   rowIndex: number;
@@ -189,6 +201,13 @@ export interface PivotCell {
   /** keys other than seed and the layout's in which the cell's runs differ */
   mixed: MixedKey[];
   hashes: string[];
+  /** the paper's value (the sweep's reference for this cell and metric); null when none */
+  paper: PaperValue | null;
+  /**
+   * (mean - paper mean) / sqrt(std^2 + paper std^2), in the printed unit; null without a paper
+   * value or a mean, for n < 2 (no std of ours), and when both stds are 0
+   */
+  z: number | null;
 }
 
 export interface PivotTable {
@@ -203,7 +222,10 @@ export interface PivotTable {
   /** cells that hold at least one run, row-major */
   cells: PivotCell[];
   counts: Record<RunStatus, number> & { total: number };
+  /** cells that average over more than the seed (marked †) */
   warnings: string[];
+  /** references of the metric that no cell shows, or that disagree on a cell */
+  referenceWarnings: string[];
 }
 
 function mixedKeys(runs: readonly PivotRun[], layoutKeys: readonly string[]): MixedKey[] {
@@ -224,8 +246,8 @@ function mixedKeys(runs: readonly PivotRun[], layoutKeys: readonly string[]): Mi
   return mixed;
 }
 
-/** The pivot of `runs` (in expansion order) for a layout; pure. */
-export function pivotRuns(sweep: string, runs: readonly PivotRun[], layout: Layout, epoch: EpochChoice = 'final'): PivotTable {
+/** The pivot of `runs` (in expansion order) for a layout, with the papers' values of `references`; pure. */
+export function pivotRuns(sweep: string, runs: readonly PivotRun[], layout: Layout, epoch: EpochChoice = 'final', references: readonly ReferenceCell[] = []): PivotTable {
   const { rows, cols, metric } = layout;
   const keys = [...rows, ...cols];
   const values = runs.map((r) => keys.map((k) => resolvedValueAt(r.config, k)));
@@ -259,17 +281,33 @@ export function pivotRuns(sweep: string, runs: readonly PivotRun[], layout: Layo
     byCell.set(at, cell);
   });
 
+  // the papers' numbers are in the printed unit (percent for accuracies): cells carry them in the stored one
+  const scale = isAccuracyMetric(metric) ? 100 : 1;
+  const raw = (x: number): number => (scale === 1 ? x : Number((x / scale).toPrecision(15)));
+  const shown = new Set<number>();
+  const conflicts: string[] = [];
   const cells: PivotCell[] = [...byCell.entries()]
     .sort(([a], [b]) => a - b)
     .map(([at, c]) => {
       const done = c.runs.filter((r) => r.status === 'done');
       const xs = done.filter((r) => r.value !== null && Number.isFinite(r.value)).map((r) => r.value as number);
+      const stats = xs.length > 0 ? meanStd(xs) : { mean: null, std: null };
+      const fit = referenceForCell(references, metric, c.runs.map((r) => r.config));
+      for (const i of fit.fits) shown.add(i);
+      if (fit.conflict.length) {
+        const name = [cellName(rows, c.row.map(valueText)), cellName(cols, c.col.map(valueText))].filter((x) => x).join(' / ') || 'all runs';
+        conflicts.push(`(${name}): references ${fit.conflict.map((i) => `[${i}]`).join(', ')} all apply and give different values of ${metric}; none is shown`);
+      }
+      const ref = fit.chosen === null ? null : references[fit.chosen];
+      const paper: PaperValue | null = ref && { mean: raw(ref.mean), std: ref.std === null ? null : raw(ref.std), source: ref.source, where: ref.where };
+      const z =
+        ref && stats.mean !== null ? zScore({ mean: stats.mean * scale, std: stats.std === null ? null : stats.std * scale }, { mean: ref.mean, std: ref.std }) : null;
       return {
         rowIndex: Math.floor(at / nCols),
         colIndex: at % nCols,
         row: c.row,
         col: c.col,
-        ...(xs.length > 0 ? meanStd(xs) : { mean: null, std: null }),
+        ...stats,
         n: xs.length,
         missing: done.length - xs.length,
         failed: c.runs.filter((r) => r.status === 'failed').length,
@@ -277,6 +315,8 @@ export function pivotRuns(sweep: string, runs: readonly PivotRun[], layout: Layo
         running: c.runs.filter((r) => r.status === 'running').length,
         mixed: mixedKeys(c.runs, keys),
         hashes: c.runs.map((r) => r.hash),
+        paper,
+        z,
       };
     });
 
@@ -284,7 +324,24 @@ export function pivotRuns(sweep: string, runs: readonly PivotRun[], layout: Layo
   for (const r of runs) counts[r.status]++;
   const rowLabels = rowOrder.tuples.map((t) => t.map(valueText));
   const colLabels = colOrder.tuples.map((t) => t.map(valueText));
-  return { sweep, metric, epoch, rows, cols, rowLabels, colLabels, cells, counts, warnings: mixWarnings(cells, rows, cols, rowLabels, colLabels) };
+  const referenceWarnings = [...conflicts, ...unshownReferences(references, metric, shown, runs, keys)];
+  return { sweep, metric, epoch, rows, cols, rowLabels, colLabels, cells, counts, warnings: mixWarnings(cells, rows, cols, rowLabels, colLabels), referenceWarnings };
+}
+
+/** A warning per reference of the metric that fits no cell: its keys the layout averages over. */
+function unshownReferences(references: readonly ReferenceCell[], metric: Metric, shown: ReadonlySet<number>, runs: readonly PivotRun[], keys: readonly string[]): string[] {
+  const out: string[] = [];
+  references.forEach((r, i) => {
+    if (r.metric !== metric || shown.has(i)) return;
+    const what = `reference[${i}] (${describeWhere(r.where)}: ${r.mean}${r.std === null ? '' : ` ± ${r.std}`}, ${r.source})`;
+    const free = Object.keys(r.where).filter((k) => !keys.some((l) => covers(l, k)));
+    if (!runs.some((run) => referenceMatches(r, run.config))) out.push(`${what} matches no run of the sweep`);
+    else {
+      const over = free.length ? ` (they average over ${free.join(', ')}; add ${free.length === 1 ? 'it' : 'them'} to --rows or --cols)` : '';
+      out.push(`${what} is not shown: the cells that hold the runs it matches also hold runs it does not match${over}`);
+    }
+  });
+  return out;
 }
 
 /** One warning per set of mixed keys, naming the keys, their values and the cells. */
@@ -343,6 +400,9 @@ export function buildSweepPivot(db: Db, sweep: string, options: TableOptions = {
   }
   const s = requireSweep(db, sweep);
   const runs = sweepRuns(db, s.id);
+  const references = referencesOfStoredDefinition(sweepDetails(db, s.id).spec_json, (path, message) => {
+    throw new ReportError(`${db.name}: sweep ${s.name}: the recorded definition's ${path}: ${message}`);
+  });
   const layout = defaultLayout(runs, { rows: options.rows, cols: options.cols, metric: options.metric });
   const metric = layout.metric;
   if (epoch !== 'final' && metric === 'wall_ms') throw new ReportError(`--epoch ${epoch}: wall_ms is per run, not per epoch (use --epoch final)`);
@@ -350,7 +410,7 @@ export function buildSweepPivot(db: Db, sweep: string, options: TableOptions = {
     metric === 'wall_ms' || epoch === 'final'
       ? undefined
       : epoch === 'best'
-        ? bestEpochValues(db, s.id, metric, higherIsBetter(metric) ? 'max' : 'min')
+        ? bestEpochValues(db, s.id, metric, isAccuracyMetric(metric) ? 'max' : 'min')
         : tailEpochValues(db, s.id, metric);
   const pivotInput: PivotRun[] = runs.map((r) => ({
     hash: r.hash,
@@ -358,7 +418,7 @@ export function buildSweepPivot(db: Db, sweep: string, options: TableOptions = {
     config: r.config,
     value: r.status !== 'done' || r.result === null ? null : best ? (best.get(r.hash) ?? null) : r.result[metric],
   }));
-  return pivotRuns(s.name, pivotInput, layout, epoch);
+  return pivotRuns(s.name, pivotInput, layout, epoch, references);
 }
 
 /**

@@ -24,7 +24,8 @@ import { meanStd } from './stats.ts';
 import { type EpochRow, requireSweep, type ResultRow, type SweepRunRow, sweepEpochMetrics, sweepRuns, TAIL_FRACTION } from '../store/results-read.ts';
 import { canonicalJson } from '../sweep/canonical.ts';
 import { formatNumber } from './format.ts';
-import { defaultLayout, type EpochChoice, flattenConfig, higherIsBetter, METRICS, type Metric, ReportError, sweptKeys, valueText } from './pivot.ts';
+import { isAccuracyMetric } from '../core/tasks/run-result.ts';
+import { defaultLayout, type EpochChoice, flattenConfig, METRICS, type Metric, ReportError, sweptKeys, valueText } from './pivot.ts';
 import { type Figure, type FigurePoint, type FigureSeries, renderSvg } from './svg.ts';
 
 export interface PlotOptions {
@@ -63,7 +64,7 @@ export interface SweepPlot {
 }
 
 /** Losses and errors (log y when their means span a factor of 10): every metric but accuracies and wall_ms. */
-const isLoss = (m: Metric): boolean => m !== 'wall_ms' && !higherIsBetter(m);
+const isLoss = (m: Metric): boolean => m !== 'wall_ms' && !isAccuracyMetric(m);
 
 const percent = (m: Metric): boolean => m === 'train_accuracy' || m === 'test_accuracy';
 
@@ -114,7 +115,7 @@ const tupleId = (r: PlotRun, keys: readonly string[]): string => keys.map((k) =>
 
 /** The best value of a run's epochs (epoch 0 only when it is the only one), as `table --epoch best`. */
 export function bestOfEpochs(epochs: readonly EpochRow[], metric: Metric): number | null {
-  const better = higherIsBetter(metric) ? (a: number, b: number) => a > b : (a: number, b: number) => a < b;
+  const better = isAccuracyMetric(metric) ? (a: number, b: number) => a > b : (a: number, b: number) => a < b;
   const pick = (rows: readonly EpochRow[]) => {
     let best: number | null = null;
     for (const e of rows) {

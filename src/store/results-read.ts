@@ -3,14 +3,13 @@
  * SQL. Writes live in run-queue.ts. The functions take any connection, read-only or not, so the
  * embedded `run` command can render its table from the connection it writes with.
  */
-import { EPOCH_METRICS } from '../core/tasks/run-result.ts';
+import { METRICS, type Metric } from '../core/tasks/run-result.ts';
 import type { Db } from './open.ts';
 import { StoreError } from './open.ts';
 import type { RunStatus } from './run-queue.ts';
 
 /** The per-run metrics the results and epoch_metrics tables hold (one column each). */
-export const METRICS = [...EPOCH_METRICS, 'wall_ms'] as const;
-export type Metric = (typeof METRICS)[number];
+export { METRICS, type Metric };
 /** One value per metric (null when not recorded). */
 export type MetricValues = { [K in Metric]: number | null };
 

@@ -1,12 +1,14 @@
 /**
  * Expansion of a sweep into runs: every case (or the base alone) x the cartesian product of the
  * grid x the zip positions, each resolved into a canonical RunConfig, then the exclude entries
- * dropped and identical runs merged (two spellings of one run are computed once).
+ * dropped and identical runs merged (two spellings of one run are computed once). Last, the
+ * sweep's reference cells are checked against the runs (each must match one; see reference.ts).
  */
 import { type KeyValue, resolvedValueAt } from '../core/config/resolved-value.ts';
 import { RUN_SCHEMA, type RunConfig, resolveRunConfig } from '../core/config/run-config.ts';
 import { ConfigError, fieldAt, setDotted } from '../core/config/schema.ts';
 import { canonicalJson, runHash } from './canonical.ts';
+import { referenceProblems } from './reference.ts';
 import { type Assignments, SweepError, type SweepSpec } from './spec.ts';
 
 export interface ExpandedRun {
@@ -112,6 +114,15 @@ export function expandSweep(spec: SweepSpec): Expansion {
   }
   if (runs.length === 0) {
     throw new SweepError(`${spec.file}: the sweep expands to no runs (${combinations} combinations, ${excluded} excluded)`);
+  }
+  const problem = referenceProblems(spec.reference, runs.map((r) => r.config))[0];
+  if (problem) {
+    const lineOf = (i: number): string => {
+      const line = spec.lines.get(`reference[${i}]`) ?? spec.lines.get(`reference[${i}].where`);
+      return line === undefined ? spec.file : `${spec.file}:${line}`;
+    };
+    const other = problem.other === undefined ? '' : ` (reference[${problem.other}] is at ${lineOf(problem.other)})`;
+    throw new SweepError(`${lineOf(problem.index)}: reference[${problem.index}]: ${problem.message}${other}`);
   }
   return { runs, combinations, excluded, merged };
 }

@@ -1,10 +1,11 @@
 /**
- * Sweep definitions: YAML files with `name`, `description`, `base`, `grid`, `cases`, `zip` and
- * `exclude` (grammar: docs/sweeps.md). Parsing keeps line numbers so every error can name the
- * file, the line and the dotted path of the offending key.
+ * Sweep definitions: YAML files with `name`, `description`, `base`, `grid`, `cases`, `zip`,
+ * `exclude` and `reference` (grammar: docs/sweeps.md). Parsing keeps line numbers so every
+ * error can name the file, the line and the dotted path of the offending key.
  */
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { parseReferences, type ReferenceCell } from './reference.ts';
 
 export class SweepError extends Error {
   constructor(message: string) {
@@ -29,20 +30,28 @@ export interface SweepSpec {
   /** dotted key -> list, all of one length */
   zip: Assignments;
   exclude: Assignments[];
-  /** line of the first occurrence of each key path (section-qualified and plain dotted) */
+  /** the papers' numbers for cells of the sweep's tables (src/sweep/reference.ts) */
+  reference: ReferenceCell[];
+  /** line of the first occurrence of each key path (section-qualified and plain dotted), and of each list item (`cases[1]`) */
   lines: Map<string, number>;
 }
 
-const TOP_KEYS = ['name', 'description', 'base', 'grid', 'cases', 'zip', 'exclude'] as const;
+const TOP_KEYS = ['name', 'description', 'base', 'grid', 'cases', 'zip', 'exclude', 'reference'] as const;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Records the line of every key of a mapping, recursively, under dotted paths. */
+/** Records the line of every key of a mapping and of every list item, recursively, under dotted paths. */
 function collectLines(node: Node | null | undefined, prefix: string, counter: LineCounter, out: Map<string, number>): void {
   if (!isMap(node)) {
-    if (isSeq(node)) node.items.forEach((item, i) => collectLines(item as Node, `${prefix}[${i}]`, counter, out));
+    if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        const range = (item as Node | null)?.range;
+        if (range && !out.has(`${prefix}[${i}]`)) out.set(`${prefix}[${i}]`, counter.linePos(range[0]).line);
+        collectLines(item as Node, `${prefix}[${i}]`, counter, out);
+      });
+    }
     return;
   }
   for (const pair of node.items) {
@@ -68,6 +77,16 @@ export function parseSweepText(text: string, file: string): SweepSpec {
   const at = (path: string): string => {
     const line = lines.get(path);
     return line === undefined ? `${file}` : `${file}:${line}`;
+  };
+  /** file:line of a path, or of its nearest enclosing key or list item that has a line (a missing key: its mapping's) */
+  const near = (path: string): string => {
+    for (let p = path; ; ) {
+      const line = lines.get(p);
+      if (line !== undefined) return `${file}:${line}`;
+      const up = p.replace(/(\.[^.[\]]*|\[\d+\])$/, '');
+      if (up === p || up === '') return file;
+      p = up;
+    }
   };
   if (!isPlainObject(raw)) throw new SweepError(`${file}: a sweep must be a YAML mapping with name, base, grid, cases, zip, exclude`);
   for (const key of Object.keys(raw)) {
@@ -115,6 +134,9 @@ export function parseSweepText(text: string, file: string): SweepSpec {
     }
     owner.set(key, section);
   };
+  const reference = parseReferences(raw.reference, (path, message) => {
+    throw new SweepError(`${near(path)}: ${path}: ${message}`);
+  });
   for (const k of Object.keys(grid)) claim(k, 'grid');
   for (const k of Object.keys(zip)) claim(k, 'zip');
   cases.forEach((c, i) => {
@@ -129,6 +151,7 @@ export function parseSweepText(text: string, file: string): SweepSpec {
     cases: cases as Assignments[],
     zip,
     exclude: exclude as Assignments[],
+    reference,
     lines,
   };
 }

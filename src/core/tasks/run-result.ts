@@ -54,6 +54,15 @@ export const EPOCH_METRICS = [
 ] as const satisfies readonly (keyof EpochMetrics)[];
 export type EpochMetric = (typeof EPOCH_METRICS)[number];
 
+/** Every metric a table, plot or paper reference can name: the epoch metrics and the run's wall time. */
+export const METRICS = [...EPOCH_METRICS, 'wall_ms'] as const;
+export type Metric = (typeof METRICS)[number];
+
+/** Accuracies: best at their maximum, stored as fractions, printed (and referenced) in percent. */
+export function isAccuracyMetric(metric: Metric): boolean {
+  return metric === 'train_accuracy' || metric === 'test_accuracy';
+}
+
 export interface RunResult {
   numerics_version: number;
   config: RunConfig;
