@@ -4,7 +4,7 @@
  * softbounds with cycle-to-cycle noise. Each on both implementations, the TypeScript reference
  * and the WebAssembly kernel, which must give bit-identical outputs and weights (columns "same
  * bits"); the update side by side with the plain C reference of the same constant-step update
- * (../shared/bench/pulsed_update_ref.c) when a C compiler exists.
+ * (bench/pulsed-update-ref.c, compiled with `cc` into bench/.build/) when a C compiler exists.
  * Data as in the C reference: x, d uniform in [-1, 1], W uniform in [-0.3, 0.3], batch 100,
  * dw_min 0.001. Figures are medians over repetitions (BENCH_REPS; the slow TypeScript path of
  * the update at most 3).
@@ -71,9 +71,9 @@ interface CRef {
 }
 
 function compileCReference(): CRef {
-  const src = new URL('../../shared/bench/pulsed_update_ref.c', import.meta.url).pathname;
+  const src = new URL('./pulsed-update-ref.c', import.meta.url).pathname;
   const outDir = new URL('./.build/', import.meta.url).pathname;
-  const bin = `${outDir}pulsed_update_ref`;
+  const bin = `${outDir}pulsed-update-ref`;
   const none = (note: string): CRef => ({ nsPerWeight: () => null, note });
   if (!existsSync(src)) return none(`C reference not found at ${src}`);
   try {
@@ -83,7 +83,7 @@ function compileCReference(): CRef {
     return none(`C reference not compiled (${(e as Error).message.split('\n')[0]})`);
   }
   return {
-    note: 'C reference: cc -O3 -march=native ../shared/bench/pulsed_update_ref.c',
+    note: 'C reference: cc -O3 -march=native bench/pulsed-update-ref.c',
     nsPerWeight(rows, cols, lr, ublm) {
       const out = execFileSync(bin, [String(rows), String(cols), String(lr), ublm ? '1' : '0', String(REPS)], { encoding: 'utf8' });
       const m = /ns_per_weight_sample=([0-9.]+)/.exec(out);

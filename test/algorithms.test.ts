@@ -52,7 +52,8 @@ const perElementInDw2 = (r: RunResult): number => r.final.weight_error! / 32 / 0
 
 test('residual learning (Tiki-Taka with gamma) with a zero-shifted reference converges where analog SGD keeps a floor', () => {
   // gradient noise: analog SGD settles at w* / (1 + Sigma / tau) (implicit penalty), the
-  // zero-shifted fast array does not bias the slow one (papers.md §3.3, Cor. 1)
+  // zero-shifted fast array does not bias the slow one (the response-function paper's Cor. 1;
+  // docs/science.md §2.2, §7.3)
   const mean3 = (algorithm: string, extra: Record<string, unknown>) =>
     [1, 2, 3].reduce((sum, seed) => sum + perElementInDw2(leastSquares(algorithm, { ...extra, seed }, {}, 0.1)), 0) / 3;
   const asgd = mean3('analog-sgd', {});
@@ -74,7 +75,7 @@ test('Tiki-Taka error rises when the symmetric point moves to asymmetry 0.3 (no 
 });
 
 test('multi-tile residual learning: the 4-state scalar toy error falls with 1, 2, 3, 4 tiles (stable regime)', () => {
-  // residual-notes.md §5-6: gamma 0.7, fast gradient tile, transfer periods x8 per level,
+  // the stable regime of docs/science.md §12: gamma 0.7, fast gradient tile, transfer periods x8 per level,
   // beta = 0.01; mean of (w - b)^2 over the steps of the last 20 % of 2e5, over 12 seeded runs.
   const meanError = (tiles: number): number => {
     let sum = 0;
@@ -86,7 +87,7 @@ test('multi-tile residual learning: the 4-state scalar toy error falls with 1, 2
           algorithm: 'residual',
           n_tiles: tiles,
           tile_gamma: 0.7,
-          fast_lr: 2, // d = w - b here; the notes' MSE gradient is 2 (w - b) with fast_lr 1
+          fast_lr: 2, // d = w - b here; the paper's MSE gradient is 2 (w - b) with fast_lr 1 (docs/science.md §9.2)
           transfer_lr: 0.01,
           transfer_every: 2,
           transfer_every_growth: 8,
@@ -98,7 +99,8 @@ test('multi-tile residual learning: the 4-state scalar toy error falls with 1, 2
           device: { preset: 'softbounds-papers', n_states: 4 },
         }),
       );
-      // the mean over the steps of the last 20 % of epochs, as the notes measure it (not the epoch-end snapshots)
+      // the mean over the steps of the last 20 % of epochs, as the numbers of docs/papers.md §2.4 are
+      // measured (not the epoch-end snapshots)
       const tail = r.history.slice(161);
       sum += tail.reduce((a, m) => a + m.step_weight_error!, 0) / tail.length;
     }
@@ -110,7 +112,8 @@ test('multi-tile residual learning: the 4-state scalar toy error falls with 1, 2
 });
 
 test('c-TTv2 and AGAD keep a lower weight error than TT-v2 when the reference has an offset spread (sigma_r 0.3)', () => {
-  // weight programming of papers.md §4.3: 20x20 target ~ N(0, 0.3^2), x ~ N(0, 1), 20 states
+  // weight programming of the c-TTv2 paper's Fig. 4 (docs/papers.md §4.2): 20x20 target ~ N(0, 0.3^2),
+  // x ~ N(0, 1), 20 states
   const epsW = (algorithm: string, reference: string) => {
     const r = train(
       resolveRunConfig({

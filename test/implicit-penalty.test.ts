@@ -7,7 +7,7 @@ import { deviceParams, NO_VARIATION } from './helpers.ts';
 
 /**
  * Analog SGD on f(w) = 0.5 (w - w*)^2 with gradient g = (w - w*) + sigma xi on a softbounds
- * device with range [-1, 1] (tau = 1, symmetric point 0). papers.md §3.3: the stationary point
+ * device with range [-1, 1] (tau = 1, symmetric point 0). docs/science.md §2.2: the stationary point
  * is w* / (1 + Sigma / tau) with Sigma = E|g - E g| = sigma sqrt(2 / pi).
  */
 function settle(sigma: number, seed: number, steps: number): number {

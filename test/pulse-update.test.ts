@@ -9,7 +9,7 @@ import { deviceParams, NO_VARIATION } from './helpers.ts';
 /** Both implementations of the update (bit-identical, test/kernel.test.ts), when the kernel is built. */
 const KERNELS: KernelChoice[] = pulseKernelModule() === null ? ['typescript'] : ['typescript', 'wasm'];
 
-/** A tile whose device is an exact constant step with huge bounds (aihwkit-notes §8 check a). */
+/** A tile whose device is an exact constant step with huge bounds: its E[dW] is exactly -lr d x^T (docs/science.md §6). */
 function linearTile(dwMin: number, seed: number, update = UPDATE_DEFAULTS, kernel: KernelChoice = 'auto'): AnalogTile {
   const cfg = resolveRunConfig({});
   return new AnalogTile({

@@ -1,5 +1,5 @@
 /**
- * Forward / backward IO model of an analog crossbar tile (../shared/docs/aihwkit-notes.md §3):
+ * Forward / backward IO model of an analog crossbar tile (aihwkit's IOParameters; docs/science.md §5):
  * noise management, DAC quantisation and clipping, analog MAC, output noise, ADC quantisation
  * and clipping, iterative bound management. Also the exact batched matrix-vector kernels that
  * the MAC (and the ideal IO) runs on.

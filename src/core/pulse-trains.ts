@@ -1,5 +1,5 @@
 /**
- * Stochastic pulse trains of the rank-1 update (aihwkit-notes.md §1.2-1.5, StochasticCompressed).
+ * Stochastic pulse trains of the rank-1 update (aihwkit's StochasticCompressed; docs/science.md §6).
  *
  * Update management: with xmax = max|x|, dmax = max|d| and k = lr xmax dmax / g (the ideal pulse
  * count of the largest element), update-BL management uses BL = min(ceil(k), desired_bl) slots;

@@ -3,7 +3,7 @@
  * error side d, columns = inputs = the activation side x) with
  *   - forward y = W x and backward z = W^T d over a mini-batch, through the IO model;
  *   - the stochastic-pulse rank-1 update, applied sample by sample as aihwkit's CPU simulator
- *     does (aihwkit-notes.md §0);
+ *     does (docs/science.md §6);
  *   - column read and column program for the transfer algorithms;
  *   - a pulse counter (energy / endurance proxy).
  * Every random draw comes from the tile's own named streams of the run seed. The pulsed update

@@ -1,11 +1,11 @@
 /**
- * AGAD (papers.md §4.2, aihwkit DynamicTransferCompound, §4.6): c-TTv2 with a dynamic digital
- * reference instead of a trusted reference array. Reads are compared with P_ref, the running
- * mean P of the previous chopper period (snapshotted when the column's chopper flips), so the
- * fast array's own drift toward its symmetric point or a reference offset cancels. Choppers
- * flip regularly, every period = max(ceil(1 / chop_prob), 2) full sweeps; the running mean
- * weights recent reads with beta = min(tail_weightening / period, 1); no writes during the
- * first period (warm-up).
+ * AGAD (the c-TTv2 paper, docs/papers.md §4; aihwkit DynamicTransferCompound; docs/science.md
+ * §8.8): c-TTv2 with a dynamic digital reference instead of a trusted reference array. Reads are
+ * compared with P_ref, the running mean P of the previous chopper period (snapshotted when the
+ * column's chopper flips), so the fast array's own drift toward its symmetric point or a reference
+ * offset cancels. Choppers flip regularly, every period = max(ceil(1 / chop_prob), 2) full sweeps;
+ * the running mean weights recent reads with beta = min(tail_weightening / period, 1); no writes
+ * during the first period (warm-up).
  */
 import type { RunConfig } from '../config/run-config.ts';
 import { ChoppedTransfer } from './chopped-transfer.ts';

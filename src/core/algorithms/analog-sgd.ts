@@ -1,6 +1,6 @@
 /**
  * Analog SGD: the gradient is applied to one analog tile by stochastic pulses, so every step
- * goes through the device response (papers.md §3.2: W <- W - a g F(W) - a |g| G(W) in
+ * goes through the device response (docs/science.md §8.4: W <- W - a g F(W) - a |g| G(W) in
  * expectation). Forward and backward read the same tile through the IO model.
  */
 import type { RunConfig } from '../config/run-config.ts';

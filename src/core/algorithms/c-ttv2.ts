@@ -1,8 +1,9 @@
 /**
- * Chopped TT-v2 (papers.md §4.2, aihwkit ChoppedTransferCompound, §4.5): TT-v2 whose fast array
- * integrates the gradient with per-input sign choppers; each read column is demodulated by its
- * chopper before it enters the threshold buffer, and after the read the chopper flips with
- * probability chop_prob. A constant reference offset then averages out of the buffer.
+ * Chopped TT-v2 (the c-TTv2 paper, docs/papers.md §4; aihwkit ChoppedTransferCompound;
+ * docs/science.md §8.7): TT-v2 whose fast array integrates the gradient with per-input sign
+ * choppers; each read column is demodulated by its chopper before it enters the threshold buffer,
+ * and after the read the chopper flips with probability chop_prob. A constant reference offset then
+ * averages out of the buffer.
  */
 import type { RunConfig } from '../config/run-config.ts';
 import { type Rng, streamFor } from '../rng.ts';

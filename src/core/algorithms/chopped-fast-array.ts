@@ -1,5 +1,5 @@
 /**
- * The fast array of c-TTv2 and AGAD (aihwkit-notes.md §4.5): gradient pulses with the inputs
+ * The fast array of c-TTv2 and AGAD (docs/science.md §8.7): gradient pulses with the inputs
  * modulated by per-column choppers, an optional auto-scaled fast lr, and the scale that turns a
  * de-chopped read into buffer units (threshold = buffer_granularity * dw_min_A, optionally
  * auto_granularity-scaled).

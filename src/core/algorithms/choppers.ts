@@ -1,5 +1,5 @@
 /**
- * Per-input sign choppers of c-TTv2 and AGAD (papers.md §4.2): the fast array integrates
+ * Per-input sign choppers of c-TTv2 and AGAD (docs/science.md §8.7): the fast array integrates
  * chop_j * gradient (the x side is modulated), reads are demodulated by the same sign, so any
  * constant offset of the fast array (reference error, device drift) enters with alternating
  * sign and averages out.

@@ -1,6 +1,6 @@
 /**
  * The loss-plateau rule that switches the warm start of multi-tile residual learning
- * (papers.md §2.4, as in the authors' released code): called once per epoch with the epoch's
+ * (docs/science.md §8.11, as in the authors' released code): called once per epoch with the epoch's
  * mean training loss. For the first four switches the rule is aggressive (the loss rose by more
  * than 1e-4); after that it is mild (at least 2 of the last 5 epoch-to-epoch changes did not
  * drop the loss by 0.01). The history is cleared after every switch.

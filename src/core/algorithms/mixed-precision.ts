@@ -1,5 +1,5 @@
 /**
- * Mixed precision (Nandakumar et al. 2020; papers.md §4.2, aihwkit MixedPrecisionCompound §4.7):
+ * Mixed precision (Nandakumar et al. 2020; aihwkit MixedPrecisionCompound; docs/science.md §8.9):
  * the exact gradient accumulates in a digital matrix chi (chi += lr d x^T per sample); every
  * transfer_every mini-batches each entry's whole steps n = trunc(chi / eps) (eps = the device
  * granularity unless mp_granularity is set) are written to the analog W as |n| single pulses
@@ -7,7 +7,8 @@
  * backward read W.
  *
  * Deliberate difference to aihwkit: aihwkit writes n with a stochastic pulse train (exact in
- * expectation, saturating at desired_bl); we apply the n pulses themselves, as the method states.
+ * expectation, saturating at desired_bl); we apply the n pulses themselves, as the method states
+ * (docs/papers.md §6.2).
  */
 import type { RunConfig } from '../config/run-config.ts';
 import type { AnalogTile } from '../tile.ts';

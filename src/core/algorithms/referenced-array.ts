@@ -1,8 +1,8 @@
 /**
- * An analog tile read differentially against a fixed reference R (science.md §3, papers.md
- * §3.2): the effective weight is W - R. With `reference: ideal`, R is each device's symmetric
- * point (zero shifting: random pulses then decay the effective weight to 0, which Tiki-Taka and
- * residual learning need); `offset` adds a programming error N(0, sigma_r^2); `none` is R = 0.
+ * An analog tile read differentially against a fixed reference R (docs/science.md §7.3): the
+ * effective weight is W - R. With `reference: ideal`, R is each device's symmetric point (zero
+ * shifting: random pulses then decay the effective weight to 0, which Tiki-Taka and residual
+ * learning need); `offset` adds a programming error N(0, sigma_r^2); `none` is R = 0.
  */
 import type { RunConfig } from '../config/run-config.ts';
 import { streamFor } from '../rng.ts';

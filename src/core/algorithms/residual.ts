@@ -1,18 +1,18 @@
 /**
- * Multi-tile residual learning (papers.md §2, residual-notes.md): K = n_tiles analog tiles with
- * composite weight Wbar = sum_i gamma^(K-1-i) (W_i - R_i). Tile 0 is the gradient tile (least
- * significant): every sample's gradient is pulsed onto it with fast_lr. Tile j's content is the
- * descent direction of tile j+1, so a cascade of transfers moves one column of tile j into
- * tile j+1 every T_j = transfer_every * growth^j mini-batches, with lr
- * transfer_lr * lr_growth^(K-1-j) (the gradient side fastest and with the largest lr), j in
- * ascending order after each sample's update, columns cycling per source tile.
+ * Multi-tile residual learning (the residual paper, docs/papers.md §2; docs/science.md §8.11):
+ * K = n_tiles analog tiles with composite weight Wbar = sum_i gamma^(K-1-i) (W_i - R_i). Tile 0 is
+ * the gradient tile (least significant): every sample's gradient is pulsed onto it with fast_lr. Tile
+ * j's content is the descent direction of tile j+1, so a cascade of transfers moves one column of
+ * tile j into tile j+1 every T_j = transfer_every * growth^j mini-batches, with lr transfer_lr *
+ * lr_growth^(K-1-j) (the gradient side fastest and with the largest lr), j in ascending order after
+ * each sample's update, columns cycling per source tile.
  *
  * Warm start (optional, Algorithm 1): first the gradient tile is transferred straight into tile
  * `current` (starting at the most significant) every T_0; a loss plateau moves `current` one
  * tile down; when it reaches the gradient tile the cascade runs.
  *
  * The stable regime needs well separated clocks (x8 per level) and gamma * range >= one step:
- * residual-notes.md §5; the paper's literal toy settings get worse with more tiles.
+ * docs/science.md §12; the paper's literal toy settings get worse with more tiles.
  */
 import type { RunConfig } from '../config/run-config.ts';
 import { tileFor } from './analog-sgd.ts';
@@ -106,7 +106,7 @@ class MultiTileResidualMatrix extends CompositeMatrix {
     }
   }
 
-  /** All weight goes to the most significant tile; the others start at 0 (paper §2.4). */
+  /** All weight goes to the most significant tile; the others start at 0 (the paper's Algorithm 1; docs/science.md §8.11). */
   setWeights(values: Float32Array): void {
     const last = this.tiles.length - 1;
     this.tiles.forEach((t, i) => (i === last ? t.setEffective(values) : t.reset()));

@@ -1,17 +1,20 @@
 /**
- * Residual learning v2 (response-function paper, §5, eqs. 14-15; docs/science.md): the gradient
- * is taken at W + gamma P and pulsed onto the residual array P; every transfer period one
- * column of P is read (through the transfer IO, so with its noise) into a digital buffer H.
+ * Residual learning v2 (the response-function paper, its section 5, eqs. 14-15, docs/papers.md §3;
+ * docs/science.md §8.10): the gradient is taken at W + gamma P and pulsed onto the residual array
+ * P; every transfer period one column of P is read (through the transfer IO, so with its noise)
+ * into a digital buffer H.
  *
  * rlv2_transfer: moving-average (default, the equations as the paper writes them): H is a
  *   moving average that is never reset, H <- (1 - beta) H + beta * lr_T * read, and every read
  *   of a column gives one pulse on W[i, k] in the sign of H where |H| > buffer_granularity *
  *   dw_min of W. A persistent residual keeps W moving at one pulse per read; noise on single
  *   reads is averaged out over about 1 / beta reads.
- * rlv2_transfer: reset-on-write (the earlier, TT-v2-like rule, kept as an option): beta * lr_T *
- *   read accumulates in units of the threshold and an entry that reaches 1 fires one pulse and
- *   is then reset (forget_buffer, momentum). Entries with |P| below about
- *   dw_min / (lr_T beta) never fire, and writes are about 1 / beta times rarer than TT-v2's.
+ * rlv2_transfer: reset-on-write (the earlier, TT-v2-like rule, kept as an option): the leaky sum
+ *   h <- (1 - beta) h + beta * lr_T * read / threshold; an entry that reaches 1 fires one pulse
+ *   and is then reset (forget_buffer, momentum); for residuals well above the threshold, writes are
+ *   about 1 / beta times rarer than TT-v2's.
+ * Under both rules the buffer settles at lr_T * read, so entries with |P| below
+ * threshold / lr_T never fire (TT-v2's buffer, which does not leak, has no such dead zone).
  */
 import type { RunConfig } from '../config/run-config.ts';
 import { FastSlowTransfer } from './fast-slow-transfer.ts';

@@ -1,9 +1,9 @@
 /**
- * The digital buffer of TT-v2, c-TTv2, AGAD and residual learning v2 (aihwkit-notes.md §4.4-4.6,
- * papers.md §3.2 eq. 14): reads of the fast array accumulate per element, in units of the write
- * threshold; where an entry reaches 1 in magnitude, trunc(h) single pulses (at most maxSteps) are
- * due on the slow array and the entry keeps h * momentum (forget) or h - (1 - momentum) n.
- * A leak (decay < 1) turns the sum into a moving average (RL-v2).
+ * The digital buffer of TT-v2, c-TTv2, AGAD and residual learning v2 (docs/science.md §8.6-§8.10;
+ * RL-v2's leak is eq. 14 of the response-function paper): reads of the fast array accumulate per
+ * element, in units of the write threshold; where an entry reaches 1 in magnitude, trunc(h) single
+ * pulses (at most maxSteps) are due on the slow array and the entry keeps h * momentum (forget) or
+ * h - (1 - momentum) n. A leak (decay < 1) turns the sum into a moving average (RL-v2).
  */
 export interface BufferRule {
   /** Multiplies the old entry before adding (1: TT-v2 sum; 1 - beta: RL-v2 leaky average). */

@@ -1,9 +1,9 @@
 /**
- * Tiki-Taka v1 (papers.md §4.2, aihwkit TransferCompound, §4.3): the gradient is pulsed onto a
+ * Tiki-Taka v1 (aihwkit TransferCompound; docs/science.md §8.5): the gradient is pulsed onto a
  * fast array A (read against its reference); every transfer period one column of A is read and
  * pulsed onto the slow array C with lr transfer_lr. Effective weight W = gamma (A - R) + C:
  * gamma = 0 is classic Tiki-Taka, gamma > 0 the residual learning of the response-function paper
- * (gradient taken at W + gamma P, papers.md §3.2).
+ * (gradient taken at W + gamma P, docs/papers.md §3).
  */
 import type { RunConfig } from '../config/run-config.ts';
 import { FastSlowTransfer } from './fast-slow-transfer.ts';

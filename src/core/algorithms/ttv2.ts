@@ -1,5 +1,5 @@
 /**
- * TT-v2 (papers.md §4.2, aihwkit BufferedTransferCompound, §4.4): as Tiki-Taka, but a read
+ * TT-v2 (aihwkit BufferedTransferCompound; docs/science.md §8.6): as Tiki-Taka, but a read
  * column of the fast array A accumulates in a digital buffer H (in units of the slow array's
  * dw_min times buffer_granularity) and only entries that reach the threshold are written to the
  * slow array W, as single pulses. Effective weight W + gamma (A - R); with gamma > 0 the transfer lr

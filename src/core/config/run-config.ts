@@ -63,7 +63,7 @@ function ioFields(section: 'io' | 'transfer_io', kindDefault: string | ((root: P
 }
 
 const IO_SCHEMA: GroupSpec = group(
-  'Forward/backward periphery of analog tiles (docs/science.md, IO model).',
+  'Forward/backward periphery of analog tiles (docs/science.md §5).',
   ioFields('io', 'ideal', 'ideal: exact W x; noisy: DAC/ADC resolution, output noise, noise and bound management.'),
   isAnalog,
   true,
@@ -96,7 +96,7 @@ function closedFormProblem(on: boolean, root: Plain): string | undefined {
 const CLOSED_FORM_KINDS = ['constant-step', 'linear-step', 'softbounds'];
 
 const UPDATE_SCHEMA: GroupSpec = group(
-  'Stochastic-pulse update (aihwkit-notes.md §1).',
+  'Stochastic-pulse update (docs/science.md §6).',
   {
     desired_bl: num('Pulse-train length BL (maximum with BL management).', 31, { integer: true, min: 1, max: 31 }),
     update_management: bool('Balance the x and d pulse probabilities by their abs-max.', true),
@@ -115,7 +115,7 @@ const UPDATE_SCHEMA: GroupSpec = group(
 
 export const RUN_SCHEMA: GroupSpec = group('A run.', {
   seed: num('Seed of every random stream of the run.', 0, { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER }),
-  algorithm: oneOf('Training algorithm (science.md §3).', ALGORITHMS, 'analog-sgd'),
+  algorithm: oneOf('Training algorithm (docs/science.md §8).', ALGORITHMS, 'analog-sgd'),
   lr: num('Learning rate.', 0.01, { gt: 0 }),
   batch_size: num('Mini-batch size (updates are applied sample by sample, as aihwkit).', 1, { integer: true, min: 1 }),
   epochs: num('Number of epochs.', 10, { integer: true, min: 1 }),

@@ -122,7 +122,7 @@ export const TASK_SCHEMA: GroupSpec = group('What is learned.', {
   form: oneOf('matrix: f(W) = 0.5 ||W a - W* a||^2 over samples a ~ N(0, I); scalar: f(w) = 0.5 (w - b)^2.', ['matrix', 'scalar'], 'matrix', LS),
   in_size: num('Input dimension D of W (out_size x in_size).', 50, { integer: true, min: 1, when: matrixForm, whenDoc: 'task.form matrix' }),
   out_size: num('Output dimension of W.', 10, { integer: true, min: 1, when: matrixForm, whenDoc: 'task.form matrix' }),
-  target_std: num('Entries of W* ~ N(0, target_std^2) (science.md §4: 0.5).', 0.5, { min: 0, when: matrixForm, whenDoc: 'task.form matrix' }),
+  target_std: num('Entries of W* ~ N(0, target_std^2) (docs/science.md §9.1).', 0.5, { min: 0, when: matrixForm, whenDoc: 'task.form matrix' }),
   target: num('Target b of the scalar toy; null draws a 16-bit value in [-0.8, 0.8] from the seed.', null, { nullable: true, when: scalarForm, whenDoc: 'task.form scalar' }),
   n_samples: num('Samples per epoch (matrix: distinct inputs a; scalar: steps).', 100, { integer: true, min: 1, ...LS }),
   grad_noise: num('Std of Gaussian noise added to each per-sample error (gradient noise).', 0, { min: 0, ...LS }),
@@ -152,10 +152,10 @@ export function weightLayerCount(model: Pick<ModelConfig, 'kind' | 'hidden'>): n
 }
 
 export const MODEL_SCHEMA: GroupSpec = group(
-  'The network of a classification task (science.md §4). Every weight matrix is trained by the run\'s algorithm (analog tiles) unless listed in digital_layers; biases are digital.',
+  'The network of a classification task (docs/science.md §9.4). Every weight matrix is trained by the run\'s algorithm (analog tiles) unless listed in digital_layers; biases are digital.',
   {
     kind: oneOf(
-      'Network of the classification tasks. mlp: fully connected, input-hidden...-classes (papers.md §3.4: 784-256-128-10, sigmoid); lenet5: Conv(16, 5x5)-act-maxpool2-Conv(32, 5x5)-act-maxpool2-act-FC(512 -> 128)-act-FC(128 -> classes), the residual paper\'s LeNet-5 (papers.md §2.6); conv layers are unfolded (im2col) onto their tiles. Softmax and NLL loss are digital.',
+      'Network of the classification tasks. mlp: fully connected, input-hidden...-classes (the response-function paper\'s FCN: 784-256-128-10, sigmoid; docs/papers.md §3); lenet5: Conv(16, 5x5)-act-maxpool2-Conv(32, 5x5)-act-maxpool2-act-FC(512 -> 128)-act-FC(128 -> classes), the residual paper\'s LeNet-5 (docs/papers.md §2); conv layers are unfolded (im2col) onto their tiles. Softmax and NLL loss are digital.',
       ['mlp', 'lenet5'],
       'mlp',
       {
@@ -165,7 +165,7 @@ export const MODEL_SCHEMA: GroupSpec = group(
     ),
     hidden: numList('Widths of the hidden layers of the mlp.', [256, 128], { integer: true, min: 1, when: isMlp, whenDoc: 'model.kind mlp' }),
     activation: oneOf(
-      'Activation after every hidden layer. Default sigmoid for mlp (papers.md §3.4), tanh for lenet5 (§2.6).',
+      'Activation after every hidden layer. Default sigmoid for mlp, tanh for lenet5 (the papers\' settings, docs/papers.md §2-§3).',
       ['sigmoid', 'tanh', 'relu'],
       (root) => ((root.model as Plain).kind === 'lenet5' ? 'tanh' : 'sigmoid'),
     ),
@@ -193,7 +193,7 @@ export const MODEL_SCHEMA: GroupSpec = group(
 
 export const LR_SCHEDULE_SCHEMA: GroupSpec = group('Learning-rate schedule over epochs (every task).', {
   kind: oneOf('constant: lr in every epoch; step: lr * gamma^floor((epoch - 1) / step_every) in epoch 1, 2, ... (PyTorch StepLR).', ['constant', 'step'], 'constant'),
-  step_every: num('Epochs between two steps (papers.md §2.6: 30 for LeNet-5; §3.4: 15 for the MLP).', 30, {
+  step_every: num('Epochs between two steps (30 for LeNet-5 in the residual paper, 15 for the MLP in the response-function paper; docs/papers.md §2-§3).', 30, {
     integer: true,
     min: 1,
     when: (root) => (root.lr_schedule as Plain).kind === 'step',

@@ -1,5 +1,5 @@
 /**
- * Devices whose step is affine in w (aihwkit LinearStep and SoftBounds, §2.5-2.7):
+ * Devices whose step is affine in w (aihwkit LinearStep and SoftBounds; docs/science.md §3.3-§3.4):
  *   up step   = cUp   - kUp   * w
  *   down step = cDown + kDown * w        (magnitude)
  * per weight. Shared by `softbounds` and `linear-step`, which differ only in how the

@@ -1,8 +1,8 @@
 /**
  * The shared machinery of every pulsed device: per-weight hidden parameters drawn once at tile
- * creation (device-to-device variation, aihwkit-notes.md §2.2), cycle-to-cycle noise per pulse,
- * write noise on a hidden persistent weight (§2.3), clipping to each weight's bounds, and the
- * row kernel that turns pulse-train coincidences into pulses.
+ * creation (device-to-device variation, docs/science.md §4.1), cycle-to-cycle noise per pulse
+ * (§4.2), write noise on a hidden persistent weight (§4.3), clipping to each weight's bounds, and
+ * the row kernel that turns pulse-train coincidences into pulses.
  *
  * A family supplies the deterministic step of one up or down pulse at weight value w
  * (`upStep`, `downStep`: dw_min * q(w) with this weight's gains) and may override `pulseRow` or
@@ -60,7 +60,7 @@ export interface CommonHidden {
 
 /**
  * Draws bounds and step sizes of `size` weights (aihwkit populate, enforce_consistency on).
- * The asymmetry is symmetric (science.md §1): up step dw*(gain + c + r), down dw*(gain - c - r),
+ * The asymmetry is symmetric (docs/science.md §2.4): up step dw*(gain + c + r), down dw*(gain - c - r),
  * with r ~ up_down_dtod * xi. Every spread multiplies a normal, so 0 switches it off exactly.
  */
 export function populateCommon(p: DeviceParams, size: number, rng: Rng): CommonHidden {

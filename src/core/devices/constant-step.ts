@@ -1,5 +1,5 @@
 /**
- * Constant step (aihwkit ConstantStep, §2.4): q+ = 1 + c, q- = 1 - c, independent of w.
+ * Constant step (aihwkit ConstantStep; docs/science.md §3.2): q+ = 1 + c, q- = 1 - c, independent of w.
  * Cycle-to-cycle noise multiplies the step (additive and multiplicative coincide when q = 1).
  *
  * Arithmetic is float32 (the weights' precision; the WebAssembly kernel does the same ops), with

@@ -1,5 +1,5 @@
 /**
- * Exponential step (aihwkit ExpStep, §2.8; ReRAM-ES and PCM presets):
+ * Exponential step (aihwkit ExpStep; docs/science.md §3.5; ReRAM-ES and PCM presets):
  *   z = 2 a w / (b_max - b_min) + b
  *   up step   = s_up   * max(1 - A_up   e^( gamma_up   z), 0)
  *   down step = s_down * max(1 - A_down e^(-gamma_down z), 0)
@@ -22,7 +22,8 @@ export class ExpStepDevice extends PulsedDevice {
 
   constructor(p: DeviceParams, size: number, variation: Rng, noise: Rng) {
     const y0 = (A: number, g: number): number => Math.max(1 - A * Math.exp(g * (p.b ?? 0)), 0);
-    // Granularity: mean of the up and down step at w = 0 (aihwkit uses the down step twice, §7.7).
+    // Granularity: mean of the up and down step at w = 0 (aihwkit uses the down step twice;
+    // docs/papers.md §6.2).
     const f0 = 0.5 * (y0(p.A_up ?? 0, p.gamma_up ?? 0) + y0(p.A_down ?? 0, -(p.gamma_down ?? 0)));
     super({ ...p, mult_noise: true }, size, populateCommon(p, size, variation), noise, f0 > 0 ? p.dw_min * f0 : p.dw_min);
     this.a = p.a ?? 0;

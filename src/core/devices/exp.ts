@@ -1,5 +1,5 @@
 /**
- * Exponential response (response-function paper, science.md §1):
+ * Exponential response (the response-function paper; docs/science.md §3.7):
  *   q+(w) = (1 + c)(e^(g (1 - w/b_max)) - 1) / (e^g - 1)
  *   q-(w) = (1 - c)(e^(g (1 - w/b_min)) - 1) / (e^g - 1)
  * q = 1 at w = 0, q = 0 at the bound it moves toward; symmetric point 0 for c = 0.

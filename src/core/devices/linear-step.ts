@@ -1,5 +1,5 @@
 /**
- * Linear step (aihwkit LinearStep, §2.5; capacitor and ECRAM presets):
+ * Linear step (aihwkit LinearStep; docs/science.md §3.4; capacitor and ECRAM presets):
  *   up step   = s_up   * (1 - gamma_up   * w / W_MAX)
  *   down step = s_down * (1 - gamma_down * w / W_MIN)
  * gamma = 0 is a constant step; gamma = 1 with W = the device's own bounds is soft bounds.

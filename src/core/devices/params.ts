@@ -1,8 +1,8 @@
 /**
  * Device configuration: every field, its default and range (one place), the named presets, and
  * the resolution of a user's `device` section into a complete, validated DeviceParams.
- * Formulas and defaults follow ../shared/docs/aihwkit-notes.md §2 and §5; deliberate
- * differences are documented in docs/config.md.
+ * Formulas and defaults follow aihwkit's device models and presets (docs/science.md §3-§4,
+ * docs/papers.md §6); deliberate differences are documented in docs/config.md.
  */
 import { bool, ConfigError, group, type GroupSpec, num, numList, oneOf, type Plain } from '../config/schema.ts';
 
@@ -73,9 +73,9 @@ const NON_IDEAL = 'device.kind other than ideal';
 export const DEFAULT_DW_MIN = 0.001;
 
 /**
- * Presets (aihwkit-notes.md §5 and the papers' device). aihwkit's one-sided `up_down` bias u
- * (up step dw, down step dw*(1-u)) is mapped onto our symmetric asymmetry with the same mean
- * steps: c = u / (2 - u) and dw_min * (1 - u/2).
+ * Presets (aihwkit's device presets and the papers' device; docs/science.md §3.9). aihwkit's
+ * one-sided `up_down` bias u (up step dw, down step dw*(1-u)) is mapped onto our symmetric
+ * asymmetry with the same mean steps: c = u / (2 - u) and dw_min * (1 - u/2).
  */
 function oneSided(dwMin: number, upDown: number): { dw_min: number; asymmetry: number } {
   return { dw_min: dwMin * (1 - upDown / 2), asymmetry: upDown / (2 - upDown) };
@@ -96,7 +96,7 @@ export const DEVICE_PRESETS: Readonly<Record<string, Plain>> = {
   'reram-array-hfo2': { kind: 'softbounds', dw_min: 0.4622, w_min: -1, w_max: 1, dw_min_dtod: 0.7125, dw_min_dtod_log_normal: true, up_down_dtod: 0.01, w_max_dtod: 0.4295, w_min_dtod: 0.599, dw_min_std: 0.2174, write_noise_std: 0.5841, mult_noise: false, subtract_symmetric_point: true, reference_std: 0.05 },
 };
 export const DEVICE_SCHEMA: GroupSpec = group('Device: the conductance response of every weight of an analog tile.', {
-  kind: oneOf('Response-function family (science.md §1).', DEVICE_KINDS, 'softbounds'),
+  kind: oneOf('Response-function family (docs/science.md §3).', DEVICE_KINDS, 'softbounds'),
   preset: oneOf('Named preset whose fields are applied first; any field given next to it overrides it.', Object.keys(DEVICE_PRESETS), null, { nullable: true }),
   n_states: num('Number of conductance states, (w_max - w_min) / dw_min. Give n_states or dw_min (both only when they agree).', null, { nullable: true, min: 2 }),
   dw_min: num(`Mean step of one pulse at the step reference point, in weight units (default ${DEFAULT_DW_MIN} when n_states is not given).`, null, { nullable: true, gt: 0 }),
@@ -104,8 +104,8 @@ export const DEVICE_SCHEMA: GroupSpec = group('Device: the conductance response 
   w_max: num('Upper bound of the weight range (must be >= 0 and > w_min).', 1, { min: 0 }),
   asymmetry: num('Up/down asymmetry c: up steps scale by (1 + c), down steps by (1 - c). Softbounds symmetric point = c * w_max for symmetric bounds.', 0, { min: -0.99, max: 0.99, when: notIdeal, whenDoc: NON_IDEAL }),
   dw_min_std: num('Cycle-to-cycle noise of each pulse, relative to dw_min (fresh normal per pulse).', 0.3, { min: 0, when: notIdeal, whenDoc: NON_IDEAL }),
-  mult_noise: bool('Cycle-to-cycle noise multiplies the step, dw_min*q(w)*(1 + std*xi) (aihwkit SoftBounds); false: additive, dw_min*(q(w) + std*xi) (science.md §1, papers b and c).', false, { when: only('softbounds', 'linear-step', 'pow', 'exp', 'piecewise'), whenDoc: onlyDoc('softbounds', 'linear-step', 'pow', 'exp', 'piecewise') }),
-  write_noise_std: num('Write noise: the visible weight is the hidden weight plus write_noise_std * dw_min * xi, redrawn at every pulse (aihwkit §2.3).', 0, { min: 0, when: notIdeal, whenDoc: NON_IDEAL }),
+  mult_noise: bool('Cycle-to-cycle noise multiplies the step, dw_min*q(w)*(1 + std*xi) (aihwkit SoftBounds); false: additive, dw_min*(q(w) + std*xi) (the response-function and c-TTv2 papers; docs/science.md §4.2).', false, { when: only('softbounds', 'linear-step', 'pow', 'exp', 'piecewise'), whenDoc: onlyDoc('softbounds', 'linear-step', 'pow', 'exp', 'piecewise') }),
+  write_noise_std: num('Write noise: the visible weight is the hidden weight plus write_noise_std * dw_min * xi, redrawn whenever the weight is written (aihwkit write noise; docs/science.md §4.3).', 0, { min: 0, when: notIdeal, whenDoc: NON_IDEAL }),
   dw_min_dtod: num('Device-to-device relative spread of the step size (gain = 1 + dw_min_dtod * xi).', 0.3, { min: 0, when: notIdeal, whenDoc: NON_IDEAL }),
   dw_min_dtod_log_normal: bool('Log-normal gain exp(dw_min_dtod * xi) instead of 1 + dw_min_dtod * xi.', false, { when: notIdeal, whenDoc: NON_IDEAL }),
   up_down_dtod: num('Device-to-device spread of the up/down asymmetry (additive to c).', 0.01, { min: 0, when: notIdeal, whenDoc: NON_IDEAL }),

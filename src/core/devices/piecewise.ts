@@ -1,5 +1,5 @@
 /**
- * Piecewise-linear response (aihwkit PiecewiseStep, §2.10): user tables of q+ and q- at nodes
+ * Piecewise-linear response (aihwkit PiecewiseStep; docs/science.md §3.8): user tables of q+ and q- at nodes
  * evenly spaced from b_min to b_max, linearly interpolated; one node = a constant factor.
  */
 import type { Rng } from '../rng.ts';

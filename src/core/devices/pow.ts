@@ -1,5 +1,5 @@
 /**
- * Power response (response-function paper, science.md §1):
+ * Power response (the response-function paper; docs/science.md §3.6):
  *   q+(w) = (1 + c)(1 - w / b_max)^g,   q-(w) = (1 - c)(1 - w / b_min)^g
  * range [b_min, b_max] (the paper's [-tau, tau]), symmetric point 0 for c = 0, and q = 1 at
  * w = 0 so dw_min is the step there. g = 1 is soft bounds.

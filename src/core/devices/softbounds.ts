@@ -1,5 +1,5 @@
 /**
- * Soft bounds (aihwkit SoftBounds / SoftBoundsReference, §2.6-2.7; the papers' default):
+ * Soft bounds (aihwkit SoftBounds / SoftBoundsReference; the papers' default; docs/science.md §3.3):
  *   q+(w) = (1 + c)(1 - w / b_max),  q-(w) = (1 - c)(1 - w / b_min)
  * The step vanishes at the bound, so pulses approach it but never cross it. Symmetric point
  * (s_up - s_down) / (s_up / b_max - s_down / b_min) = c * b for bounds +-b.

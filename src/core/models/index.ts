@@ -1,5 +1,5 @@
 /**
- * Builds the configured network (science.md §4): an MLP or LeNet-5 (shapes from plan.ts) whose
+ * Builds the configured network (docs/science.md §9.4): an MLP or LeNet-5 (shapes from plan.ts) whose
  * weight matrices are TrainableMatrix objects of the run's algorithm
  * (`algorithmFor(config.algorithm).create`), except the layers listed in model.digital_layers,
  * which use digital sgd. Layer names (fc0, conv1, ...; the number is the weight layer's index

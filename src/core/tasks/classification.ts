@@ -1,5 +1,5 @@
 /**
- * Image classification (science.md §4): mnist, fashion-mnist or any IDX dataset, given to the
+ * Image classification (docs/science.md §9.3-§9.5): mnist, fashion-mnist or any IDX dataset, given to the
  * core as arrays by the caller (src/data loads them). Mini-batch training over a shuffled order
  * from the run seed (stream `data-order`), the last batch of an epoch possibly smaller (PyTorch
  * drop_last false), the learning rate of lr_schedule, a digital log-softmax + NLL loss.

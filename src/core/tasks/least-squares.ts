@@ -1,5 +1,6 @@
 /**
- * The least-squares task (science.md §4, papers.md §3.3 item 5).
+ * The least-squares task (docs/science.md §9.1-§9.2; the response-function paper's least-squares
+ * problem, docs/papers.md §3).
  *   matrix: f(W) = 0.5 ||W a - b||^2 with samples a ~ N(0, I_in), targets b = W* a,
  *           W* ~ N(0, target_std^2) (out x in); metric ||W - W*||^2.
  *   scalar: f(w) = 0.5 (w - b)^2 (a 1x1 "layer" with input 1), the residual paper's toy; b has
