@@ -38,6 +38,9 @@ test('unknown keys, wrong types and fields that do not apply are rejected by pat
     [{ update: { desired_bl: 32 } }, /^update\.desired_bl: expected an integer >= 1 <= 31, got 32$/],
     [{ batch_size: 200 }, /^batch_size: must be <= task\.n_samples/],
     [[1, 2], /a run config must be a mapping/],
+    // names an object inherits are no fields
+    [{ constructor: 1 }, /^constructor: unknown field/],
+    [{ task: { toString: 1 } }, /^task\.toString: unknown field/],
   ];
   for (const [input, re] of cases) {
     assert.throws(() => resolveRunConfig(input), (e: unknown) => e instanceof ConfigError && re.test(e.message), JSON.stringify(input));

@@ -216,7 +216,9 @@ test('the writer lock refuses a second live coordinator and is taken over from a
   q.acquireWriterLock('host:2', 500, 1000, 'x.db', () => false); // host:1 is known dead
   q.refreshWriterLock('host:2', 900);
   assert.throws(() => q.acquireWriterLock('host:3', 1800, 1000, 'x.db', () => true), /host:2/);
-  q.acquireWriterLock('host:3', 1901, 1000, 'x.db', () => true); // stale: not refreshed for 1 s
+  // a live owner on this host is never displaced, however long since its last refresh (suspended)
+  assert.throws(() => q.acquireWriterLock('host:3', 99_000, 1000, 'x.db', () => true), /host:2, a live process on this host/);
+  q.acquireWriterLock('host:3', 1901, 1000, 'x.db', () => undefined); // another host's: stale, not refreshed for 1 s
   q.releaseWriterLock('host:3');
   assert.equal((db.prepare('SELECT count(*) AS n FROM writer_lock').get() as { n: number }).n, 0);
   db.close();

@@ -4,7 +4,7 @@ import { canonicalJson } from '../sweep/canonical.ts';
 import { expandSweep } from '../sweep/expand.ts';
 import { readSweepFile, SweepError } from '../sweep/spec.ts';
 import { sweepWarnings } from '../diagnostics/sweep-warnings.ts';
-import { UsageError } from './errors.ts';
+import { MAX_RUNS_OPTION, maxRunsFrom, UsageError } from './errors.ts';
 import { datasetShape, reportScheduleWarnings, STRICT_OPTION } from './schedule-warnings.ts';
 
 export function expandCommand(yargs: Argv): Argv {
@@ -15,6 +15,7 @@ export function expandCommand(yargs: Argv): Argv {
       y
         .positional('sweep', { type: 'string', demandOption: true, describe: 'sweep definition (YAML)' })
         .option('json', { type: 'boolean', default: false, describe: 'one line per run: {"hash", "config"}' })
+        .options(MAX_RUNS_OPTION)
         .options(STRICT_OPTION),
     (argv) => {
       let expansion: ReturnType<typeof expandSweep>;
@@ -22,7 +23,7 @@ export function expandCommand(yargs: Argv): Argv {
       try {
         const spec = readSweepFile(argv.sweep as string);
         name = spec.name;
-        expansion = expandSweep(spec);
+        expansion = expandSweep(spec, { maxRuns: maxRunsFrom(argv['max-runs']) });
       } catch (e) {
         if (e instanceof SweepError) throw new UsageError(e.message);
         throw e;

@@ -3,16 +3,23 @@
  * mode. Expands the sweep, records it (insert-or-ignore by run hash), runs what is not done on
  * the local thread pool with a progress display, then prints the sweep's table. Killing it at
  * any moment and running the same command again resumes.
+ *
+ * Exit codes: 0 when every run of the sweep is done or failed; 130 interrupted; 2 bad input, a
+ * database another live process owns, or the writer lock lost to another process (this one was
+ * suspended); 1 when the disk failed a write (one line; the lock is released, nothing stored is
+ * lost, the same command resumes).
  */
 import type { Argv } from 'yargs';
 import { runEmbedded } from '../coordinator/embedded.ts';
 import { Scheduler } from '../coordinator/scheduler.ts';
 import { renderSweepTable } from '../report/pivot.ts';
+import { StoreFailure } from '../store/errors.ts';
 import { type Db, openStore } from '../store/open.ts';
 import { expandSweep } from '../sweep/expand.ts';
 import { readSweepFile, type SweepSpec } from '../sweep/spec.ts';
 import { defaultThreads, SimulationPool } from '../worker/pool.ts';
 import { sweepWarnings } from '../diagnostics/sweep-warnings.ts';
+import { MAX_RUNS_OPTION, maxRunsFrom } from './errors.ts';
 import { ProgressDisplay } from './progress.ts';
 import { datasetShape, reportScheduleWarnings, STRICT_OPTION } from './schedule-warnings.ts';
 
@@ -27,17 +34,34 @@ export interface RunArgs {
   threads: number;
   retryFailed: boolean;
   strict: boolean;
+  maxRuns?: number;
 }
 
-/** The run command's body; returns the exit code (0 done, 130 interrupted). */
+/**
+ * The run command's body; returns the exit code (0 every run done or failed, 1 the disk failed a
+ * write, 130 interrupted); bad input and unusable databases throw (exit 2).
+ */
 export async function runSweepCommand(args: RunArgs): Promise<number> {
+  try {
+    return await runSweep(args);
+  } catch (e) {
+    if (!(e instanceof StoreFailure)) throw e;
+    process.stderr.write(`aimc-sweep: ${e.message}\n`);
+    return 1;
+  }
+}
+
+async function runSweep(args: RunArgs): Promise<number> {
   const spec: SweepSpec = readSweepFile(args.sweep);
-  const expansion = expandSweep(spec);
+  const expansion = expandSweep(spec, { maxRuns: args.maxRuns });
   reportScheduleWarnings(sweepWarnings(expansion.runs, datasetShape), args.strict);
   const db: Db = openStore(args.db);
   let scheduler: Scheduler | undefined;
   try {
     scheduler = new Scheduler(db, { file: args.db });
+    if (scheduler.tookOver) {
+      process.stderr.write(`${args.db}: took the writer lock over from ${scheduler.tookOver.owner} (${scheduler.tookOver.why})\n`);
+    }
     const recorded = scheduler.submit(spec, expansion);
     if (recorded.definitionChanged) {
       process.stderr.write(`${spec.name}: definition changed since it was last recorded: ${recorded.joined} runs joined, ${recorded.left} left (their results stay in the database)\n`);
@@ -82,6 +106,15 @@ export async function runSweepCommand(args: RunArgs): Promise<number> {
       );
       return 130;
     }
+    const left = after.queued + after.running;
+    if (left > 0) {
+      // not ours to finish here (leased by a coordinator that is gone, say): never report success
+      process.stderr.write(
+        `aimc-sweep: ${args.db}: ${left} run${left === 1 ? '' : 's'} of ${spec.name} still ${after.running > 0 ? 'leased' : 'queued'} after the sweep ended here` +
+          `; run the same command again to finish ${left === 1 ? 'it' : 'them'}\n`,
+      );
+      return 1;
+    }
     try {
       process.stdout.write(`\n${renderSweepTable(db, spec.name)}\n`);
     } catch (e) {
@@ -111,12 +144,13 @@ export function runCommand(yargs: Argv): Argv {
         .option('threads', { type: 'number', default: defaultThreads(), describe: 'worker threads (default: available cores)' })
         .option('retry-failed', { type: 'boolean', default: false, describe: 're-run the runs of this sweep that failed' })
         .options(STRICT_OPTION)
+        .options(MAX_RUNS_OPTION)
         .check((a) => {
           if (!Number.isInteger(a.threads) || (a.threads as number) < 1) throw new Error(`--threads: expected a positive integer, got ${String(a.threads)}`);
           return true;
         }),
     async (argv) => {
-      process.exitCode = await runSweepCommand({ sweep: argv.sweep as string, db: argv.db, threads: argv.threads, retryFailed: argv['retry-failed'], strict: argv.strict });
+      process.exitCode = await runSweepCommand({ sweep: argv.sweep as string, db: argv.db, threads: argv.threads, retryFailed: argv['retry-failed'], strict: argv.strict, maxRuns: maxRunsFrom(argv['max-runs']) });
     },
   );
 }

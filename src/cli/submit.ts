@@ -3,7 +3,6 @@
  * (errors with file:line, exit 2), submits it to a running coordinator and, with --wait,
  * follows its progress until no run is left to run.
  */
-import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { Argv } from 'yargs';
 import { RunStatus } from '../gen/aimcsweep/v1/run_pb.ts';
@@ -11,9 +10,9 @@ import { SweepService } from '../gen/aimcsweep/v1/sweep_pb.ts';
 import { createClient, isServiceError } from '../rpc/bridge.ts';
 import { sweepWarnings } from '../diagnostics/sweep-warnings.ts';
 import { type Expansion, expandSweep } from '../sweep/expand.ts';
-import { parseSweepText, SweepError } from '../sweep/spec.ts';
+import { parseSweepText, readSweepText, SweepError } from '../sweep/spec.ts';
 import { awaitCoordinator, CLIENT_OPTIONS, channelCredentialsFrom, checkAddress, readToken } from './connection.ts';
-import { UsageError } from './errors.ts';
+import { MAX_RUNS_OPTION, maxRunsFrom, UsageError } from './errors.ts';
 import { datasetShape, reportScheduleWarnings, STRICT_OPTION } from './schedule-warnings.ts';
 
 export function submitCommand(yargs: Argv): Argv {
@@ -27,18 +26,16 @@ export function submitCommand(yargs: Argv): Argv {
         .option('wait', { type: 'boolean', default: false, describe: 'follow progress until every run is done or failed' })
         .option('connect-timeout', { type: 'number', default: 20, describe: 'seconds to wait for a coordinator that is not listening yet' })
         .options(STRICT_OPTION)
+        .options(MAX_RUNS_OPTION)
         .options(CLIENT_OPTIONS),
     async (argv) => {
       const file = argv.sweep as string;
       let yaml: string;
-      try {
-        yaml = readFileSync(file, 'utf8');
-      } catch (e) {
-        throw new UsageError(`${file}: cannot read sweep file (${(e as Error).message})`);
-      }
       let expansion: Expansion;
       try {
-        expansion = expandSweep(parseSweepText(yaml, file)); // the coordinator validates again; this gives local line numbers first
+        yaml = readSweepText(file); // at most 1 MiB, UTF-8
+        // the coordinator validates again (with its own limit of runs); this gives local line numbers first
+        expansion = expandSweep(parseSweepText(yaml, file), { maxRuns: maxRunsFrom(argv['max-runs']) });
       } catch (e) {
         if (e instanceof SweepError) throw new UsageError(e.message);
         throw e;

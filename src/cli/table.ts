@@ -7,8 +7,9 @@
 import type { Argv } from 'yargs';
 import { formatPivotCsv, formatPivotJson, formatPivotMarkdown } from '../report/format.ts';
 import { buildSweepPivot, EPOCH_CHOICES, type EpochChoice, METRICS, type Metric, ReportError } from '../report/pivot.ts';
+import { sqliteCode, StoreFailure, storeErrorFrom } from '../store/errors.ts';
 import type { Db } from '../store/open.ts';
-import { openStoreReadonly, StoreError } from '../store/open.ts';
+import { closeReadonlyStore, openStoreReadonly, StoreError } from '../store/open.ts';
 import { QueryError } from '../store/results-read.ts';
 import { UsageError } from './errors.ts';
 
@@ -16,7 +17,8 @@ export const DEFAULT_DB = 'results.db';
 
 /**
  * Runs `fn` on a read-only connection to `file`, closed afterwards; a database that cannot be
- * used as asked (missing, foreign, unknown sweep) and bad requests become UsageErrors (exit 2).
+ * used as asked (missing, foreign, damaged, unreadable, unknown sweep) and bad requests become
+ * UsageErrors (exit 2) of one line naming the file, and leave no -wal/-shm files behind.
  */
 export function withReadonlyStore<T>(file: string, fn: (db: Db) => T): T {
   let db: Db;
@@ -26,13 +28,23 @@ export function withReadonlyStore<T>(file: string, fn: (db: Db) => T): T {
     if (e instanceof StoreError) throw new UsageError(e.message);
     throw e;
   }
+  let damaged = false;
   try {
     return fn(db);
   } catch (e) {
+    // an SQLite error while reading (a damaged page, an I/O error), also behind a QueryError
+    const sqlite = sqliteCode(e) !== undefined ? e : e instanceof QueryError && sqliteCode(e.cause) !== undefined ? e.cause : undefined;
+    if (sqlite !== undefined) {
+      const err = storeErrorFrom(sqlite, file, false);
+      if (err instanceof StoreError || err instanceof StoreFailure) {
+        damaged = true;
+        throw new UsageError(err.message);
+      }
+    }
     if (e instanceof StoreError || e instanceof ReportError || e instanceof QueryError) throw new UsageError(e.message);
     throw e;
   } finally {
-    db.close();
+    closeReadonlyStore(db, damaged);
   }
 }
 

@@ -3,6 +3,10 @@
  * the local thread pool. This is the coordinator path with the network taken out, not a second
  * scheduler: leases, attempts, results and failures go through the same Scheduler calls a
  * remote worker's messages do.
+ *
+ * A write the store refuses (the writer lock taken over by another process, a full disk) ends
+ * the sweep at once: the runs in flight are terminated and the promise rejects with that error.
+ * Nothing escapes as an uncaught exception, the epoch callbacks of the pool included.
  */
 import type { EpochMetrics } from '../core/train.ts';
 import type { Lease } from '../store/run-queue.ts';
@@ -38,9 +42,14 @@ export function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedOutcome> 
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
-      if (outcome instanceof Error) reject(outcome);
-      else resolve(outcome);
+      scheduler.failed.removeEventListener('abort', onFailed);
+      if (outcome instanceof Error) {
+        // the store cannot take their results: stop computing them
+        for (const abort of inflight.values()) abort.abort();
+        reject(outcome);
+      } else resolve(outcome);
     };
+    const fatal = (e: unknown): void => finish(e instanceof Error ? e : new Error(String(e)));
 
     const start = (lease: Lease): void => {
       const ref = { hash: lease.hash, attempt: lease.attempt };
@@ -48,24 +57,34 @@ export function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedOutcome> 
       inflight.set(lease.hash, abort);
       let finished = false;
       const onEpoch = (m: EpochMetrics): void => {
-        if (!finished) scheduler.progress(worker, ref, m);
+        if (finished || settled) return;
+        try {
+          scheduler.progress(worker, ref, m);
+        } catch (e) {
+          fatal(e); // called from the pool's message port: throwing here would be uncaught
+        }
       };
       pool
         .run(lease.hash, lease.configJson, onEpoch, abort.signal)
         .then(
           (result) => {
+            if (settled) return;
             // a result the store refuses (malformed: a bug, not a peer) must not leave the run leased
             const verdict = scheduler.complete(worker, ref, result);
             if (!verdict.accepted) scheduler.fail(worker, ref, `result rejected: ${verdict.reason}`);
           },
-          (e: unknown) => (abort.signal.aborted ? scheduler.release(worker, ref) : scheduler.fail(worker, ref, errorMessage(e))),
+          (e: unknown) => {
+            if (settled) return;
+            if (abort.signal.aborted) scheduler.release(worker, ref);
+            else scheduler.fail(worker, ref, errorMessage(e));
+          },
         )
         .then(() => {
           finished = true;
           inflight.delete(lease.hash);
           pump();
         })
-        .catch((e: unknown) => finish(e instanceof Error ? e : new Error(String(e))));
+        .catch(fatal);
     };
 
     // keeps every thread busy with a leased run; done when nothing is leased or queued
@@ -80,13 +99,20 @@ export function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedOutcome> 
     const onAbort = (): void => {
       stopping = true;
       for (const abort of inflight.values()) abort.abort();
-      pump();
+      try {
+        pump();
+      } catch (e) {
+        fatal(e);
+      }
     };
+    const onFailed = (): void => fatal(scheduler.failed.reason);
     signal?.addEventListener('abort', onAbort);
+    if (scheduler.failed.aborted) return onFailed();
+    scheduler.failed.addEventListener('abort', onFailed);
     try {
       pump();
     } catch (e) {
-      finish(e instanceof Error ? e : new Error(String(e)));
+      fatal(e);
     }
   });
 }

@@ -4,11 +4,13 @@
  * class; workers (in-process or remote) only ever see leases and report on them.
  *
  * It owns the database as its single writer: construction takes the writer lock (refusing a
- * database another live coordinator holds) and deals with runs a dead predecessor left leased.
+ * database whose owner is alive), refreshes it as a heartbeat and deals with runs a dead
+ * predecessor left leased. Every write checks the lock's fencing token (src/store/writer.ts): a
+ * scheduler whose lock was taken over while it was suspended writes nothing more, and `failed`
+ * aborts with the error that stopped it (that, a full disk, an I/O error), so that its owner
+ * stops too.
  */
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import type { EpochMetrics } from '../core/train.ts';
 import { NUMERICS_VERSION } from '../core/version.ts';
 import { canonicalJson } from '../sweep/canonical.ts';
@@ -18,6 +20,7 @@ import type { SweepSpec } from '../sweep/spec.ts';
 import type { Db } from '../store/open.ts';
 import { localProvenance, provenanceId } from '../store/provenance.ts';
 import { type Counts, type Lease, type LeaseRef, type ReportedResult, RunQueue, type SweepRecorded, type Verdict } from '../store/run-queue.ts';
+import { type Acquired, DEFAULT_LOCK_STALE_MS, localOwnerAlive, type OwnerLiveness, processIdentity } from '../store/writer.ts';
 
 export interface SchedulerOptions {
   /** the database file (for messages) */
@@ -26,7 +29,7 @@ export interface SchedulerOptions {
   leaseTtlMs?: number;
   /** a run whose leases were lost this many times is failed, not re-queued */
   maxLostLeases?: number;
-  /** the writer lock counts as abandoned after this long without a refresh (ms) */
+  /** the writer lock of an owner on another host counts as abandoned after this long without a refresh (ms) */
   lockStaleMs?: number;
   /**
    * Runs a dead predecessor left leased: 'requeue' at once (embedded mode: its in-process
@@ -35,6 +38,10 @@ export interface SchedulerOptions {
    */
   orphans?: 'requeue' | 'expire';
   now?: () => number;
+  /** whether a lock owner lives (default: its pid on this host, its heartbeat elsewhere) */
+  ownerAlive?: OwnerLiveness;
+  /** this process as a lock owner (default: host:pid and the process's start time) */
+  identity?: { owner: string; started: string };
 }
 
 /** What the scheduler tells its listeners (progress display, watch streams). */
@@ -47,27 +54,7 @@ export type SchedulerEvent =
 
 /** This process as a lock owner: host:pid. */
 export function processOwner(): string {
-  return `${hostname()}:${process.pid}`;
-}
-
-/** Whether a lock owner (host:pid) may still be alive: certain only for pids on this host. */
-function ownerAlive(owner: string): boolean {
-  const at = owner.lastIndexOf(':');
-  if (owner.slice(0, at) !== hostname()) return true;
-  const pid = Number(owner.slice(at + 1));
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // a killed process nobody has reaped yet still answers signal 0: a zombie is dead
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc (not Linux): trust signal 0
-  }
+  return processIdentity().owner;
 }
 
 /**
@@ -85,24 +72,56 @@ export class Scheduler {
   readonly events = new EventEmitter<{ event: [SchedulerEvent] }>();
   readonly leaseTtlMs: number;
   readonly maxLostLeases: number;
+  /** whose writer lock this scheduler took over (its owner was dead, or silent past the stale limit) */
+  readonly tookOver: Acquired['tookOver'];
+  /**
+   * Aborts, with the error as its reason, once this scheduler may no longer write: its lock was
+   * taken over (WriterLockLost), the disk failed a write (StoreFailure), the file became unusable.
+   */
+  readonly failed: AbortSignal;
+  private readonly failure = new AbortController();
   private readonly now: () => number;
-  private readonly owner = processOwner();
+  private readonly owner: string;
   private readonly provenance: number;
   private readonly lockTimer: NodeJS.Timeout;
   private closed = false;
 
   constructor(db: Db, options: SchedulerOptions) {
     this.queue = new RunQueue(db);
+    this.failed = this.failure.signal;
     this.now = options.now ?? Date.now;
     this.leaseTtlMs = options.leaseTtlMs ?? 30_000;
     this.maxLostLeases = options.maxLostLeases ?? 3;
-    const staleMs = options.lockStaleMs ?? 15_000;
-    this.queue.acquireWriterLock(this.owner, this.now(), staleMs, options.file, ownerAlive);
-    const orphans = (options.orphans ?? 'requeue') === 'requeue' ? this.queue.requeueOrphans() : 0;
-    if (orphans > 0) this.emit({ kind: 'requeued', count: orphans, failed: 0, why: 'left running by a previous coordinator' });
-    this.provenance = provenanceId(db, localProvenance());
-    this.lockTimer = setInterval(() => this.queue.refreshWriterLock(this.owner, this.now()), Math.max(1000, staleMs / 3));
+    const staleMs = options.lockStaleMs ?? DEFAULT_LOCK_STALE_MS;
+    const me = options.identity ?? processIdentity();
+    this.owner = me.owner;
+    const acquired = this.queue.acquireWriterLock(me.owner, this.now(), staleMs, options.file, options.ownerAlive ?? localOwnerAlive, me.started, (e) => this.stopWriting(e));
+    this.tookOver = acquired.tookOver;
+    try {
+      const orphans = (options.orphans ?? 'requeue') === 'requeue' ? this.queue.requeueOrphans() : 0;
+      if (orphans > 0) this.emit({ kind: 'requeued', count: orphans, failed: 0, why: 'left running by a previous coordinator' });
+      this.provenance = provenanceId(db, localProvenance());
+    } catch (e) {
+      this.queue.releaseWriterLock(this.owner);
+      throw e;
+    }
+    this.lockTimer = setInterval(() => this.refreshLock(), Math.max(1000, staleMs / 3));
     this.lockTimer.unref();
+  }
+
+  /** The lock's heartbeat (every third of the stale limit); a failure aborts `failed`, never throws. */
+  refreshLock(): void {
+    if (this.closed || this.failed.aborted) return;
+    try {
+      this.queue.refreshWriterLock(this.owner, this.now());
+    } catch (e) {
+      this.stopWriting(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private stopWriting(e: Error): void {
+    clearInterval(this.lockTimer);
+    if (!this.failed.aborted) this.failure.abort(e);
   }
 
   private emit(e: SchedulerEvent): void {
@@ -184,7 +203,7 @@ export class Scheduler {
     return this.queue.counts(sweepId);
   }
 
-  /** Releases the writer lock; the database stays open (its owner closes it). */
+  /** Releases the writer lock (if still held; best effort); the database stays open (its owner closes it). */
   close(): void {
     if (this.closed) return;
     this.closed = true;

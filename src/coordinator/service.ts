@@ -23,8 +23,9 @@ import { provenanceId } from '../store/provenance.ts';
 import { findSweep, sweepRunHashes } from '../store/results-read.ts';
 import type { LeaseRef, Verdict } from '../store/run-queue.ts';
 import { WorkerRegistry } from '../store/workers.ts';
-import { expandSweep } from '../sweep/expand.ts';
-import { parseSweepText, SweepError } from '../sweep/spec.ts';
+import { DEFAULT_MAX_RUNS } from '../sweep/expand.ts';
+import { ExpanderError, SweepExpander } from '../sweep/expand-thread.ts';
+import { MAX_SWEEP_BYTES, SweepError } from '../sweep/spec.ts';
 import type { Scheduler, SchedulerEvent } from './scheduler.ts';
 
 export interface CoordinatorOptions {
@@ -36,6 +37,10 @@ export interface CoordinatorOptions {
   heartbeatIntervalMs?: number;
   /** largest message accepted from a peer (bytes) */
   maxMessageBytes?: number;
+  /** Submit refuses sweeps of more combinations than this (default DEFAULT_MAX_RUNS) */
+  maxRuns?: number;
+  /** Submit gives up on a sweep still expanding after this long (ms; default 120 s) */
+  expandTimeoutMs?: number;
   log?: (line: string) => void;
   now?: () => number;
 }
@@ -79,6 +84,7 @@ export class Coordinator {
   private readonly server: grpc.Server;
   private readonly expiryTimer: NodeJS.Timeout;
   private readonly watchers = new Set<() => void>();
+  private readonly expander: SweepExpander;
 
   constructor(o: CoordinatorOptions) {
     this.o = o;
@@ -88,6 +94,8 @@ export class Coordinator {
     this.now = o.now ?? Date.now;
     this.log = o.log ?? (() => {});
     this.heartbeatIntervalMs = o.heartbeatIntervalMs ?? Math.max(100, Math.floor(this.scheduler.leaseTtlMs / 3));
+    // parsing and expanding a submitted sweep runs on a thread: the event loop never waits on it
+    this.expander = new SweepExpander({ maxRuns: o.maxRuns ?? DEFAULT_MAX_RUNS, timeoutMs: o.expandTimeoutMs });
     const max = o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.server = new grpc.Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max });
     const onError = (e: unknown, method: string): void => this.log(`${method}: ${e instanceof Error ? e.message : String(e)}`);
@@ -119,6 +127,7 @@ export class Coordinator {
   /** Stops serving: open sessions and watches are ended; leases stay in the database. */
   async close(graceMs = 2000): Promise<void> {
     clearInterval(this.expiryTimer);
+    await this.expander.close();
     for (const stop of this.watchers) stop();
     for (const s of this.sessions.values()) s.call.end();
     await new Promise<void>((resolve) => {
@@ -196,7 +205,8 @@ export class Coordinator {
         this.onMessage(session, msg);
       } catch (e) {
         // a bug or a database failure: end this session only; the worker reconnects
-        this.log(`session ${session?.worker ?? '?'}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        const trace = process.env.AIMC_DEBUG === '1' && e instanceof Error ? e.stack : undefined; // --debug
+        this.log(`session ${session?.worker ?? '?'}: ${trace ?? (e instanceof Error ? e.message : String(e))}`);
         end(grpc.status.INTERNAL, 'coordinator error');
       }
     });
@@ -303,14 +313,25 @@ export class Coordinator {
 
   // ---- SweepService ----------------------------------------------------------------------
 
-  private submit(fileName: string, yaml: string): { sweepName: string; totalRuns: number; newRuns: number; doneRuns: number } {
+  private async submit(fileName: string, yaml: string): Promise<{ sweepName: string; totalRuns: number; newRuns: number; doneRuns: number }> {
+    if (fileName.length > MAX_TEXT) throw new RpcError(grpc.status.INVALID_ARGUMENT, `file_name: longer than ${MAX_TEXT} characters`);
+    const file = fileName || 'submitted sweep';
+    // bounded before anything is parsed
+    const bytes = Buffer.byteLength(yaml, 'utf8');
+    if (bytes > MAX_SWEEP_BYTES) {
+      const n = (x: number): string => x.toLocaleString('en-US');
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, `${file}: ${n(bytes)} bytes, more than the ${n(MAX_SWEEP_BYTES)} bytes (1 MiB) a sweep may have (a real sweep file is a few KB)`);
+    }
     let spec;
     let expansion;
     try {
-      spec = parseSweepText(yaml, fileName || 'submitted sweep');
-      expansion = expandSweep(spec);
+      ({ spec, expansion } = await this.expander.expand(yaml, file));
     } catch (e) {
       if (e instanceof SweepError || e instanceof ConfigError) throw new RpcError(grpc.status.INVALID_ARGUMENT, e.message);
+      if (e instanceof ExpanderError) {
+        const code = e.reason === 'busy' || e.reason === 'timeout' ? grpc.status.RESOURCE_EXHAUSTED : e.reason === 'closed' ? grpc.status.UNAVAILABLE : grpc.status.INTERNAL;
+        throw new RpcError(code, `${file}: ${e.message}`);
+      }
       throw e;
     }
     const rec = this.scheduler.submit(spec, expansion);

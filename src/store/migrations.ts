@@ -126,6 +126,35 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE epoch_metrics ADD COLUMN step_weight_error REAL;
     `,
   },
+  {
+    version: 4,
+    description: "the writer lock's fencing token and its owner's process start time",
+    sql: `
+      -- a fresh random token per acquisition: every write of the holder checks it is still there
+      ALTER TABLE writer_lock ADD COLUMN token TEXT NOT NULL DEFAULT '';
+      -- start time of the owner's process on its host ('' unknown): a reused pid is not the owner
+      ALTER TABLE writer_lock ADD COLUMN owner_started TEXT NOT NULL DEFAULT '';
+    `,
+  },
+  {
+    version: 5,
+    description: 'hardware cost estimates: update_ns, energy_nj, storage_bytes (docs/cost.md)',
+    sql: `
+      ALTER TABLE results ADD COLUMN update_ns REAL;
+      ALTER TABLE results ADD COLUMN energy_nj REAL;
+      ALTER TABLE results ADD COLUMN storage_bytes REAL;
+      ALTER TABLE epoch_metrics ADD COLUMN update_ns REAL;
+      ALTER TABLE epoch_metrics ADD COLUMN energy_nj REAL;
+      ALTER TABLE epoch_metrics ADD COLUMN storage_bytes REAL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/**
+ * The oldest schema the read commands (status, table, query, export, plot, report) read as it
+ * is: what came after it changed only what they never read (4: the writer lock's columns) or
+ * added metric columns they read as NULL where absent (5: the cost estimates; results-read.ts).
+ */
+export const READABLE_FROM_VERSION = 3;

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NUMERICS_VERSION } from '../core/version.ts';
 import type { Db } from './open.ts';
+import { writeTransaction } from './writer.ts';
 
 export interface Provenance {
   package_version: string;
@@ -62,10 +63,14 @@ export function localProvenance(): Provenance {
 
 /** The id of `p` in the provenance table, inserting it when new. */
 export function provenanceId(db: Db, p: Provenance): number {
-  db.prepare(
-    `INSERT OR IGNORE INTO provenance (package_version, numerics_version, git_commit, node_version, host, platform)
-     VALUES (@package_version, @numerics_version, @git_commit, @node_version, @host, @platform)`,
-  ).run(p);
+  writeTransaction(db, 'provenance', () =>
+    db
+      .prepare(
+        `INSERT OR IGNORE INTO provenance (package_version, numerics_version, git_commit, node_version, host, platform)
+         VALUES (@package_version, @numerics_version, @git_commit, @node_version, @host, @platform)`,
+      )
+      .run(p),
+  );
   const row = db
     .prepare(
       `SELECT id FROM provenance WHERE package_version = @package_version AND numerics_version = @numerics_version

@@ -113,6 +113,35 @@ interface RawSweepRun extends MetricValues {
   p_platform: string | null;
 }
 
+type MetricTable = 'results' | 'epoch_metrics';
+
+/** The columns of each metric table, per connection (read once). */
+const tableColumns = new WeakMap<Db, Map<MetricTable, Set<string>>>();
+
+function columnsOf(db: Db, table: MetricTable): Set<string> {
+  let tables = tableColumns.get(db);
+  if (!tables) tableColumns.set(db, (tables = new Map()));
+  let cols = tables.get(table);
+  if (!cols) {
+    cols = new Set((db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).map((r) => r.name));
+    tables.set(table, cols);
+  }
+  return cols;
+}
+
+/**
+ * `alias.metric`, or NULL where the table has no such column: a database the read commands
+ * read as it is (READABLE_FROM_VERSION) may predate a metric (5: the cost estimates).
+ */
+function metricExpr(db: Db, table: MetricTable, alias: string, metric: Metric): string {
+  return columnsOf(db, table).has(metric) ? `${alias}.${metric}` : 'NULL';
+}
+
+/** Every metric of `table` as a result column named after it. */
+function metricColumns(db: Db, table: MetricTable, alias: string): string {
+  return METRICS.map((c) => `${metricExpr(db, table, alias, c)} AS ${c}`).join(', ');
+}
+
 function metricValues(row: MetricValues): MetricValues {
   return Object.fromEntries(METRICS.map((c) => [c, row[c]])) as MetricValues;
 }
@@ -123,7 +152,7 @@ export function sweepRuns(db: Db, sweepId: number): SweepRunRow[] {
     .prepare(
       `SELECT r.hash, s.position, s.assignments_json, r.config_json, r.numerics_version, r.status, r.attempt, r.error, r.worker,
          r.started_at, r.finished_at,
-         res.attempt AS r_attempt, res.epochs AS r_epochs, ${METRICS.map((c) => `res.${c}`).join(', ')},
+         res.attempt AS r_attempt, res.epochs AS r_epochs, ${metricColumns(db, 'results', 'res')},
          res.weights_digest, res.pulses_json, res.worker AS r_worker, res.finished_at AS r_finished_at,
          p.package_version AS p_package_version, p.numerics_version AS p_numerics_version, p.git_commit AS p_git_commit,
          p.node_version AS p_node_version, p.host AS p_host, p.platform AS p_platform
@@ -187,7 +216,7 @@ export function tailEpochValues(db: Db, sweepId: number, metric: Exclude<Metric,
   if (!(METRICS as readonly string[]).includes(metric) || (metric as Metric) === 'wall_ms') throw new Error(`tailEpochValues: not an epoch metric: ${metric}`);
   const rows = db
     .prepare(
-      `SELECT e.run_hash AS hash, avg(e.${metric}) AS value
+      `SELECT e.run_hash AS hash, avg(${metricExpr(db, 'epoch_metrics', 'e', metric)}) AS value
        FROM epoch_metrics e
        JOIN results res ON res.run_hash = e.run_hash AND res.attempt = e.attempt
        JOIN runs r ON r.hash = e.run_hash AND r.status = 'done'
@@ -208,9 +237,10 @@ export function bestEpochValues(db: Db, sweepId: number, metric: Exclude<Metric,
   // the name goes into the SQL text: only the known columns
   if (!(METRICS as readonly string[]).includes(metric) || (metric as Metric) === 'wall_ms') throw new Error(`bestEpochValues: not an epoch metric: ${metric}`);
   const agg = best === 'max' ? 'max' : 'min';
+  const value = metricExpr(db, 'epoch_metrics', 'e', metric);
   const rows = db
     .prepare(
-      `SELECT e.run_hash AS hash, coalesce(${agg}(CASE WHEN e.epoch > 0 THEN e.${metric} END), ${agg}(e.${metric})) AS value
+      `SELECT e.run_hash AS hash, coalesce(${agg}(CASE WHEN e.epoch > 0 THEN ${value} END), ${agg}(${value})) AS value
        FROM epoch_metrics e
        JOIN results res ON res.run_hash = e.run_hash AND res.attempt = e.attempt
        JOIN runs r ON r.hash = e.run_hash AND r.status = 'done'
@@ -277,8 +307,9 @@ export function listWorkers(db: Db): WorkerRow[] {
 
 /** A statement `query` will not run (writes, several statements, bad SQL); exit code 2. */
 export class QueryError extends Error {
-  constructor(message: string) {
-    super(message);
+  /** `cause`: the SQLite error behind it, if any (a damaged database, not a bad statement) */
+  constructor(message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
     this.name = 'QueryError';
   }
 }
@@ -303,7 +334,7 @@ export function readonlyQuery(db: Db, sql: string): QueryResult {
     const msg = (e as Error).message;
     if (e instanceof RangeError && /more than one statement/.test(msg)) throw new QueryError('query: give one statement (the SQL holds several)');
     if (e instanceof RangeError && /no statements/.test(msg)) throw new QueryError('query: the SQL holds no statement');
-    throw new QueryError(`query: ${msg}`);
+    throw new QueryError(`query: ${msg}`, e);
   }
   const head = sql.trim().split(/\s+/, 1)[0]?.toUpperCase() ?? '';
   if (!stmt.readonly) throw new QueryError(`query: refused: ${head} writes to the database; query runs read-only statements (SELECT, WITH ... SELECT, read-only PRAGMA)`);
@@ -313,7 +344,7 @@ export function readonlyQuery(db: Db, sql: string): QueryResult {
   try {
     rows = stmt.raw(true).all() as unknown[][];
   } catch (e) {
-    throw new QueryError(`query: ${(e as Error).message}`);
+    throw new QueryError(`query: ${(e as Error).message}`, e);
   }
   return { columns, rows };
 }
@@ -353,7 +384,7 @@ export interface EpochRow extends MetricValues {
 export function sweepEpochMetrics(db: Db, sweepId: number): Map<string, EpochRow[]> {
   const rows = db
     .prepare(
-      `SELECT e.run_hash AS hash, e.epoch, ${METRICS.map((c) => `e.${c}`).join(', ')}
+      `SELECT e.run_hash AS hash, e.epoch, ${metricColumns(db, 'epoch_metrics', 'e')}
        FROM epoch_metrics e
        JOIN results res ON res.run_hash = e.run_hash AND res.attempt = e.attempt
        JOIN runs r ON r.hash = e.run_hash AND r.status = 'done'

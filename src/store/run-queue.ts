@@ -3,14 +3,15 @@
  * heartbeats, progress, results, failures, expiry). Each method is one transaction, so a crash
  * at any moment leaves the database consistent; results are accepted only from the worker
  * holding the current attempt's lease, so a late result from a dead lease is rejected, never
- * duplicated.
+ * duplicated. Every write goes through writer.ts's writeTransaction (BEGIN IMMEDIATE, the
+ * writer lock's fencing token checked first, SQLite failures as one-line errors).
  */
 import { EPOCH_METRICS } from '../core/tasks/run-result.ts';
 import type { EpochMetrics, RunResult } from '../core/train.ts';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './open.ts';
 import { StatementCache } from './statements.ts';
-import { StoreError } from './open.ts';
+import { type Acquired, acquireWriterLock, type OwnerLiveness, refreshWriterLock, releaseWriterLock, writeTransaction } from './writer.ts';
 
 export type RunStatus = 'queued' | 'running' | 'done' | 'failed';
 
@@ -112,7 +113,7 @@ export class RunQueue {
    */
   recordSweep(s: SweepInput, now: number): SweepRecorded {
     const db = this.db;
-    return db.transaction((): SweepRecorded => {
+    return writeTransaction(db, 'record-sweep', (): SweepRecorded => {
       const existing = this.sql('SELECT id, spec_json FROM sweeps WHERE name = ?').get(s.name) as { id: number; spec_json: string } | undefined;
       let sweepId: number;
       let definitionChanged = false;
@@ -145,7 +146,7 @@ export class RunQueue {
         for (const h of before) if (!now_.has(h)) left++;
       }
       return { sweepId, total: now_.size, newRuns, definitionChanged, joined, left };
-    })();
+    });
   }
 
   /** Run counts by status, of one sweep or of the whole database. */
@@ -168,12 +169,15 @@ export class RunQueue {
 
   /** Failed runs of a sweep back to the queue (their lost-lease count reset). */
   retryFailed(sweepId: number): number {
-    return this.db
-      .prepare(
-        `UPDATE runs SET status = 'queued', error = NULL, lost_leases = 0, worker = NULL
-         WHERE status = 'failed' AND hash IN (SELECT run_hash FROM sweep_runs WHERE sweep_id = ?)`,
-      )
-      .run(sweepId).changes;
+    return writeTransaction(
+      this.db,
+      'retry-failed',
+      () =>
+        this.sql(
+          `UPDATE runs SET status = 'queued', error = NULL, lost_leases = 0, worker = NULL
+           WHERE status = 'failed' AND hash IN (SELECT run_hash FROM sweep_runs WHERE sweep_id = ?)`,
+        ).run(sweepId).changes,
+    );
   }
 
   // ---- leases ---------------------------------------------------------------------------
@@ -185,8 +189,7 @@ export class RunQueue {
    */
   lease(worker: string, max: number, now: number, ttlMs: number, sweepId?: number): Lease[] {
     if (max <= 0) return [];
-    const db = this.db;
-    return db.transaction((): Lease[] => {
+    return writeTransaction(this.db, 'lease', (): Lease[] => {
       // oldest queued first (rowid: insertion order, so a sweep's expansion order), through the
       // status index, so a lease costs the same on the first run of a sweep and on the last
       const picked = (
@@ -211,16 +214,15 @@ export class RunQueue {
         if (row) leases.push({ hash, attempt: row.attempt, configJson: row.config_json });
       }
       return leases;
-    })();
+    });
   }
 
   /** Extends the leases `worker` still holds; returns those it reported but no longer holds. */
   heartbeat(worker: string, held: LeaseRef[], now: number, ttlMs: number): LeaseRef[] {
-    const db = this.db;
-    return db.transaction((): LeaseRef[] => {
+    return writeTransaction(this.db, 'heartbeat', (): LeaseRef[] => {
       const extend = this.sql("UPDATE runs SET lease_expires_at = ? WHERE hash = ? AND attempt = ? AND worker = ? AND status = 'running'");
       return held.filter((l) => extend.run(now + ttlMs, l.hash, l.attempt, worker).changes === 0);
-    })();
+    });
   }
 
   /** Why `worker` may not report on `ref` (undefined when it holds the current lease). */
@@ -239,13 +241,12 @@ export class RunQueue {
   progress(worker: string, ref: LeaseRef, m: EpochMetrics): Verdict {
     const bad = malformedEpoch(m);
     if (bad) return { accepted: false, reason: `malformed progress: ${bad}` };
-    const db = this.db;
-    return db.transaction((): Verdict => {
+    return writeTransaction(this.db, 'progress', (): Verdict => {
       const reason = this.notHolder(worker, ref);
       if (reason) return { accepted: false, reason };
       this.sql(INSERT_EPOCH).run({ run_hash: ref.hash, attempt: ref.attempt, epoch: m.epoch, ...metricRow(m) });
       return { accepted: true };
-    })();
+    });
   }
 
   /**
@@ -264,8 +265,7 @@ export class RunQueue {
     if (typeof result.weights_digest !== 'string') return { accepted: false, reason: 'malformed result: no weights digest' };
     const diverged = nonFinite(result.history);
     if (diverged) return this.fail(worker, ref, `diverged: non-finite ${diverged}`, now, result.history);
-    const db = this.db;
-    return db.transaction((): Verdict => {
+    return writeTransaction(this.db, 'complete', (): Verdict => {
       const reason = this.notHolder(worker, ref);
       if (reason) return { accepted: false, reason };
       const { numerics_version } = this.sql('SELECT numerics_version FROM runs WHERE hash = ?').get(ref.hash) as { numerics_version: number };
@@ -292,30 +292,28 @@ export class RunQueue {
       });
       this.sql("UPDATE runs SET status = 'done', finished_at = ?, lease_expires_at = NULL, error = NULL WHERE hash = ?").run(now, ref.hash);
       return { accepted: true };
-    })();
+    });
   }
 
   /** Records the current attempt as failed with its error (and the history it reached, if any). */
   fail(worker: string, ref: LeaseRef, error: string, now: number, history?: EpochMetrics[]): Verdict {
-    const db = this.db;
-    return db.transaction((): Verdict => {
+    return writeTransaction(this.db, 'fail', (): Verdict => {
       const reason = this.notHolder(worker, ref);
       if (reason) return { accepted: false, reason };
       if (history) this.writeHistory(ref, history);
       this.sql("UPDATE runs SET status = 'failed', finished_at = ?, lease_expires_at = NULL, error = ? WHERE hash = ?").run(now, error.slice(0, 4000), ref.hash);
       return { accepted: true };
-    })();
+    });
   }
 
   /** A lease handed back unfinished (a draining worker): the run is queued again. */
   release(worker: string, ref: LeaseRef): Verdict {
-    const db = this.db;
-    return db.transaction((): Verdict => {
+    return writeTransaction(this.db, 'release', (): Verdict => {
       const reason = this.notHolder(worker, ref);
       if (reason) return { accepted: false, reason };
       this.sql("UPDATE runs SET status = 'queued', worker = NULL, lease_expires_at = NULL WHERE hash = ?").run(ref.hash);
       return { accepted: true };
-    })();
+    });
   }
 
   /**
@@ -323,7 +321,7 @@ export class RunQueue {
    * a run has lost `maxLostLeases` leases (a run that kills its worker is not retried forever).
    */
   expireLeases(now: number, maxLostLeases: number): { requeued: number; failed: number } {
-    return this.db.transaction(() => {
+    return writeTransaction(this.db, 'expire-leases', () => {
       const failed = this.sql(
         `UPDATE runs SET status = 'failed', lost_leases = lost_leases + 1, lease_expires_at = NULL, finished_at = @now,
            error = 'lease expired ' || (lost_leases + 1) || ' times (last on ' || coalesce(worker, '?') || ')'
@@ -334,7 +332,7 @@ export class RunQueue {
          WHERE status = 'running' AND lease_expires_at < @now`,
       ).run({ now }).changes;
       return { requeued, failed };
-    })();
+    });
   }
 
   /**
@@ -342,7 +340,7 @@ export class RunQueue {
    * queue without counting against them. Call only while holding the writer lock.
    */
   requeueOrphans(): number {
-    return this.sql("UPDATE runs SET status = 'queued', worker = NULL, lease_expires_at = NULL WHERE status = 'running'").run().changes;
+    return writeTransaction(this.db, 'requeue-orphans', () => this.sql("UPDATE runs SET status = 'queued', worker = NULL, lease_expires_at = NULL WHERE status = 'running'").run().changes);
   }
 
   private writeHistory(ref: LeaseRef, history: EpochMetrics[]): void {
@@ -351,29 +349,26 @@ export class RunQueue {
     for (const m of history) insert.run({ run_hash: ref.hash, attempt: ref.attempt, epoch: m.epoch, ...metricRow(m) });
   }
 
-  // ---- the single writer ----------------------------------------------------------------
+  // ---- the single writer (src/store/writer.ts) -------------------------------------------
 
   /**
-   * Takes the writer lock for `owner` (host:pid). A lock refreshed within `staleMs` by another
-   * owner means another coordinator is using the database: refuse rather than interleave,
-   * unless `ownerAlive` knows that owner is gone (a killed process on this host).
+   * Takes the writer lock for `owner` (host:pid, its process started at `started`). While the
+   * owner of the lock lives it is refused: `ownerAlive` says true or false where this host can
+   * tell (a process on this host: suspended counts as alive), undefined where only the lock's
+   * heartbeat can (another host: gone after `staleMs` without a refresh). From then on every
+   * write of this queue's connection checks the lock's fencing token.
    */
-  acquireWriterLock(owner: string, now: number, staleMs: number, file: string, ownerAlive: (owner: string) => boolean): void {
-    const db = this.db;
-    db.transaction(() => {
-      const row = this.sql('SELECT owner, refreshed_at FROM writer_lock WHERE id = 1').get() as { owner: string; refreshed_at: number } | undefined;
-      if (row && row.owner !== owner && now - row.refreshed_at < staleMs && ownerAlive(row.owner)) {
-        throw new StoreError(`${file}: in use by another coordinator (${row.owner}, active ${Math.round((now - row.refreshed_at) / 1000)} s ago); stop it or use another --db`);
-      }
-      this.sql('INSERT OR REPLACE INTO writer_lock (id, owner, acquired_at, refreshed_at) VALUES (1, ?, ?, ?)').run(owner, now, now);
-    })();
+  acquireWriterLock(owner: string, now: number, staleMs: number, file: string, ownerAlive: OwnerLiveness, started = '', onFatal?: (e: Error) => void): Acquired {
+    return acquireWriterLock(this.db, { owner, started }, now, staleMs, file, ownerAlive, onFatal);
   }
 
+  /** `owner`'s heartbeat; WriterLockLost once another process took the lock over. */
   refreshWriterLock(owner: string, now: number): void {
-    this.sql('UPDATE writer_lock SET refreshed_at = ? WHERE id = 1 AND owner = ?').run(now, owner);
+    refreshWriterLock(this.db, owner, now);
   }
 
-  releaseWriterLock(owner: string): void {
-    this.sql('DELETE FROM writer_lock WHERE id = 1 AND owner = ?').run(owner);
+  /** Gives `owner`'s lock up if still held (best effort); this connection writes no more. */
+  releaseWriterLock(owner: string): boolean {
+    return releaseWriterLock(this.db, owner);
   }
 }

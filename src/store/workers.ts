@@ -6,6 +6,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './open.ts';
 import { StatementCache } from './statements.ts';
+import { writeTransaction } from './writer.ts';
 
 export interface WorkerRecord {
   id: string;
@@ -33,10 +34,12 @@ export class WorkerRegistry {
   }
 
   register(w: { id: string; name: string; host: string; slots: number; provenanceId: number }, now: number): void {
-    this.sql(
-      `INSERT INTO workers (id, name, host, slots, free_slots, connected, registered_at, last_heartbeat_at, provenance_id)
-       VALUES (@id, @name, @host, @slots, 0, 0, @now, @now, @provenanceId)`,
-    ).run({ ...w, now });
+    writeTransaction(this.db, 'register-worker', () =>
+      this.sql(
+        `INSERT INTO workers (id, name, host, slots, free_slots, connected, registered_at, last_heartbeat_at, provenance_id)
+         VALUES (@id, @name, @host, @slots, 0, 0, @now, @now, @provenanceId)`,
+      ).run({ ...w, now }),
+    );
   }
 
   get(id: string): WorkerRecord | undefined {
@@ -45,18 +48,20 @@ export class WorkerRegistry {
 
   /** A session opened or closed. */
   setConnected(id: string, connected: boolean, now: number): void {
-    this.sql('UPDATE workers SET connected = ?, last_heartbeat_at = ? WHERE id = ?').run(connected ? 1 : 0, now, id);
+    writeTransaction(this.db, 'worker-connected', () => this.sql('UPDATE workers SET connected = ?, last_heartbeat_at = ? WHERE id = ?').run(connected ? 1 : 0, now, id));
   }
 
   /** A heartbeat or slots update arrived. */
   touch(id: string, now: number, freeSlots?: number): void {
-    if (freeSlots === undefined) this.sql('UPDATE workers SET last_heartbeat_at = ? WHERE id = ?').run(now, id);
-    else this.sql('UPDATE workers SET last_heartbeat_at = ?, free_slots = ? WHERE id = ?').run(now, freeSlots, id);
+    writeTransaction(this.db, 'worker-heartbeat', () => {
+      if (freeSlots === undefined) this.sql('UPDATE workers SET last_heartbeat_at = ? WHERE id = ?').run(now, id);
+      else this.sql('UPDATE workers SET last_heartbeat_at = ?, free_slots = ? WHERE id = ?').run(now, freeSlots, id);
+    });
   }
 
   /** Every session is closed after a coordinator restart. */
   disconnectAll(): void {
-    this.sql('UPDATE workers SET connected = 0').run();
+    writeTransaction(this.db, 'workers-disconnected', () => this.sql('UPDATE workers SET connected = 0').run());
   }
 
   /** Runs leased to each worker now. */

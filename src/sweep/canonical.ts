@@ -26,5 +26,10 @@ export function canonicalJson(value: unknown): string {
 
 /** The run key: hex SHA-256 of the numerics version and the canonical config. */
 export function runHash(config: RunConfig): string {
-  return createHash('sha256').update(`aimc-sweep numerics ${NUMERICS_VERSION}\n`).update(canonicalJson(config)).digest('hex');
+  return runHashOfCanonical(canonicalJson(config));
+}
+
+/** runHash of a config given as its canonical JSON (`canonicalJson(config)`). */
+export function runHashOfCanonical(canonical: string): string {
+  return createHash('sha256').update(`aimc-sweep numerics ${NUMERICS_VERSION}\n`).update(canonical).digest('hex');
 }

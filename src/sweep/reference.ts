@@ -29,6 +29,9 @@ export type Fail = (path: string, message: string) => never;
 
 const CELL_KEYS = ['where', 'metric', 'mean', 'std', 'source'] as const;
 
+/** Most cells a sweep's reference section may have (a paper's table has tens; checks are pairwise). */
+export const MAX_REFERENCE_CELLS = 1000;
+
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -92,6 +95,7 @@ function parseCell(item: unknown, path: string, fail: Fail): ReferenceCell {
 export function parseReferences(raw: unknown, fail: Fail): ReferenceCell[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) fail('reference', 'expected a list of cells, each { where, metric, mean, std, source }');
+  if (raw.length > MAX_REFERENCE_CELLS) fail('reference', `${raw.length} cells, more than the ${MAX_REFERENCE_CELLS} a sweep may carry`);
   return raw.map((item, i) => parseCell(item, `reference[${i}]`, fail));
 }
 

@@ -74,6 +74,11 @@ export interface GroupSpec {
   readonly when?: When;
   /** When `when` fails, a given section is dropped instead of rejected (see RUN_SCHEMA). */
   readonly dropWhenInapplicable?: boolean;
+  /**
+   * Left out of the canonical config when none of its fields is there (all `omitAtDefault` at
+   * their defaults): for sections added after results existed, so that no run's hash changed.
+   */
+  readonly omitWhenEmpty?: boolean;
 }
 
 export function group(doc: string, fields: Record<string, FieldSpec | GroupSpec>, when?: When, dropWhenInapplicable = false): GroupSpec {
@@ -173,7 +178,7 @@ export function resolveGroup(spec: GroupSpec, input: unknown, path: string, root
   }
   const given: Plain = input ?? {};
   for (const key of Object.keys(given)) {
-    if (!(key in spec.fields)) {
+    if (!Object.hasOwn(spec.fields, key)) {
       const allowed = Object.keys(spec.fields).join(', ');
       throw new ConfigError(join(path, key), `unknown field (allowed here: ${allowed})`);
     }
@@ -192,6 +197,7 @@ export function resolveGroup(spec: GroupSpec, input: unknown, path: string, root
       const sub: Plain = {};
       out[key] = sub;
       resolveGroup(f, given[key], p, root, sub);
+      if (f.omitWhenEmpty === true && Object.keys(sub).length === 0) delete out[key];
       continue;
     }
     const v = given[key];
@@ -230,7 +236,7 @@ export function fieldAt(spec: GroupSpec, dotted: string): FieldSpec | GroupSpec 
   let cur: FieldSpec | GroupSpec = spec;
   for (const p of dotted.split('.')) {
     if (cur.kind !== 'group') return undefined;
-    const next: FieldSpec | GroupSpec | undefined = cur.fields[p];
+    const next: FieldSpec | GroupSpec | undefined = Object.hasOwn(cur.fields, p) ? cur.fields[p] : undefined;
     if (next === undefined) return undefined;
     cur = next;
   }
