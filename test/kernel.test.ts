@@ -56,7 +56,7 @@ function data(n: number, name: string, scale = 1): Float32Array {
 const bits = (w: Float32Array): Uint32Array => new Uint32Array(w.buffer, w.byteOffset, w.length);
 const pulseRng = (t: AnalogTile): Rng => (t as unknown as { pulseRng: Rng }).pulseRng;
 
-/** Weights, pulses and both random streams of two tiles agree exactly. */
+/** Weights, pulses, the cost counters and both random streams of two tiles agree exactly. */
 function assertSame(ts: AnalogTile, wasm: AnalogTile, what: string): void {
   const a = bits(ts.weights);
   const b = bits(wasm.weights);
@@ -64,6 +64,7 @@ function assertSame(ts: AnalogTile, wasm: AnalogTile, what: string): void {
     if (a[k] !== b[k]) assert.fail(`${what}: weight ${k} differs: ${ts.weights[k]} (TS) vs ${wasm.weights[k]} (WASM)`);
   }
   assert.equal(wasm.pulses, ts.pulses, `${what}: pulse counts`);
+  assert.deepEqual([wasm.slots, wasm.updates], [ts.slots, ts.updates], `${what}: cost counters (pulse slots, updates)`);
   assert.deepEqual(pulseRng(wasm).state(), pulseRng(ts).state(), `${what}: pulse-train generator`);
   // the noise streams stand at the same normal (the buffers may hold different amounts ahead)
   const za = Float32Array.from({ length: 8 }, () => ts.device.noise.next());

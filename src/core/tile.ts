@@ -5,7 +5,8 @@
  *   - the stochastic-pulse rank-1 update, applied sample by sample as aihwkit's CPU simulator
  *     does (docs/science.md §6);
  *   - column read and column program for the transfer algorithms;
- *   - a pulse counter (energy / endurance proxy).
+ *   - counters of pulses, pulse slots, rank-1 updates and column reads (the cost model's
+ *     inputs, src/cost; they never change a number of the training).
  * Every random draw comes from the tile's own named streams of the run seed. The pulsed update
  * runs on the WebAssembly kernel (src/core/kernels/, assembly/pulse.ts) where it applies, else on
  * its TypeScript reference (pulse-trains.ts and the devices' pulseRow), with the same results.
@@ -73,6 +74,17 @@ export class AnalogTile {
   readonly matmul: 'wasm' | 'typescript';
   /** Total pulses applied to this tile since creation. */
   pulses = 0;
+  /**
+   * Pulse slots spent on this tile since creation: the train length BL of every stochastic update,
+   * plus what the deterministic writers (pulse-writes.ts, mixed precision) add.
+   */
+  slots = 0;
+  /** Stochastic rank-1 updates since creation (updateVector calls, column updates included). */
+  updates = 0;
+  /** Of those, pulsed column writes (updateColumn: a one-hot x). */
+  columnUpdates = 0;
+  /** Column reads since creation (readColumn). */
+  reads = 0;
   private readonly update: UpdateConfig;
   private readonly fwd: IoPath;
   private readonly bwd: IoPath;
@@ -144,6 +156,7 @@ export class AnalogTile {
   /** One stochastic-pulse rank-1 update for dW = -lr d x^T (x at xOff, d at dOff). */
   updateVector(x: Float32Array, xOff: number, d: Float32Array, dOff: number, lr: number): void {
     const { rows, cols } = this;
+    this.updates++;
     let xmax = 0;
     for (let j = 0; j < cols; j++) {
       const a = Math.abs(x[xOff + j]);
@@ -157,6 +170,7 @@ export class AnalogTile {
     const s = this.schedule;
     s.plan(lr, this.device.granularity, xmax, dmax, this.update);
     if (s.bl === 0) return;
+    this.slots += s.bl;
     const flip = lr < 0 ? -1 : 0;
     if (this.wasm !== null) {
       this.pulses += this.wasm.update(x, xOff, d, dOff, s.a, s.b, s.bl, flip);
@@ -177,6 +191,7 @@ export class AnalogTile {
 
   /** Reads column k (W e_k) through the transfer IO (noise and bound management off). */
   readColumn(k: number, out: Float32Array): void {
+    this.reads++;
     this.oneHot[k] = 1;
     this.read.apply(this.weights, this.oneHot, out, 1, this.ioRng);
     this.oneHot[k] = 0;
@@ -184,6 +199,7 @@ export class AnalogTile {
 
   /** Pulsed update of column k only: dW[:, k] = -lr * d (a one-hot x). */
   updateColumn(k: number, d: Float32Array, lr: number): void {
+    this.columnUpdates++;
     this.oneHot[k] = 1;
     this.updateVector(this.oneHot, 0, d, 0, lr);
     this.oneHot[k] = 0;

@@ -26,6 +26,9 @@ const WIRE_FIELD = {
   train_accuracy: 'trainAccuracy',
   test_loss: 'testLoss',
   test_accuracy: 'testAccuracy',
+  update_ns: 'updateNs',
+  energy_nj: 'energyNj',
+  storage_bytes: 'storageBytes',
   wall_ms: 'wallMs',
 } as const satisfies Record<OptionalMetric, keyof EpochMetricsMsg>;
 

@@ -7,6 +7,7 @@
  * the running mean weights recent reads with beta = min(tail_weightening / period, 1); no writes
  * during the first period (warm-up).
  */
+import { BUFFER_OPS } from '../../cost/digital-ops.ts';
 import type { RunConfig } from '../config/run-config.ts';
 import { ChoppedTransfer } from './chopped-transfer.ts';
 import { pulseColumn } from './pulse-writes.ts';
@@ -52,6 +53,15 @@ class AgadMatrix extends ChoppedTransfer {
       this.switched[k] = 1;
     }
     if (k === cols - 1) this.sweeps++;
+  }
+
+  protected override bufferOps(): number {
+    return BUFFER_OPS.dynamic;
+  }
+
+  /** The buffer H, the running mean P and the reference P_ref. */
+  protected override digitalElements(): number {
+    return this.h.h.length + this.mean.length + this.meanRef.length;
   }
 }
 

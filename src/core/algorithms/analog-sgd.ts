@@ -3,8 +3,11 @@
  * goes through the device response (docs/science.md §8.4: W <- W - a g F(W) - a |g| G(W) in
  * expectation). Forward and backward read the same tile through the IO model.
  */
+import type { LayerCounters } from '../../cost/activity.ts';
+import { updateVectorElements } from '../../cost/storage.ts';
 import type { RunConfig } from '../config/run-config.ts';
 import { AnalogTile } from '../tile.ts';
+import { tileCounts } from './cost-counts.ts';
 import type { Algorithm, LayerSpec, TrainableMatrix } from './types.ts';
 
 /** Builds an analog tile for one layer from the run's device, IO and update sections. */
@@ -29,6 +32,7 @@ class AnalogSgdMatrix implements TrainableMatrix {
   readonly rows: number;
   readonly cols: number;
   private readonly tile: AnalogTile;
+  private samples = 0;
 
   constructor(config: RunConfig, layer: LayerSpec) {
     this.rows = layer.rows;
@@ -45,6 +49,7 @@ class AnalogSgdMatrix implements TrainableMatrix {
   }
 
   update(x: Float32Array, d: Float32Array, batch: number, lr: number): void {
+    this.samples += batch;
     this.tile.updateBatch(x, d, batch, lr);
   }
 
@@ -62,6 +67,10 @@ class AnalogSgdMatrix implements TrainableMatrix {
 
   transferCounts(): Record<string, number> {
     return {};
+  }
+
+  costCounts(): LayerCounters {
+    return { samples: this.samples, arraysRead: 1, ...tileCounts([this.tile]), storedElements: updateVectorElements(this.rows, this.cols) };
   }
 }
 

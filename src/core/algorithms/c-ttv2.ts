@@ -5,6 +5,7 @@
  * and after the read the chopper flips with probability chop_prob. A constant reference offset then
  * averages out of the buffer.
  */
+import { BUFFER_OPS } from '../../cost/digital-ops.ts';
 import type { RunConfig } from '../config/run-config.ts';
 import { type Rng, streamFor } from '../rng.ts';
 import { ChoppedTransfer } from './chopped-transfer.ts';
@@ -29,6 +30,10 @@ class ChoppedTtv2Matrix extends ChoppedTransfer {
       pulseColumn(this.slow, k, this.counts);
     }
     if (this.chopRng.uniform() < this.chopProb) this.chopped.choppers.flip(k);
+  }
+
+  protected override bufferOps(): number {
+    return BUFFER_OPS.sum;
   }
 }
 

@@ -37,4 +37,9 @@ export abstract class ChoppedTransfer extends FastSlowTransfer {
   protected override clearDigitalState(): void {
     this.h.h.fill(0);
   }
+
+  /** The buffer H (chopper signs, one bit per input, are left out). */
+  protected override digitalElements(): number {
+    return this.h.h.length;
+  }
 }

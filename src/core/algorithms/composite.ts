@@ -3,6 +3,7 @@
  * tiles, references, choppers): forward and backward run through the IO model on the reduced
  * matrix, which is recomputed lazily after updates (once per mini-batch, not per sample).
  */
+import type { LayerCounters } from '../../cost/activity.ts';
 import type { RunConfig } from '../config/run-config.ts';
 import { IoPath } from '../io.ts';
 import { type Rng, streamFor } from '../rng.ts';
@@ -34,6 +35,7 @@ export abstract class CompositeMatrix implements TrainableMatrix {
   abstract setWeights(values: Float32Array): void;
   abstract pulseCounts(): Record<string, number>;
   abstract transferCounts(): Record<string, number>;
+  abstract costCounts(): LayerCounters;
 
   /** Marks the effective weights out of date (call after any change of an array). */
   protected invalidate(): void {

@@ -5,10 +5,13 @@
  * effective weight is slow + gamma * fast. Subclasses supply only the transfer (and, for the
  * chopped variants, how a sample is pulsed and how the fast array is read back).
  */
+import type { LayerCounters } from '../../cost/activity.ts';
+import { updateVectorElements } from '../../cost/storage.ts';
 import type { RunConfig } from '../config/run-config.ts';
 import type { AnalogTile } from '../tile.ts';
 import { tileFor } from './analog-sgd.ts';
 import { CompositeMatrix } from './composite.ts';
+import { tileCounts } from './cost-counts.ts';
 import { ReferencedArray } from './referenced-array.ts';
 import { basePeriod, ColumnCycler, fastLr, PeriodicClock } from './transfer-schedule.ts';
 import type { LayerSpec } from './types.ts';
@@ -23,6 +26,7 @@ export abstract class FastSlowTransfer extends CompositeMatrix {
   private readonly fastName: string;
   private readonly slowName: string;
   private transfers = 0;
+  private samples = 0;
 
   constructor(config: RunConfig, layer: LayerSpec, fastName: string, slowName: string) {
     super(config, layer);
@@ -39,6 +43,19 @@ export abstract class FastSlowTransfer extends CompositeMatrix {
   /** Moves column k of the fast array toward the slow array. */
   protected abstract transfer(k: number, lr: number): void;
 
+  /**
+   * Digital operations per element of a read column that enters the algorithm's buffer
+   * (src/cost/digital-ops.ts BUFFER_OPS); 0 where reads go straight to a pulsed write.
+   */
+  protected bufferOps(): number {
+    return 0;
+  }
+
+  /** Digital elements the algorithm keeps besides the update's vectors (its buffers); none by default. */
+  protected digitalElements(): number {
+    return 0;
+  }
+
   /** Clears digital state that belongs to the weights (buffers); nothing by default. */
   protected clearDigitalState(): void {}
 
@@ -53,6 +70,7 @@ export abstract class FastSlowTransfer extends CompositeMatrix {
   }
 
   update(x: Float32Array, d: Float32Array, batch: number, lr: number): void {
+    this.samples += batch;
     for (let b = 0; b < batch; b++) {
       this.pulse(x, d, b, lr);
       if (this.clock.tick()) {
@@ -81,5 +99,17 @@ export abstract class FastSlowTransfer extends CompositeMatrix {
 
   transferCounts(): Record<string, number> {
     return { [this.slowName]: this.transfers };
+  }
+
+  /** Forward and backward read the slow array, and the fast one too when gamma > 0. */
+  costCounts(): LayerCounters {
+    const counts = tileCounts([this.fast.tile, this.slow]);
+    counts.flops += this.transfers * this.rows * this.bufferOps();
+    return {
+      samples: this.samples,
+      arraysRead: this.gamma === 0 ? 1 : 2,
+      ...counts,
+      storedElements: updateVectorElements(this.rows, this.cols) + this.digitalElements(),
+    };
   }
 }

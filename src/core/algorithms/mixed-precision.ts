@@ -10,9 +10,13 @@
  * expectation, saturating at desired_bl); we apply the n pulses themselves, as the method states
  * (docs/papers.md §6.2).
  */
+import type { LayerCounters } from '../../cost/activity.ts';
+import { outerProductOps } from '../../cost/digital-ops.ts';
+import { updateVectorElements } from '../../cost/storage.ts';
 import type { RunConfig } from '../config/run-config.ts';
 import type { AnalogTile } from '../tile.ts';
 import { tileFor } from './analog-sgd.ts';
+import { tileCounts } from './cost-counts.ts';
 import { pulseWeight } from './pulse-writes.ts';
 import { periodInSamples } from './transfer-schedule.ts';
 import type { Algorithm, LayerSpec, TrainableMatrix } from './types.ts';
@@ -67,19 +71,29 @@ class MixedPrecisionMatrix implements TrainableMatrix {
     }
   }
 
-  /** Writes the whole steps of chi (scaled by transfer_lr) to W as pulses; chi keeps the rest. */
+  /**
+   * Writes the whole steps of chi (scaled by transfer_lr) to W as pulses; chi keeps the rest.
+   * W is written row by row, the elements of a row in parallel: the row's longest count of
+   * pulses is its pulse slots.
+   */
   private transfer(): void {
     this.transfers++;
-    const { chi, eps } = this;
+    const { chi, eps, rows, cols } = this;
     const unit = eps / this.transferLr;
-    for (let k = 0; k < chi.length; k++) {
-      let n = Math.trunc(chi[k] / unit);
-      if (n === 0) continue;
-      if (n > this.maxSteps) n = this.maxSteps;
-      else if (n < -this.maxSteps) n = -this.maxSteps;
-      chi[k] -= n * unit;
-      // chi holds the gradient sum: W moves against it
-      pulseWeight(this.w, k, -n);
+    for (let i = 0, k = 0; i < rows; i++) {
+      let longest = 0;
+      for (let j = 0; j < cols; j++, k++) {
+        let n = Math.trunc(chi[k] / unit);
+        if (n === 0) continue;
+        if (n > this.maxSteps) n = this.maxSteps;
+        else if (n < -this.maxSteps) n = -this.maxSteps;
+        chi[k] -= n * unit;
+        // chi holds the gradient sum: W moves against it
+        pulseWeight(this.w, k, -n);
+        const a = n < 0 ? -n : n;
+        if (a > longest) longest = a;
+      }
+      this.w.slots += longest;
     }
   }
 
@@ -98,6 +112,14 @@ class MixedPrecisionMatrix implements TrainableMatrix {
 
   transferCounts(): Record<string, number> {
     return { W: this.transfers };
+  }
+
+  /** chi's accumulation is a dense outer product per sample; chi is stored digitally. */
+  costCounts(): LayerCounters {
+    const { rows, cols, samples } = this;
+    const counts = tileCounts([this.w]);
+    counts.flops += samples * outerProductOps(rows, cols);
+    return { samples, arraysRead: 1, ...counts, storedElements: updateVectorElements(rows, cols) + this.chi.length };
   }
 }
 

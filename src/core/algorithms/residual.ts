@@ -14,9 +14,12 @@
  * The stable regime needs well separated clocks (x8 per level) and gamma * range >= one step:
  * docs/science.md §12; the paper's literal toy settings get worse with more tiles.
  */
+import type { LayerCounters } from '../../cost/activity.ts';
+import { updateVectorElements } from '../../cost/storage.ts';
 import type { RunConfig } from '../config/run-config.ts';
 import { tileFor } from './analog-sgd.ts';
 import { CompositeMatrix } from './composite.ts';
+import { tileCounts } from './cost-counts.ts';
 import { LossPlateau } from './loss-plateau.ts';
 import { ReferencedArray } from './referenced-array.ts';
 import { ColumnCycler, fastLr, periodInSamples } from './transfer-schedule.ts';
@@ -119,6 +122,16 @@ class MultiTileResidualMatrix extends CompositeMatrix {
 
   transferCounts(): Record<string, number> {
     return Object.fromEntries(Array.from(this.transfers, (n, j) => [`T${j + 1}`, n]));
+  }
+
+  /** Forward and backward read every tile (each weighted by its gamma power in the periphery). */
+  costCounts(): LayerCounters {
+    return {
+      samples: this.samples,
+      arraysRead: this.tiles.length,
+      ...tileCounts(this.tiles.map((t) => t.tile)),
+      storedElements: updateVectorElements(this.rows, this.cols),
+    };
   }
 }
 

@@ -16,6 +16,7 @@
  * Under both rules the buffer settles at lr_T * read, so entries with |P| below
  * threshold / lr_T never fire (TT-v2's buffer, which does not leak, has no such dead zone).
  */
+import { BUFFER_OPS } from '../../cost/digital-ops.ts';
 import type { RunConfig } from '../config/run-config.ts';
 import { FastSlowTransfer } from './fast-slow-transfer.ts';
 import { pulseColumn } from './pulse-writes.ts';
@@ -55,6 +56,14 @@ class ResidualV2Matrix extends FastSlowTransfer {
 
   protected override clearDigitalState(): void {
     this.h.h.fill(0);
+  }
+
+  protected override bufferOps(): number {
+    return BUFFER_OPS.leaky;
+  }
+
+  protected override digitalElements(): number {
+    return this.h.h.length;
   }
 }
 

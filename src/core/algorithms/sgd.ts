@@ -2,6 +2,9 @@
  * Digital SGD: exact floating-point weights updated by W -= lr d x^T, sample by sample like the
  * analog algorithms. The upper baseline: no device, no bounds, no IO.
  */
+import type { LayerCounters } from '../../cost/activity.ts';
+import { outerProductOps } from '../../cost/digital-ops.ts';
+import { updateVectorElements } from '../../cost/storage.ts';
 import { matmulBackward, matmulForward } from '../io.ts';
 import type { Algorithm, LayerSpec, TrainableMatrix } from './types.ts';
 
@@ -10,6 +13,7 @@ class DigitalMatrix implements TrainableMatrix {
   readonly cols: number;
   private readonly w: Float32Array;
   private readonly active: Int32Array;
+  private samples = 0;
 
   constructor(layer: LayerSpec) {
     this.rows = layer.rows;
@@ -28,6 +32,7 @@ class DigitalMatrix implements TrainableMatrix {
 
   update(x: Float32Array, d: Float32Array, batch: number, lr: number): void {
     const { rows, cols, w, active } = this;
+    this.samples += batch;
     for (let b = 0; b < batch; b++) {
       const xo = b * cols;
       // inputs are often sparse (MNIST pixels are ~80 % zeros): touch only non-zero columns
@@ -59,6 +64,12 @@ class DigitalMatrix implements TrainableMatrix {
 
   transferCounts(): Record<string, number> {
     return {};
+  }
+
+  /** Digital: every update is a dense outer product on the weights, which are stored digitally. */
+  costCounts(): LayerCounters {
+    const { rows, cols, samples } = this;
+    return { samples, arraysRead: 0, slots: 0, pulses: 0, reads: 0, flops: samples * outerProductOps(rows, cols), storedElements: this.w.length + updateVectorElements(rows, cols) };
   }
 }
 

@@ -5,6 +5,7 @@
  * slow array W, as single pulses. Effective weight W + gamma (A - R); with gamma > 0 the transfer lr
  * is multiplied by gamma, as aihwkit does (bufferedTransferLr).
  */
+import { BUFFER_OPS } from '../../cost/digital-ops.ts';
 import type { RunConfig } from '../config/run-config.ts';
 import { FastSlowTransfer } from './fast-slow-transfer.ts';
 import { pulseColumn } from './pulse-writes.ts';
@@ -37,6 +38,14 @@ class Ttv2Matrix extends FastSlowTransfer {
 
   protected override clearDigitalState(): void {
     this.h.h.fill(0);
+  }
+
+  protected override bufferOps(): number {
+    return BUFFER_OPS.sum;
+  }
+
+  protected override digitalElements(): number {
+    return this.h.h.length;
   }
 }
 

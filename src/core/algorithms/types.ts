@@ -3,6 +3,7 @@
  * weight matrix (analog tiles, digital buffers) and decides how a gradient becomes a change of
  * the effective weights. The model around it only calls forward, backward and update.
  */
+import type { LayerCounters } from '../../cost/activity.ts';
 import type { RunConfig } from '../config/run-config.ts';
 import type { ClockLayer, TransferClock } from './transfer-schedule.ts';
 
@@ -42,6 +43,12 @@ export interface TrainableMatrix {
    * transfer algorithms, whole-matrix writes of mp; empty where nothing is transferred.
    */
   transferCounts(): Record<string, number>;
+  /**
+   * The counts the cost model prices (src/cost, docs/cost.md): vector updates, pulse slots,
+   * pulses, column reads and digital operations so far, the arrays a forward pass reads and the
+   * digital elements the update keeps. Counting never changes a number of the training.
+   */
+  costCounts(): LayerCounters;
   /**
    * Called once after every epoch with that epoch's mean training loss (the same value for
    * every layer of a model), for algorithms that switch phase on a loss plateau.

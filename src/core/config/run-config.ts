@@ -3,12 +3,14 @@
  * partial config (from --set, a JSON file or a sweep) into the canonical, fully defaulted and
  * validated form; unknown keys and fields that do not apply are errors, never ignored.
  */
+import type { CostConstants } from '../../cost/constants.ts';
 import { DEVICE_SCHEMA, type DeviceParams, finishDevice, prepareDevice } from '../devices/params.ts';
 import { IO_DEFAULTS, type IoConfig, type TransferIoConfig } from '../io.ts';
 import type { UpdateConfig } from '../pulse-trains.ts';
 import { bool, ConfigError, type FieldSpec, group, type GroupSpec, num, oneOf, type Plain, resolveGroup } from './schema.ts';
 import { isLeastSquares, type LrScheduleConfig, type ModelConfig, TASK_SCHEMA, type TaskConfig, TRAINING_SECTIONS } from './task-schema.ts';
 import { ALGORITHM_FIELDS, ALGORITHMS, type AlgorithmName, type AlgorithmParams, TRANSFER_ALGORITHMS } from './algorithm-schema.ts';
+import { COST_SCHEMA } from './cost-schema.ts';
 
 export { ALGORITHMS, type AlgorithmName } from './algorithm-schema.ts';
 
@@ -29,6 +31,11 @@ export interface RunConfig extends AlgorithmParams {
   /** transfer algorithms only: the IO of their column reads */
   transfer_io?: TransferIoConfig;
   update?: UpdateConfig;
+  /**
+   * Hardware constants of the cost estimates (docs/cost.md): only those that differ from the
+   * papers' defaults; absent when none does (src/cost/constants.ts costConstants fills them in).
+   */
+  cost?: Partial<CostConstants>;
 }
 
 const isAnalog = (root: Plain): boolean => root.algorithm !== 'sgd';
@@ -132,6 +139,7 @@ export const RUN_SCHEMA: GroupSpec = group('A run.', {
   io: IO_SCHEMA,
   transfer_io: TRANSFER_IO_SCHEMA,
   update: UPDATE_SCHEMA,
+  cost: COST_SCHEMA,
 });
 
 /**

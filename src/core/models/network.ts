@@ -2,6 +2,7 @@
  * A feed-forward network: a chain of modules ending in class scores, trained through a digital
  * log-softmax + negative log-likelihood loss (mean over the mini-batch, PyTorch's NLLLoss).
  */
+import type { LayerActivity } from '../../cost/activity.ts';
 import type { Module, WeightModule } from './layers.ts';
 
 export class Network {
@@ -65,6 +66,11 @@ export class Network {
     const out: Record<string, number> = {};
     for (const l of this.layers) for (const [k, v] of Object.entries(l.matrix.transferCounts())) out[`${l.name}/${k}`] = v;
     return out;
+  }
+
+  /** Every weight layer's counts for the cost model (src/cost), input to output. */
+  costActivity(): LayerActivity[] {
+    return this.layers.map((l) => ({ ...l.matrix.costCounts(), rows: l.matrix.rows, cols: l.matrix.cols, backward: l.gradIn !== null }));
   }
 
   /** Number of weights and biases. */

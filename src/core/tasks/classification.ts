@@ -4,14 +4,16 @@
  * from the run seed (stream `data-order`), the last batch of an epoch possibly smaller (PyTorch
  * drop_last false), the learning rate of lr_schedule, a digital log-softmax + NLL loss.
  * Metrics per epoch: the mean mini-batch train loss and accuracy as the epoch trained (epoch 0:
- * the initial model on the whole training set), test loss and accuracy after the epoch, and the
- * pulses of every analog array keyed `layer/array`.
+ * the initial model on the whole training set), test loss and accuracy after the epoch, the
+ * hardware cost estimates of the training so far (cost-metrics.ts), and the pulses of every
+ * analog array keyed `layer/array`.
  */
 import { DivergedError } from './diverged.ts';
 import type { RunConfig } from '../config/run-config.ts';
 import { type ClassificationTask, scheduledLr } from '../config/task-schema.ts';
 import { buildModel, type Network, softmaxNll } from '../models/index.ts';
 import { streamFor } from '../rng.ts';
+import { costMetrics } from './cost-metrics.ts';
 import { type ClassificationData, type ImageSet, imageSize, validateClassificationData } from './dataset.ts';
 import { type EpochMetrics, type RunResult, RunRecorder, type TrainHooks } from './run-result.ts';
 
@@ -109,6 +111,7 @@ export function trainClassification(config: RunConfig, hooks: TrainHooks, data: 
       train_accuracy: trainAccuracy,
       test_loss: t.loss,
       test_accuracy: t.accuracy,
+      ...costMetrics(config, net.costActivity(), epoch * train.n),
       pulses: net.pulseCounts(),
     };
     if (!Number.isFinite(trainLoss) || !Number.isFinite(t.loss)) {

@@ -7,7 +7,8 @@
  *           16-bit resolution when drawn from the seed.
  * Gradient noise: each per-sample error d = W a - b gets + grad_noise * xi.
  * Metrics per epoch: the loss over all samples and ||W - W*||^2 after the epoch (snapshots), and
- * for epochs >= 1 their means over the epoch's steps as trained (step_loss, step_weight_error).
+ * for epochs >= 1 their means over the epoch's steps as trained (step_loss, step_weight_error);
+ * the hardware cost estimates of the training so far (cost-metrics.ts).
  */
 import { DivergedError } from './diverged.ts';
 import { algorithmFor } from '../algorithms/index.ts';
@@ -15,6 +16,7 @@ import type { TrainableMatrix } from '../algorithms/types.ts';
 import type { RunConfig } from '../config/run-config.ts';
 import { type LeastSquaresTask, scheduledLr } from '../config/task-schema.ts';
 import { type Rng, streamFor } from '../rng.ts';
+import { costMetrics } from './cost-metrics.ts';
 import { type EpochMetrics, type RunResult, RunRecorder, type TrainHooks } from './run-result.ts';
 
 export interface LeastSquaresData {
@@ -101,14 +103,19 @@ interface StepMeans {
   step_weight_error: number;
 }
 
-/** The end-of-epoch snapshot metrics, with the epoch's step means when it trained. */
-function evaluate(layer: TrainableMatrix, data: LeastSquaresData, scratch: Float32Array, epoch: number, steps?: StepMeans): EpochMetrics {
+/**
+ * The end-of-epoch snapshot metrics, with the epoch's step means when it trained and the cost
+ * estimates of the epoch * n_samples samples so far (one layer, no backward pass).
+ */
+function evaluate(config: RunConfig, layer: TrainableMatrix, data: LeastSquaresData, scratch: Float32Array, epoch: number, steps?: StepMeans): EpochMetrics {
   layer.readWeights(scratch);
+  const activity = { ...layer.costCounts(), rows: data.outSize, cols: data.inSize, backward: false };
   return {
     epoch,
     train_loss: leastSquaresLoss(scratch, data),
     weight_error: weightError(scratch, data),
     ...steps,
+    ...costMetrics(config, [activity], epoch * data.nSamples),
     pulses: layer.pulseCounts(),
   };
 }
@@ -175,10 +182,10 @@ export function trainLeastSquares(config: RunConfig, hooks: TrainHooks): RunResu
   const orderRng = streamFor(config.seed, 'data-order');
   const noiseRng = streamFor(config.seed, 'gradient-noise');
   const buf = { x: new Float32Array(config.batch_size * data.inSize), y: new Float32Array(config.batch_size * data.outSize) };
-  recorder.record(evaluate(layer, data, scratch, 0));
+  recorder.record(evaluate(config, layer, data, scratch, 0));
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
     const steps = leastSquaresEpoch(layer, data, config, scheduledLr(config.lr, config.lr_schedule, epoch), order, orderRng, noiseRng, buf, scratch);
-    const m = evaluate(layer, data, scratch, epoch, steps);
+    const m = evaluate(config, layer, data, scratch, epoch, steps);
     if (!Number.isFinite(m.train_loss)) throw new DivergedError(epoch, `loss is ${m.train_loss}`);
     layer.onEpochEnd?.(m.train_loss);
     recorder.record(m);

@@ -34,6 +34,15 @@ export interface EpochMetrics {
   test_loss?: number;
   /** fraction of the test set classified right (classification) */
   test_accuracy?: number;
+  /**
+   * estimated update time per vector update of the slowest layer, ns, from the counts of the
+   * training so far and the run's `cost` constants (src/cost, docs/cost.md); absent at epoch 0
+   */
+  update_ns?: number;
+  /** estimated energy per training image (least squares: per sample) so far, nJ (docs/cost.md); absent at epoch 0 */
+  energy_nj?: number;
+  /** digital storage of the updates (vectors, buffers, accumulators, digital weights), bytes (docs/cost.md) */
+  storage_bytes?: number;
   /** pulses applied so far, per analog array (classification: prefixed by the layer name, `fc0/W`) */
   pulses: Record<string, number>;
   wall_ms?: number;
@@ -51,6 +60,9 @@ export const EPOCH_METRICS = [
   'train_accuracy',
   'test_loss',
   'test_accuracy',
+  'update_ns',
+  'energy_nj',
+  'storage_bytes',
 ] as const satisfies readonly (keyof EpochMetrics)[];
 export type EpochMetric = (typeof EPOCH_METRICS)[number];
 
@@ -58,7 +70,11 @@ export type EpochMetric = (typeof EPOCH_METRICS)[number];
 export const METRICS = [...EPOCH_METRICS, 'wall_ms'] as const;
 export type Metric = (typeof METRICS)[number];
 
-/** Accuracies: best at their maximum, stored as fractions, printed (and referenced) in percent. */
+/**
+ * Accuracies: best at their maximum, stored as fractions, printed (and referenced) in percent.
+ * Every other metric (losses, errors, the cost estimates update_ns, energy_nj, storage_bytes) is
+ * best at its minimum.
+ */
 export function isAccuracyMetric(metric: Metric): boolean {
   return metric === 'train_accuracy' || metric === 'test_accuracy';
 }

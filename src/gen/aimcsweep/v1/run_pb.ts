@@ -13,7 +13,7 @@ import type { Message, UnknownEnum } from "@bufbuild/protobuf";
  * Describes the file aimcsweep/v1/run.proto.
  */
 export const file_aimcsweep_v1_run: GenFile = /*@__PURE__*/
-  fileDesc("ChZhaW1jc3dlZXAvdjEvcnVuLnByb3RvEgxhaW1jc3dlZXAudjEiLQoITGVhc2VSZWYSEAoIcnVuX2hhc2gYASABKAkSDwoHYXR0ZW1wdBgCIAEoDSLaAwoMRXBvY2hNZXRyaWNzEg0KBWVwb2NoGAEgASgNEhcKCnRyYWluX2xvc3MYAiABKAFIAIgBARIZCgx3ZWlnaHRfZXJyb3IYAyABKAFIAYgBARIWCglzdGVwX2xvc3MYCSABKAFIAogBARIeChFzdGVwX3dlaWdodF9lcnJvchgKIAEoAUgDiAEBEhsKDnRyYWluX2FjY3VyYWN5GAQgASgBSASIAQESFgoJdGVzdF9sb3NzGAUgASgBSAWIAQESGgoNdGVzdF9hY2N1cmFjeRgGIAEoAUgGiAEBEhQKB3dhbGxfbXMYByABKAFIB4gBARI2CgZwdWxzZXMYCCADKAsyJi5haW1jc3dlZXAudjEuRXBvY2hNZXRyaWNzLlB1bHNlc0VudHJ5Gi0KC1B1bHNlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAFCDQoLX3RyYWluX2xvc3NCDwoNX3dlaWdodF9lcnJvckIMCgpfc3RlcF9sb3NzQhQKEl9zdGVwX3dlaWdodF9lcnJvckIRCg9fdHJhaW5fYWNjdXJhY3lCDAoKX3Rlc3RfbG9zc0IQCg5fdGVzdF9hY2N1cmFjeUIKCghfd2FsbF9tcyKMAQoJUnVuUmVzdWx0EhgKEG51bWVyaWNzX3ZlcnNpb24YASABKA0SKwoHaGlzdG9yeRgCIAMoCzIaLmFpbWNzd2VlcC52MS5FcG9jaE1ldHJpY3MSFgoOd2VpZ2h0c19kaWdlc3QYAyABKAkSFAoHd2FsbF9tcxgEIAEoAUgAiAEBQgoKCF93YWxsX21zKoIBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEhUKEVJVTl9TVEFUVVNfUVVFVUVEEAESFgoSUlVOX1NUQVRVU19SVU5OSU5HEAISEwoPUlVOX1NUQVRVU19ET05FEAMSFQoRUlVOX1NUQVRVU19GQUlMRUQQBGIGcHJvdG8z");
+  fileDesc("ChZhaW1jc3dlZXAvdjEvcnVuLnByb3RvEgxhaW1jc3dlZXAudjEiLQoITGVhc2VSZWYSEAoIcnVuX2hhc2gYASABKAkSDwoHYXR0ZW1wdBgCIAEoDSLUBAoMRXBvY2hNZXRyaWNzEg0KBWVwb2NoGAEgASgNEhcKCnRyYWluX2xvc3MYAiABKAFIAIgBARIZCgx3ZWlnaHRfZXJyb3IYAyABKAFIAYgBARIWCglzdGVwX2xvc3MYCSABKAFIAogBARIeChFzdGVwX3dlaWdodF9lcnJvchgKIAEoAUgDiAEBEhsKDnRyYWluX2FjY3VyYWN5GAQgASgBSASIAQESFgoJdGVzdF9sb3NzGAUgASgBSAWIAQESGgoNdGVzdF9hY2N1cmFjeRgGIAEoAUgGiAEBEhQKB3dhbGxfbXMYByABKAFIB4gBARIWCgl1cGRhdGVfbnMYCyABKAFICIgBARIWCgllbmVyZ3lfbmoYDCABKAFICYgBARIaCg1zdG9yYWdlX2J5dGVzGA0gASgBSAqIAQESNgoGcHVsc2VzGAggAygLMiYuYWltY3N3ZWVwLnYxLkVwb2NoTWV0cmljcy5QdWxzZXNFbnRyeRotCgtQdWxzZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAE6AjgBQg0KC190cmFpbl9sb3NzQg8KDV93ZWlnaHRfZXJyb3JCDAoKX3N0ZXBfbG9zc0IUChJfc3RlcF93ZWlnaHRfZXJyb3JCEQoPX3RyYWluX2FjY3VyYWN5QgwKCl90ZXN0X2xvc3NCEAoOX3Rlc3RfYWNjdXJhY3lCCgoIX3dhbGxfbXNCDAoKX3VwZGF0ZV9uc0IMCgpfZW5lcmd5X25qQhAKDl9zdG9yYWdlX2J5dGVzIowBCglSdW5SZXN1bHQSGAoQbnVtZXJpY3NfdmVyc2lvbhgBIAEoDRIrCgdoaXN0b3J5GAIgAygLMhouYWltY3N3ZWVwLnYxLkVwb2NoTWV0cmljcxIWCg53ZWlnaHRzX2RpZ2VzdBgDIAEoCRIUCgd3YWxsX21zGAQgASgBSACIAQFCCgoIX3dhbGxfbXMqggEKCVJ1blN0YXR1cxIaChZSVU5fU1RBVFVTX1VOU1BFQ0lGSUVEEAASFQoRUlVOX1NUQVRVU19RVUVVRUQQARIWChJSVU5fU1RBVFVTX1JVTk5JTkcQAhITCg9SVU5fU1RBVFVTX0RPTkUQAxIVChFSVU5fU1RBVFVTX0ZBSUxFRBAEYgZwcm90bzM");
 
 /**
  * Identifies one attempt at one run. A run is leased to at most one worker at a time; each new
@@ -119,6 +119,29 @@ export type EpochMetrics = Message<"aimcsweep.v1.EpochMetrics"> & {
    * @generated from field: optional double wall_ms = 7;
    */
   wallMs?: number | undefined;
+
+  /**
+   * Hardware cost estimates of the training so far (docs/cost.md), from the run's counts and
+   * its cost constants. Estimated update time per vector update of the slowest layer, ns
+   * (absent at epoch 0).
+   *
+   * @generated from field: optional double update_ns = 11;
+   */
+  updateNs?: number | undefined;
+
+  /**
+   * Estimated energy per training image (least squares: per sample), nJ (absent at epoch 0).
+   *
+   * @generated from field: optional double energy_nj = 12;
+   */
+  energyNj?: number | undefined;
+
+  /**
+   * Digital storage of the updates (vectors, buffers, accumulators, digital weights), bytes.
+   *
+   * @generated from field: optional double storage_bytes = 13;
+   */
+  storageBytes?: number | undefined;
 
   /**
    * Pulses applied so far, per analog array. Classification models prefix the array name by
