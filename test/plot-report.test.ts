@@ -290,8 +290,13 @@ test('plot: final metric vs a swept key: log x beyond a factor of 10, error bars
   const lines = [...p.matchAll(/<path class="series" [^>]*>/g)].map((m) => m[0]);
   assert.equal(lines.length, 2);
   const mp = pairs(attr(lines[0], 'd') ?? '');
+  const weird = pairs(attr(lines[1], 'd') ?? '');
+  // the two series' points (and error bars) stand side by side, dodged by the same few pixels either way of x
+  const dodge = pixelOf(xt, 4, true) - mp[0][0];
+  assert.ok(dodge > 1 && dodge <= 4, `mp dodged left by ${dodge} px`);
   [4, 16, 64].forEach((n, i) => {
-    near(mp[i][0], pixelOf(xt, n, true), `x of n=${n} on the log axis`);
+    near(mp[i][0] + dodge, pixelOf(xt, n, true), `x of n=${n} on the log axis (mp, dodged left)`);
+    near(weird[i][0] - dodge, pixelOf(xt, n, true), `x of n=${n} on the log axis (WEIRD, dodged right)`);
     near(mp[i][1], pixelOf(yt, 100 * (base('mp', n) + 0.2), false), `final mean at n=${n}`);
   });
   const bars = [...p.matchAll(/<path class="errorbar" [^>]*>/g)].map((m) => m[0]);

@@ -2,7 +2,9 @@
  * `aimc-sweep plot --sweep NAME [--metric M] [--x epoch|<config key>] [--group K[,K2]]
  * [--facet K|none] [--epoch final|best] [--out f.svg] [--db results.db]`: an SVG figure of a
  * sweep's results: learning curves (mean ± std over seeds per group, per epoch) or the final
- * (best) metric against a numeric config key; standard output unless --out is given.
+ * (best) metric against a numeric config key; to --out, else to standard output when that is a
+ * pipe or a file, and to a new file in the current directory (named on standard output) when it
+ * is a terminal.
  */
 import { writeFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
@@ -20,6 +22,28 @@ export function writeOutFile(file: string, text: string): void {
   }
 }
 
+/** The file a plot goes to when standard output is a terminal: `<sweep>-<metric>[-vs-<x>].svg`, safe characters only. */
+export function defaultPlotFile(sweep: string, metric: string, x: string): string {
+  const stem = `${sweep}-${metric}${x === 'epoch' ? '' : `-vs-${x}`}`.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[.-]+/, '');
+  return `${stem || 'plot'}.svg`;
+}
+
+/** Writes `text` to `file`, or to `<stem>-2.svg`, `-3`, ... when it exists (never overwriting); returns the name written. */
+export function writeNewFile(file: string, text: string): string {
+  const stem = file.replace(/\.svg$/, '');
+  for (let i = 1; i <= 999; i++) {
+    const name = i === 1 ? file : `${stem}-${i}.svg`;
+    try {
+      writeFileSync(name, text, { flag: 'wx' });
+      return name;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new UsageError(`${name}: cannot write (${(e as Error).message}); name a file with --out`);
+    }
+  }
+  throw new UsageError(`${file}: it and ${stem}-2.svg to ${stem}-999.svg exist; name a file with --out`);
+}
+
 export function plotCommand(yargs: Argv): Argv {
   return yargs.command(
     'plot',
@@ -35,7 +59,7 @@ export function plotCommand(yargs: Argv): Argv {
           describe: "one panel per value of this key; 'none' for one panel (default: the default table's first column key not on x or in --group)",
         })
         .option('epoch', { type: 'string', choices: EPOCH_CHOICES, describe: "with a key on x: each run's final epoch (default), its best, or tail: its mean over the last 20 % of epochs" })
-        .option('out', { type: 'string', describe: 'write the SVG to this file instead of standard output' })
+        .option('out', { type: 'string', describe: 'write the SVG to this file (default: standard output; on a terminal a new file <sweep>-<metric>[-vs-<x>].svg here)' })
         .option('db', { type: 'string', default: DEFAULT_DB, describe: 'results database' }),
     (argv) => {
       const { svg, plot } = withReadonlyStore(argv.db, (db) =>
@@ -48,8 +72,13 @@ export function plotCommand(yargs: Argv): Argv {
         }),
       );
       for (const w of plot.warnings) process.stderr.write(`aimc-sweep: warning: ${w}\n`);
-      if (argv.out === undefined) writeStdout(svg);
-      else writeOutFile(argv.out, svg);
+      if (argv.out !== undefined) writeOutFile(argv.out, svg);
+      else if (process.stdout.isTTY) {
+        // SVG source on a terminal helps nobody: a file, and where it is
+        const file = writeNewFile(defaultPlotFile(argv.sweep, plot.metric, plot.x), svg);
+        const kb = (Buffer.byteLength(svg) / 1024).toFixed(1);
+        writeStdout(`${file}: ${plot.figure.title} (${plot.figure.panels.length} panel${plot.figure.panels.length === 1 ? '' : 's'}), ${kb} KiB (standard output is a terminal; --out FILE names the file, a pipe gets the SVG)\n`);
+      } else writeStdout(svg);
     },
   );
 }

@@ -5,11 +5,13 @@
  * default pivot table (with its warnings, and the papers' values and z where the sweep gives
  * references), the plots (learning curves of the default metric, the final metric against every
  * numeric swept key), the failed runs with their errors, and the commands that reproduce it.
+ * Tables wider than the window, and figures beyond shrinking to 3/4 of their size, scroll
+ * sideways inside their own box, never the page (test/report-browser.test.ts looks).
  */
 import type { Db } from '../store/open.ts';
 import { type ProvenanceRow, requireSweep, sweepDetails, type SweepRunRow, sweepRuns, sweepEpochMetrics } from '../store/results-read.ts';
 import { canonicalJson } from '../sweep/canonical.ts';
-import { cellName, metricText, paperColumns, paperSources, paperText, pivotTitle, Z_NOTE, zText } from './format.ts';
+import { metricText, paperColumns, paperSources, paperText, pivotTitle, Z_NOTE, zText } from './format.ts';
 import { buildSweepPivot, type PivotCell, type PivotTable } from './pivot.ts';
 import { numericSweptKeys, type PlotRun, plotRuns, type SweepPlot } from './plot.ts';
 import { escapeXml, renderSvg } from './svg.ts';
@@ -46,6 +48,7 @@ h2 { font-size: 20px; margin: 36px 0 10px; border-bottom: 1px solid #ddd; paddin
 nav a { margin-right: 14px; }
 .meta, .note { color: #555; font-size: 13px; }
 table { border-collapse: collapse; margin: 8px 0; font-size: 13px; }
+.scroll { overflow-x: auto; max-width: 100%; }
 th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -54,17 +57,34 @@ th.paper, td.paper, th.z, td.z { background: #f2f6fc; }
 ol.sources { font-size: 13px; color: #555; margin: 4px 0; }
 pre, code { font: 12.5px/1.4 ui-monospace, Menlo, Consolas, monospace; }
 pre { background: #f6f6f6; padding: 10px 12px; overflow-x: auto; border: 1px solid #e4e4e4; }
-pre.error { white-space: pre-wrap; margin: 0; padding: 4px 6px; background: #fff4f4; border-color: #f0d0d0; }
-figure { margin: 16px 0 28px; overflow-x: auto; }
-figure svg { max-width: 100%; height: auto; }
+pre.error { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; padding: 4px 6px; background: #fff4f4; border-color: #f0d0d0; min-width: 16em; }
+table.failed td.swept { min-width: 12em; }
+figure { margin: 16px 0 28px; }
+figure .scroll svg { display: block; max-width: 100%; height: auto; }
 figcaption { font-size: 13px; color: #555; }
 ul.warnings li { color: #8a5a00; }
 `;
 
+/** A table inside a box that scrolls sideways when the table is wider than the page. */
+function scrolling(tableHtml: string): string {
+  return `<div class="scroll">\n${tableHtml}\n</div>`;
+}
+
 function table(head: readonly string[], rows: readonly (readonly string[])[], numeric: readonly boolean[] = []): string {
   const th = head.map((h) => `<th>${esc(h)}</th>`).join('');
   const trs = rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric[i] ? ' class="num"' : ''}>${esc(c)}</td>`).join('')}</tr>`);
-  return `<table>\n<thead><tr>${th}</tr></thead>\n<tbody>\n${trs.join('\n')}\n</tbody>\n</table>`;
+  return scrolling(`<table>\n<thead><tr>${th}</tr></thead>\n<tbody>\n${trs.join('\n')}\n</tbody>\n</table>`);
+}
+
+/** `key=value`, escaped; a long one (over 24 characters) may break after its `=`. */
+function keyValueHtml(key: string, value: string): string {
+  const kv = `${key}=${value}`;
+  return kv.length > 24 ? `${esc(key)}=<wbr/>${esc(value)}` : esc(kv);
+}
+
+/** A column head of several keys: one `key=value` per line. */
+function colHeadHtml(keys: readonly string[], labels: readonly string[]): string {
+  return keys.map((k, i) => keyValueHtml(k, labels[i])).join(',<br/>');
 }
 
 // ---- the pivot as HTML ------------------------------------------------------------------------
@@ -83,12 +103,12 @@ function cellText(t: PivotTable, c: PivotCell): string {
 /** The pivot as an HTML table; as in markdown, a `paper` and a `z` column after each data column that has a paper value. */
 export function pivotHtml(t: PivotTable): string {
   const rowHeads = t.rows.length ? t.rows : ['runs'];
-  const colHeads = t.cols.length ? t.colLabels.map((l) => cellName(t.cols, l)) : [t.metric];
+  const colHeads = t.cols.length ? t.colLabels.map((l) => colHeadHtml(t.cols, l)) : [esc(t.metric)];
   const byAt = new Map(t.cells.map((c) => [`${c.rowIndex}:${c.colIndex}`, c]));
   const withPaper = paperColumns(t);
   const sources = paperSources(t);
-  const out = [`<p><strong>${esc(pivotTitle(t))}</strong></p>`, '<table class="pivot">'];
-  const dataHeads = colHeads.flatMap((h, ci) => (withPaper.has(ci) ? [`<th>${esc(h)}</th>`, '<th class="paper">paper</th>', '<th class="z">z</th>'] : [`<th>${esc(h)}</th>`]));
+  const out = [`<p><strong>${esc(pivotTitle(t))}</strong></p>`, '<div class="scroll">', '<table class="pivot">'];
+  const dataHeads = colHeads.flatMap((h, ci) => (withPaper.has(ci) ? [`<th>${h}</th>`, '<th class="paper">paper</th>', '<th class="z">z</th>'] : [`<th>${h}</th>`]));
   out.push(`<thead><tr>${[...rowHeads.map((h) => `<th>${esc(h)}</th>`), ...dataHeads].join('')}</tr></thead>`, '<tbody>');
   t.rowLabels.forEach((labels, ri) => {
     const heads = (t.rows.length ? labels : ['all']).map((l) => `<th>${esc(l)}</th>`);
@@ -103,7 +123,7 @@ export function pivotHtml(t: PivotTable): string {
     });
     out.push(`<tr>${[...heads, ...cells].join('')}</tr>`);
   });
-  out.push('</tbody>', '</table>');
+  out.push('</tbody>', '</table>', '</div>');
   if (sources.size) {
     out.push(`<ol class="sources">${[...sources.keys()].map((s) => `<li>paper: ${esc(s)}</li>`).join('')}</ol>`, `<p class="note">${esc(Z_NOTE)}</p>`);
   }
@@ -190,19 +210,23 @@ export function buildSweepReport(db: Db, sweep: string, options: ReportOptions):
   for (const p of plots) {
     const cmd = `npx aimc-sweep plot --sweep ${shellQuote(s.name)}${p.x === 'epoch' ? '' : ` --x ${shellQuote(p.x)}`} --metric ${p.metric} --db ${shellQuote(options.db)} --out plot.svg`;
     const warned = p.warnings.length ? `<ul class="warnings">${p.warnings.map((w) => `<li>warning: ${esc(w)}</li>`).join('')}</ul>` : '';
-    o.push('<figure>', renderSvg(p.figure).trimEnd(), `<figcaption>${esc(p.figure.title)}: <code>${esc(cmd)}</code>${warned}</figcaption>`, '</figure>');
+    // the figure shrinks with the page down to 3/4 of its size (its 12 px text to 9 px), then scrolls sideways
+    const svg = renderSvg(p.figure).trimEnd();
+    const width = Number(/^<svg [^>]*\bwidth="(\d+)"/.exec(svg)?.[1] ?? 0);
+    const sized = width ? svg.replace(/^(<svg [^>]*)>/, `$1 style="min-width: ${Math.round(width * 0.75)}px">`) : svg;
+    o.push('<figure>', '<div class="scroll">', sized, '</div>', `<figcaption>${esc(p.figure.title)}: <code>${esc(cmd)}</code>${warned}</figcaption>`, '</figure>');
   }
 
   o.push('<h2 id="failed">Failed runs</h2>');
   if (failedRuns.length === 0) o.push('<p>None.</p>');
   else {
-    o.push('<table class="failed">', '<thead><tr><th>hash</th><th>swept values</th><th>attempt</th><th>error</th></tr></thead>', '<tbody>');
+    o.push('<div class="scroll">', '<table class="failed">', '<thead><tr><th title="the first 12 characters; the whole hash in the tooltip">hash</th><th>swept values</th><th>attempt</th><th>error</th></tr></thead>', '<tbody>');
     for (const r of failedRuns) {
       o.push(
-        `<tr><td><code>${esc(r.hash)}</code></td><td>${esc(runSummary(r))}</td><td class="num">${r.attempt}</td><td><pre class="error">${esc(r.error ?? 'failed')}</pre></td></tr>`,
+        `<tr><td><code class="hash" title="${esc(r.hash)}">${esc(r.hash.slice(0, 12))}</code></td><td class="swept">${esc(runSummary(r))}</td><td class="num">${r.attempt}</td><td><pre class="error">${esc(r.error ?? 'failed')}</pre></td></tr>`,
       );
     }
-    o.push('</tbody>', '</table>');
+    o.push('</tbody>', '</table>', '</div>');
   }
 
   o.push('<h2 id="definition">Definition</h2>');

@@ -378,6 +378,19 @@ export interface TableOptions {
   epoch?: EpochChoice;
 }
 
+/**
+ * A metric asked for by name that no done run of the sweep records (a classification metric of a
+ * least-squares sweep, step metrics of results stored before they existed) is a bad request
+ * naming the metrics the sweep has; before any run is done there is nothing to tell.
+ */
+export function requireRecordedMetric(sweep: string, metric: Metric, results: readonly (Pick<ResultRow, Metric> | null)[]): void {
+  const has = (r: Pick<ResultRow, Metric>, m: Metric) => typeof r[m] === 'number';
+  const done = results.filter((r): r is Pick<ResultRow, Metric> => r !== null);
+  if (done.length === 0 || done.some((r) => has(r, metric))) return;
+  const recorded = METRICS.filter((m) => done.some((r) => has(r, m)));
+  throw new ReportError(`--metric ${metric}: no done run of ${sweep} records it; its metrics: ${recorded.join(', ') || '(none)'}`);
+}
+
 function checkKeys(option: string, keys: readonly string[]): void {
   for (const k of keys) {
     if (k === '' || fieldAt(RUN_SCHEMA, k) === undefined) throw new ReportError(`--${option} ${JSON.stringify(k)}: unknown run config field`);
@@ -400,6 +413,7 @@ export function buildSweepPivot(db: Db, sweep: string, options: TableOptions = {
   }
   const s = requireSweep(db, sweep);
   const runs = sweepRuns(db, s.id);
+  if (options.metric !== undefined) requireRecordedMetric(s.name, options.metric, runs.map((r) => (r.status === 'done' ? r.result : null)));
   const references = referencesOfStoredDefinition(sweepDetails(db, s.id).spec_json, (path, message) => {
     throw new ReportError(`${db.name}: sweep ${s.name}: the recorded definition's ${path}: ${message}`);
   });

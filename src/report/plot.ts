@@ -13,8 +13,10 @@
  * `facet` makes one panel per value of a key (default for learning curves: the table's first
  * column key, so that a line never averages over, say, 4 and 16 states); runs without the facet
  * key (again digital SGD) are drawn in every panel. Accuracies are shown in %, and losses and
- * errors on a log y axis when their means span more than a factor of 10. Lines that average
- * over runs differing in more than the seed are warned about, as the table does.
+ * errors on a log y axis when their means span more than a factor of 10 (where svg.ts draws ±1
+ * std geometrically). Learning curves of more than SMOOTH_ABOVE epochs are drawn as window means
+ * with the raw range faint behind (learningCurve). Lines that average over runs differing in
+ * more than the seed are warned about, as the table does.
  */
 import { type KeyValue, resolvedValueAt } from '../core/config/resolved-value.ts';
 import { RUN_SCHEMA } from '../core/config/run-config.ts';
@@ -25,7 +27,7 @@ import { type EpochRow, requireSweep, type ResultRow, type SweepRunRow, sweepEpo
 import { canonicalJson } from '../sweep/canonical.ts';
 import { formatNumber } from './format.ts';
 import { isAccuracyMetric } from '../core/tasks/run-result.ts';
-import { defaultLayout, type EpochChoice, flattenConfig, METRICS, type Metric, ReportError, sweptKeys, valueText } from './pivot.ts';
+import { defaultLayout, type EpochChoice, flattenConfig, METRICS, type Metric, ReportError, requireRecordedMetric, sweptKeys, valueText } from './pivot.ts';
 import { type Figure, type FigurePoint, type FigureSeries, renderSvg } from './svg.ts';
 
 export interface PlotOptions {
@@ -204,6 +206,74 @@ interface Line {
   runs: PlotRun[];
 }
 
+/** Learning curves with more epochs than this are drawn as means over windows of epochs. */
+export const SMOOTH_ABOVE = 120;
+/** about this many windows per smoothed curve */
+export const SMOOTH_WINDOWS = 60;
+
+export interface CurvePoint {
+  /** the epoch, or the mean epoch of a window */
+  x: number;
+  y: number;
+  std: number | null;
+  n: number;
+  /** the first and last epoch the point covers */
+  from: number;
+  to: number;
+  /** of a window: the lowest and highest per-epoch mean within it */
+  range?: [number, number];
+}
+
+/**
+ * The learning curve of one line: at each recorded epoch the mean and sample std over its runs
+ * of the metric (times `scale`). A curve of more than SMOOTH_ABOVE epochs is drawn as window
+ * means instead: epoch 0 (the untrained model) on its own, then windows of `window` consecutive
+ * epochs (about SMOOTH_WINDOWS of them); each run's values are averaged over the window, and the
+ * point is the mean ± std over the runs of those window means, with the range of the per-epoch
+ * means in the window (what the smoothing hides). `window` is 1 when the curve is drawn as is.
+ */
+export function learningCurve(runs: readonly Pick<PlotRun, 'epochs'>[], metric: Metric, scale = 1): { points: CurvePoint[]; window: number } {
+  const perRun = runs.map((r) => {
+    const m = new Map<number, number>();
+    for (const e of r.epochs) {
+      const v = e[metric];
+      if (v !== null && Number.isFinite(v)) m.set(e.epoch, v * scale);
+    }
+    return m;
+  });
+  const epochs = [...new Set(perRun.flatMap((m) => [...m.keys()]))].sort((a, b) => a - b);
+  const at = (e: number) => perRun.flatMap((m) => (m.has(e) ? [m.get(e) as number] : []));
+  if (epochs.length <= SMOOTH_ABOVE) {
+    return {
+      window: 1,
+      points: epochs.map((e) => {
+        const xs = at(e);
+        const { mean, std } = meanStd(xs);
+        return { x: e, y: mean, std, n: xs.length, from: e, to: e };
+      }),
+    };
+  }
+  const window = Math.ceil(epochs.filter((e) => e > 0).length / SMOOTH_WINDOWS);
+  const chunks: number[][] = [];
+  for (const e of epochs) {
+    const last = chunks[chunks.length - 1];
+    if (e === 0 || last === undefined || last[0] === 0 || last.length >= window) chunks.push([e]);
+    else last.push(e);
+  }
+  const points = chunks.map((chunk) => {
+    const runMeans = perRun.flatMap((m) => {
+      const vs = chunk.flatMap((e) => (m.has(e) ? [m.get(e) as number] : []));
+      return vs.length ? [vs.reduce((a, b) => a + b, 0) / vs.length] : [];
+    });
+    const epochMeans = chunk.map((e) => meanStd(at(e)).mean);
+    const { mean, std } = meanStd(runMeans);
+    const point: CurvePoint = { x: chunk.reduce((a, b) => a + b, 0) / chunk.length, y: mean, std, n: runMeans.length, from: chunk[0], to: chunk[chunk.length - 1] };
+    if (chunk.length > 1) point.range = [Math.min(...epochMeans), Math.max(...epochMeans)];
+    return point;
+  });
+  return { points, window };
+}
+
 /** The plot of `runs` (a sweep's, in expansion order); pure. */
 export function plotRuns(sweep: string, runs: readonly PlotRun[], options: PlotOptions = {}): SweepPlot {
   const { metric, x, group, facet, epoch } = plotLayout(runs, options);
@@ -281,30 +351,26 @@ export function plotRuns(sweep: string, runs: readonly PlotRun[], options: PlotO
 
   let missing = 0;
   let dropped = 0;
+  /** the window widths (epochs) of the learning curves drawn as window means */
+  const windows = new Set<number>();
   const figurePanels = panels.map((panel) => {
     const series: FigureSeries[] = [];
     for (const line of linesOf(panel.runs)) {
       if (x === 'epoch' || line.runs.every((r) => !resolvedValueAt(r.config, x).present)) checkMixed(line, panel.title);
       const name = groupName(line.group) || 'all runs';
       if (x === 'epoch') {
-        const byEpoch = new Map<number, number[]>();
-        for (const r of line.runs) {
-          if (r.epochs.length === 0) missing++;
-          for (const e of r.epochs) {
-            const v = e[metric];
-            if (v === null || !Number.isFinite(v)) continue;
-            const list = byEpoch.get(e.epoch);
-            if (list) list.push(v * scale);
-            else byEpoch.set(e.epoch, [v * scale]);
-          }
-        }
-        const points: FigurePoint[] = [...byEpoch.entries()]
-          .sort(([a], [b]) => a - b)
-          .map(([e, xs]) => {
-            const { mean, std } = meanStd(xs);
-            return { x: e, y: mean, std, n: xs.length, label: `${name}, epoch ${e}: ${fmt(mean)}${std === null ? '' : ` ± ${fmt(std)}`} (n=${xs.length})` };
-          });
-        if (points.length) series.push({ group: line.group, points });
+        for (const r of line.runs) if (r.epochs.length === 0) missing++;
+        const curve = learningCurve(line.runs, metric, scale);
+        const points: FigurePoint[] = curve.points.map((p) => ({
+          x: p.x,
+          y: p.y,
+          std: p.std,
+          n: p.n,
+          ...(p.range ? { range: p.range } : {}),
+          label: `${name}, ${p.from === p.to ? `epoch ${p.from}` : `epochs ${p.from}–${p.to}`}: ${fmt(p.y)}${p.std === null ? '' : ` ± ${fmt(p.std)}`} (n=${p.n})`,
+        }));
+        if (curve.window > 1) windows.add(curve.window);
+        if (points.length) series.push({ group: line.group, points, ...(curve.window > 1 ? { smoothed: true } : {}) });
         continue;
       }
       const withX = line.runs.filter((r) => resolvedValueAt(r.config, x).present);
@@ -379,8 +445,14 @@ export function plotRuns(sweep: string, runs: readonly PlotRun[], options: PlotO
   const yLog = isLoss(metric) && spans(means);
   const xLog = x !== 'epoch' && spans(xsAll);
 
-  if (yLog && figurePanels.some((p) => p.series.some((s) => s.points.some((pt) => pt.std !== null && pt.y - pt.std <= 0)))) {
-    notes.push(`log scale: where mean − std ≤ 0 the ${x === 'epoch' ? 'band' : 'error bar'} is cut at the bottom of the axis`);
+  if (windows.size) {
+    const w = [...windows].sort((a, b) => a - b);
+    notes.push(
+      `curves of more than ${SMOOTH_ABOVE} epochs: each point is the mean over a window of ${w.join(' or ')} epochs (each run's window mean, then mean ± std over seeds); the faint band is the range of the per-epoch means within the window`,
+    );
+  }
+  if (yLog && figurePanels.some((p) => p.series.some((s) => s.points.some((pt) => pt.std !== null)))) {
+    notes.push(`log scale: ±1 std is drawn from mean²/(mean + std) to mean + std, as far below the mean as above on the log axis`);
   }
   const counts = { done: done.length, total: runs.length };
   const failed = runs.filter((r) => r.status === 'failed').length;
@@ -418,7 +490,9 @@ export function buildSweepPlot(db: Db, sweep: string, options: PlotOptions = {})
   // options that are wrong whatever the sweep holds are refused before looking it up
   plotLayout([], { ...options, group: options.group ?? [], facet: options.facet ?? null });
   const s = requireSweep(db, sweep);
-  return plotRuns(s.name, loadPlotRuns(db, s.id), options);
+  const runs = loadPlotRuns(db, s.id);
+  if (options.metric !== undefined) requireRecordedMetric(s.name, options.metric, runs.map((r) => (r.status === 'done' ? r.result : null)));
+  return plotRuns(s.name, runs, options);
 }
 
 /** The SVG document of a sweep plot and its warnings. */

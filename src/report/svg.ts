@@ -5,6 +5,13 @@
  * numbers (or the data's own x values when they fit). The output is a standalone SVG document
  * (xmlns, viewBox, every text escaped) that can also be inlined in HTML.
  *
+ * What keeps it readable: on a log y axis a spread is drawn geometrically, from mean²/(mean +
+ * std) to mean + std (the same distance either side of the mean on the axis, never down to the
+ * axis floor); error bars of the series of a panel are set side by side (dodged) so that they do
+ * not hide each other; a point may carry a `range` (the raw values a smoothed point stands for),
+ * drawn as a faint band behind; yellow, the palette's palest colour, is drawn with a dark
+ * casing; footnotes wrap instead of being cut.
+ *
  * The geometry is exposed (figureGeometry, project) so that tests can check the coordinates.
  */
 
@@ -19,6 +26,8 @@ export interface FigurePoint {
   n: number;
   /** the tooltip (a <title> of the point's marker) */
   label?: string;
+  /** the range of the raw values this point smooths (a window of epochs): drawn as a faint band */
+  range?: [number, number];
 }
 
 export interface FigureSeries {
@@ -30,6 +39,8 @@ export interface FigureSeries {
    * horizontal dashed line over the whole x range at its one point's y, with its band.
    */
   reference?: boolean;
+  /** the points are means over windows (of epochs): drawn without markers, each point's `range` faint behind */
+  smoothed?: boolean;
 }
 
 export interface FigurePanel {
@@ -160,6 +171,12 @@ const PANEL_TITLE = 22;
 const FONT = 12;
 /** width of a character of the 12 px sans-serif text, roughly (for the legend's width) */
 const CHAR = 6.8;
+/** of the 12 px subtitle's mixed text (for wrapping it) */
+const SUBTITLE_CHAR = 5.8;
+/** of the 15 px bold title */
+const TITLE_CHAR = 8.6;
+/** a legend entry's text is cut beyond this many pixels (the whole of it in a tooltip) */
+const LEGEND_TEXT = 320;
 
 export interface PanelFrame {
   /** the plotting area (inside the axes) in figure pixels */
@@ -176,8 +193,29 @@ export interface Geometry {
   x: Axis;
   y: Axis;
   panels: PanelFrame[];
-  legend: { left: number; top: number } | null;
+  /** above the panels, under the title: its title and entries flow left to right in rows */
+  legend: Legend | null;
+  /** the subtitle wrapped to the figure's width */
+  subtitleLines: string[];
   titleLines: number;
+  /** the footnotes wrapped to the figure's width, one entry per line */
+  noteLines: NoteLine[];
+}
+
+export interface Legend {
+  title: { x: number; y: number } | null;
+  /** one per group, in order: where its line sample starts (y: the line's height) */
+  items: { x: number; y: number }[];
+  top: number;
+  height: number;
+}
+
+export interface NoteLine {
+  text: string;
+  /** a continuation line of a note (drawn indented) */
+  more: boolean;
+  /** the whole note, when this line ends it cut short */
+  cut?: string;
 }
 
 /** Okabe–Ito: distinguishable with the common colour-vision deficiencies (yellow last). */
@@ -185,13 +223,24 @@ export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '
 /** beyond the palette, lines are told apart by their dashes too */
 const DASHES = ['', '6 3', '2 2', '8 3 2 3'];
 
-export function seriesStyle(group: number): { colour: string; dash: string } {
-  return { colour: PALETTE[group % PALETTE.length], dash: DASHES[Math.floor(group / PALETTE.length) % DASHES.length] };
+/** The palette's yellow is pale on white: its lines, bars and markers get a dark casing. */
+const CASED = new Set(['#F0E442']);
+const CASING = '#5c5500';
+
+export function seriesStyle(group: number): { colour: string; dash: string; casing: string | null } {
+  const colour = PALETTE[group % PALETTE.length];
+  return { colour, dash: DASHES[Math.floor(group / PALETTE.length) % DASHES.length], casing: CASED.has(colour) ? CASING : null };
 }
 
-/** Spread limits of a point: mean ± std (the mean itself when there is no std). */
-function spreadOf(p: FigurePoint): [number, number] {
-  return p.std === null ? [p.y, p.y] : [p.y - p.std, p.y + p.std];
+/**
+ * Spread limits of a point: mean ± std (the mean itself when there is no std); on a log axis
+ * (`log`) geometric: mean²/(mean + std) to mean + std, a factor (1 + std/mean) either way, so
+ * that it is as long below the mean as above on the axis and never reaches 0.
+ */
+export function spreadOf(p: FigurePoint, log = false): [number, number] {
+  if (p.std === null) return [p.y, p.y];
+  if (log && p.y > 0) return [(p.y * p.y) / (p.y + p.std), p.y + p.std];
+  return [p.y - p.std, p.y + p.std];
 }
 
 function dataRange(fig: Figure): { xs: number[]; ys: number[] } {
@@ -202,12 +251,8 @@ function dataRange(fig: Figure): { xs: number[]; ys: number[] } {
       for (const p of s.points) {
         if (!s.reference) xs.push(p.x);
         ys.push(p.y);
-        const [lo, hi] = spreadOf(p);
-        if (!fig.yLog) ys.push(lo, hi);
-        else {
-          ys.push(hi);
-          if (lo > 0) ys.push(Math.max(lo, p.y / 10)); // a band reaching 0 would stretch a log axis without end
-        }
+        const [lo, hi] = spreadOf(p, fig.yLog);
+        ys.push(lo, hi);
       }
     }
   }
@@ -238,12 +283,42 @@ function xAxisFor(fig: Figure, xs: number[]): Axis {
     a -= d;
     b += d;
   }
-  const pad = (b - a) * 0.06;
+  const pad = (b - a) * (fig.spread === 'errorbars' ? 0.08 : 0.06); // room for dodged error bars
   const axis: Axis = fig.xLog ? { min: 10 ** (a - pad), max: 10 ** (b + pad), log: true, ticks: distinct } : { min: a - pad, max: b + pad, log: false, ticks: distinct };
   for (let i = 1; i < distinct.length; i++) {
     if (project(axis, distinct[i], 0, PANEL_WIDTH) - project(axis, distinct[i - 1], 0, PANEL_WIDTH) < 30) return axisFor(xs, fig.xLog);
   }
   return distinct.length <= 12 ? axis : axisFor(xs, fig.xLog);
+}
+
+/** width of a character of the 11 px footnotes, roughly */
+const NOTE_CHAR = 6.2;
+/** footnotes longer than this many lines are cut (the whole of them in a tooltip) */
+const NOTE_MAX_LINES = 3;
+const NOTE_LINE = 15;
+
+/** The footnotes broken at spaces into lines of at most `px` pixels, each note at most NOTE_MAX_LINES lines. */
+export function wrapNotes(notes: readonly string[], px: number, charPx = NOTE_CHAR): NoteLine[] {
+  const max = Math.max(20, Math.floor((px - 12) / charPx));
+  const out: NoteLine[] = [];
+  for (const note of notes) {
+    const lines: string[] = [];
+    let rest = note;
+    while (rest.length > max && lines.length < NOTE_MAX_LINES) {
+      let cut = rest.lastIndexOf(' ', max);
+      if (cut < max / 2) cut = max;
+      lines.push(rest.slice(0, cut).trimEnd());
+      rest = rest.slice(cut).trimStart();
+    }
+    if (rest && lines.length < NOTE_MAX_LINES) lines.push(rest);
+    else if (rest) {
+      const last = lines[lines.length - 1];
+      lines[lines.length - 1] = `${last.slice(0, Math.max(0, max - 1)).trimEnd()}…`;
+    }
+    lines.forEach((text, i) => out.push({ text, more: i > 0 }));
+    if (rest && lines.length === NOTE_MAX_LINES && out.length) out[out.length - 1].cut = note;
+  }
+  return out;
 }
 
 export function figureGeometry(fig: Figure): Geometry {
@@ -253,10 +328,38 @@ export function figureGeometry(fig: Figure): Geometry {
   const n = Math.max(1, fig.panels.length);
   const columns = n <= 3 ? n : n === 4 ? 2 : 3;
   const rows = Math.ceil(n / columns);
-  const titleLines = fig.subtitle ? 2 : 1;
-  const top0 = 12 + titleLines * 18 + 8;
-  const hasTitles = fig.panels.some((p) => p.title !== '');
   const cellW = MARGIN_LEFT + PANEL_WIDTH + MARGIN_RIGHT;
+  const plotsW = columns * cellW;
+  // as wide as the panels, or the title (15 px bold) when it is longer; the rest wraps
+  const width = Math.max(Math.ceil(plotsW + 8), Math.min(Math.ceil(fig.title.length * TITLE_CHAR + 24), 1400));
+  const subtitleLines = fig.subtitle ? wrapNotes([fig.subtitle], width - 12, SUBTITLE_CHAR).map((l) => l.text) : [];
+  const titleLines = 1 + subtitleLines.length;
+  let top0 = 12 + titleLines * 18 + 8;
+  const showLegend = fig.groups.length > 1 || (fig.groups.length === 1 && fig.groups[0] !== '');
+  let legend: Legend | null = null;
+  if (showLegend) {
+    const top = top0 + 4;
+    const title = fig.legendTitle ? { x: 12, y: top } : null;
+    // entries start after the legend's title, or on the next row when the title is long
+    const after = title ? 12 + (fig.legendTitle as string).length * CHAR + 14 : 12;
+    const start = after <= width / 3 ? after : 12;
+    const items: { x: number; y: number }[] = [];
+    let cx = start;
+    let cy = title && after > width / 3 ? top + 18 : top;
+    for (const g of fig.groups) {
+      const w = 30 + Math.min(LEGEND_TEXT, g.length * CHAR) + 18;
+      if (cx > start && cx + w > width - 8) {
+        cx = start;
+        cy += 18;
+      }
+      items.push({ x: cx, y: cy });
+      cx += w;
+    }
+    const height = cy - top + 18;
+    legend = { title, items, top, height };
+    top0 = top + height + 4;
+  }
+  const hasTitles = fig.panels.some((p) => p.title !== '');
   const cellH = (hasTitles ? PANEL_TITLE : 8) + PANEL_HEIGHT + MARGIN_BOTTOM;
   const panels: PanelFrame[] = [];
   for (let i = 0; i < n; i++) {
@@ -264,24 +367,19 @@ export function figureGeometry(fig: Figure): Geometry {
     const r = Math.floor(i / columns);
     panels.push({ left: c * cellW + MARGIN_LEFT, top: top0 + r * cellH + (hasTitles ? PANEL_TITLE : 8), width: PANEL_WIDTH, height: PANEL_HEIGHT });
   }
-  const showLegend = fig.groups.length > 1 || (fig.groups.length === 1 && fig.groups[0] !== '');
-  const legendChars = Math.max(fig.legendTitle?.length ?? 0, ...fig.groups.map((g) => g.length + 3));
-  const legendW = showLegend ? Math.min(360, 40 + legendChars * CHAR) : 0;
-  const plotsW = columns * cellW;
-  const notes = fig.notes ?? [];
-  const legendH = showLegend ? (fig.legendTitle ? 20 : 0) + fig.groups.length * 18 + 8 : 0;
-  const width = Math.ceil(plotsW + legendW + 8);
-  const height = Math.ceil(Math.max(top0 + rows * cellH, top0 + legendH) + notes.length * 16 + (notes.length ? 8 : 0));
-  const minTitleW = Math.max(fig.title.length, fig.subtitle?.length ?? 0) * CHAR + 24;
+  const noteLines = wrapNotes(fig.notes ?? [], width - 24);
+  const height = Math.ceil(top0 + rows * cellH + noteLines.length * NOTE_LINE + (noteLines.length ? 8 : 0));
   return {
-    width: Math.max(width, Math.min(Math.ceil(minTitleW), 1400)),
+    width,
     height,
     columns,
     x,
     y,
     panels,
-    legend: showLegend ? { left: plotsW + 8, top: top0 + 8 } : null,
+    legend,
+    subtitleLines,
     titleLines,
+    noteLines,
   };
 }
 
@@ -350,13 +448,34 @@ function thin(points: readonly FigurePoint[], px: (p: FigurePoint) => number): F
   return out;
 }
 
-function renderSeries(g: Geometry, f: PanelFrame, fig: Figure, s: FigureSeries): string[] {
+/**
+ * Horizontal offsets (px) of a panel's series with error bars, so that the bars at one x stand
+ * side by side: neighbours `step` apart (at most 8), the whole group centred on x, at most 60 % of
+ * the narrowest gap between x values wide and inside the frame. Series without error bars, and
+ * references, stay at 0.
+ */
+export function dodgeOffsets(g: Geometry, f: PanelFrame, fig: Figure, panel: FigurePanel): { offsets: Map<FigureSeries, number>; step: number } {
+  const offsets = new Map<FigureSeries, number>();
+  if (fig.spread !== 'errorbars') return { offsets, step: 0 };
+  const dodged = panel.series.filter((s) => !s.reference && s.points.some((p) => p.std !== null));
+  if (dodged.length < 2) return { offsets, step: 0 };
+  const xs = [...new Set(dodged.flatMap((s) => s.points.map((p) => project(g.x, p.x, f.left, f.left + f.width))))].sort((a, b) => a - b);
+  let gap = f.width;
+  for (let i = 1; i < xs.length; i++) gap = Math.min(gap, xs[i] - xs[i - 1]);
+  // and within the frame: the outermost bars keep a fifth of the margin between the data and the frame
+  const room = Math.min(xs[0] - f.left, f.left + f.width - xs[xs.length - 1]);
+  const step = Math.max(0, Math.min(8, (0.6 * gap) / (dodged.length - 1), (1.6 * room) / (dodged.length - 1)));
+  dodged.forEach((s, i) => offsets.set(s, (i - (dodged.length - 1) / 2) * step));
+  return { offsets, step };
+}
+
+function renderSeries(g: Geometry, f: PanelFrame, fig: Figure, s: FigureSeries, dx = 0, step = 0): string[] {
   const out: string[] = [];
-  const { colour, dash } = seriesStyle(s.group);
+  const { colour, dash, casing } = seriesStyle(s.group);
   const name = fig.groups[s.group] ?? '';
   const bottom = f.top + f.height;
   const right = f.left + f.width;
-  const X = (v: number) => project(g.x, v, f.left, right);
+  const X = (v: number) => project(g.x, v, f.left, right) + dx;
   const Y = (v: number) => project(g.y, clampY(g, v), bottom, f.top);
   const all = s.points.filter((p) => Number.isFinite(p.y) && (!g.y.log || p.y > 0));
   // long curves (thousands of epochs) are thinned to about one point per pixel, without markers
@@ -364,21 +483,38 @@ function renderSeries(g: Geometry, f: PanelFrame, fig: Figure, s: FigureSeries):
   if (pts.length === 0) return out;
   const group = `data-group="${escapeXml(name)}"`;
   const dashAttr = (d: string) => (d ? ` stroke-dasharray="${d}"` : '');
-  const loOf = (p: FigurePoint) => (g.y.log ? Math.max(spreadOf(p)[0], g.y.min) : spreadOf(p)[0]);
+  const log = g.y.log;
+  const hiOf = (p: FigurePoint) => spreadOf(p, log)[1];
+  const loOf = (p: FigurePoint) => spreadOf(p, log)[0];
+  /** a line of the series, over a darker casing when its colour is pale */
+  const stroked = (cls: string, d: string, width: number, extra = '', inner = '') => {
+    if (casing) out.push(`<path class="casing" d="${d}" fill="none" stroke="${casing}" stroke-width="${width + 1.6}"${extra} stroke-linejoin="round"/>`);
+    const open = `<path class="${cls}" ${group} d="${d}" fill="none" stroke="${colour}" stroke-width="${width}"${extra} stroke-linejoin="round"`;
+    out.push(inner ? `${open}>${inner}</path>` : `${open}/>`);
+  };
   if (s.reference) {
     const p = pts[0];
     if (p.std !== null) {
       out.push(
-        `<path class="band" ${group} d="M${coord(f.left)},${coord(Y(spreadOf(p)[1]))}H${coord(right)}V${coord(Y(loOf(p)))}H${coord(f.left)}Z" fill="${colour}" fill-opacity="0.15" stroke="none"/>`,
+        `<path class="band" ${group} d="M${coord(f.left)},${coord(Y(hiOf(p)))}H${coord(right)}V${coord(Y(loOf(p)))}H${coord(f.left)}Z" fill="${colour}" fill-opacity="0.15" stroke="none"/>`,
       );
     }
-    out.push(
-      `<path class="series reference" ${group} d="M${coord(f.left)},${coord(Y(p.y))}L${coord(right)},${coord(Y(p.y))}" fill="none" stroke="${colour}" stroke-width="2" stroke-dasharray="6 4"><title>${escapeXml(p.label ?? name)}</title></path>`,
-    );
+    stroked('series reference', `M${coord(f.left)},${coord(Y(p.y))}L${coord(right)},${coord(Y(p.y))}`, 2, ' stroke-dasharray="6 4"', `<title>${escapeXml(p.label ?? name)}</title>`);
     return out;
   }
+  const ranged = pts.filter((p) => p.range !== undefined && (!log || p.range[1] > 0));
+  if (ranged.length > 1) {
+    // the raw values behind the smoothed points, faint
+    const lo = (p: FigurePoint) => (log && (p.range as [number, number])[0] <= 0 ? g.y.min : (p.range as [number, number])[0]);
+    const upper = ranged.map((p, i) => `${i === 0 ? 'M' : 'L'}${coord(X(p.x))},${coord(Y((p.range as [number, number])[1]))}`).join('');
+    const lower = [...ranged]
+      .reverse()
+      .map((p) => `L${coord(X(p.x))},${coord(Y(lo(p)))}`)
+      .join('');
+    out.push(`<path class="range" ${group} d="${upper}${lower}Z" fill="${colour}" fill-opacity="0.08" stroke="none"/>`);
+  }
   if (fig.spread === 'band' && pts.some((p) => p.std !== null)) {
-    const upper = pts.map((p, i) => `${i === 0 ? 'M' : 'L'}${coord(X(p.x))},${coord(Y(spreadOf(p)[1]))}`).join('');
+    const upper = pts.map((p, i) => `${i === 0 ? 'M' : 'L'}${coord(X(p.x))},${coord(Y(hiOf(p)))}`).join('');
     const lower = [...pts]
       .reverse()
       .map((p) => `L${coord(X(p.x))},${coord(Y(loOf(p)))}`)
@@ -387,20 +523,23 @@ function renderSeries(g: Geometry, f: PanelFrame, fig: Figure, s: FigureSeries):
   }
   if (fig.spread === 'errorbars') {
     const bars: string[] = [];
+    // caps narrower than the distance to the neighbouring series' bars
+    const cap = step > 0 ? Math.min(4, step * 0.4) : 4;
     for (const p of pts) {
       if (p.std === null) continue;
       const x = X(p.x);
       const y1 = Y(loOf(p));
-      const y2 = Y(spreadOf(p)[1]);
-      bars.push(`M${coord(x)},${coord(y1)}V${coord(y2)}M${coord(x - 4)},${coord(y1)}H${coord(x + 4)}M${coord(x - 4)},${coord(y2)}H${coord(x + 4)}`);
+      const y2 = Y(hiOf(p));
+      bars.push(`M${coord(x)},${coord(y1)}V${coord(y2)}M${coord(x - cap)},${coord(y1)}H${coord(x + cap)}M${coord(x - cap)},${coord(y2)}H${coord(x + cap)}`);
     }
-    if (bars.length) out.push(`<path class="errorbar" ${group} d="${bars.join('')}" fill="none" stroke="${colour}" stroke-width="1.2"/>`);
+    if (bars.length) stroked('errorbar', bars.join(''), 1.2);
   }
   const d = pts.map((p, i) => `${i === 0 ? 'M' : 'L'}${coord(X(p.x))},${coord(Y(p.y))}`).join('');
-  out.push(`<path class="series" ${group} d="${d}" fill="none" stroke="${colour}" stroke-width="2"${dashAttr(dash)} stroke-linejoin="round"/>`);
-  if (all.length > MAX_MARKERS) return out;
+  stroked('series', d, 2, dashAttr(dash), s.smoothed ? `<title>${escapeXml(`${name || 'all runs'}: means over windows of epochs`)}</title>` : '');
+  if (all.length > MAX_MARKERS || s.smoothed) return out;
+  const ring = casing ? ` stroke="${casing}" stroke-width="0.8"` : '';
   for (const p of pts) {
-    out.push(`<circle cx="${coord(X(p.x))}" cy="${coord(Y(p.y))}" r="2.8" fill="${colour}">${p.label ? `<title>${escapeXml(p.label)}</title>` : ''}</circle>`);
+    out.push(`<circle cx="${coord(X(p.x))}" cy="${coord(Y(p.y))}" r="2.8" fill="${colour}"${ring}>${p.label ? `<title>${escapeXml(p.label)}</title>` : ''}</circle>`);
   }
   return out;
 }
@@ -408,22 +547,20 @@ function renderSeries(g: Geometry, f: PanelFrame, fig: Figure, s: FigureSeries):
 function renderLegend(g: Geometry, fig: Figure): string[] {
   if (!g.legend) return [];
   const out: string[] = ['<g class="legend">'];
-  let y = g.legend.top;
-  if (fig.legendTitle) {
-    out.push(text(g.legend.left, y + 4, fig.legendTitle, 'font-weight="bold"'));
-    y += 20;
-  }
+  const { title, items } = g.legend;
+  if (title && fig.legendTitle) out.push(fitted(title.x, title.y + 4, `${fig.legendTitle}:`, g.width - 24, 'font-weight="bold"'));
   const refs = new Set<number>();
   for (const p of fig.panels) for (const s of p.series) if (s.reference) refs.add(s.group);
   fig.groups.forEach((name, i) => {
-    const { colour, dash } = seriesStyle(i);
+    const { x, y } = items[i];
+    const { colour, dash, casing } = seriesStyle(i);
     const d = refs.has(i) ? '6 4' : dash;
-    out.push(
-      `<path d="M${coord(g.legend!.left)},${coord(y)}H${coord(g.legend!.left + 24)}" stroke="${colour}" stroke-width="2"${d ? ` stroke-dasharray="${d}"` : ''}/>`,
-    );
-    if (!refs.has(i)) out.push(`<circle cx="${coord(g.legend!.left + 12)}" cy="${coord(y)}" r="2.8" fill="${colour}"/>`);
-    out.push(fitted(g.legend!.left + 30, y + 4, name, 320));
-    y += 18;
+    const line = `M${coord(x)},${coord(y)}H${coord(x + 24)}`;
+    const dashed = d ? ` stroke-dasharray="${d}"` : '';
+    if (casing) out.push(`<path d="${line}" stroke="${casing}" stroke-width="3.6"${dashed}/>`);
+    out.push(`<path d="${line}" stroke="${colour}" stroke-width="2"${dashed}/>`);
+    if (!refs.has(i)) out.push(`<circle cx="${coord(x + 12)}" cy="${coord(y)}" r="2.8" fill="${colour}"${casing ? ` stroke="${casing}" stroke-width="0.8"` : ''}/>`);
+    out.push(fitted(x + 30, y + 4, name, LEGEND_TEXT));
   });
   out.push('</g>');
   return out;
@@ -438,7 +575,7 @@ export function renderSvg(fig: Figure): string {
     `<rect width="100%" height="100%" fill="#fff"/>`,
     fitted(12, 24, fig.title, g.width - 24, 'class="title" font-size="15" font-weight="bold"'),
   ];
-  if (fig.subtitle) out.push(fitted(12, 42, fig.subtitle, g.width - 24, 'class="subtitle" fill="#444"'));
+  g.subtitleLines.forEach((l, i) => out.push(text(12, 42 + 18 * i, l, 'class="subtitle" fill="#444"')));
   fig.panels.forEach((panel, i) => {
     const f = g.panels[i];
     out.push(`<g class="panel">`);
@@ -446,14 +583,18 @@ export function renderSvg(fig: Figure): string {
     out.push(...renderAxes(g, f, fig));
     // references first, so that the lines of the groups lie on top
     const ordered = [...panel.series.filter((s) => s.reference), ...panel.series.filter((s) => !s.reference)];
-    const drawn = ordered.flatMap((s) => renderSeries(g, f, fig, s));
+    const { offsets, step } = dodgeOffsets(g, f, fig, panel);
+    const drawn = ordered.flatMap((s) => renderSeries(g, f, fig, s, offsets.get(s) ?? 0, step));
     if (drawn.length === 0) out.push(text(f.left + f.width / 2, f.top + f.height / 2, 'no data', 'class="empty" text-anchor="middle" fill="#888"'));
     out.push(...drawn);
     out.push('</g>');
   });
   out.push(...renderLegend(g, fig));
-  const notes = fig.notes ?? [];
-  notes.forEach((n, i) => out.push(fitted(12, g.height - 8 - (notes.length - 1 - i) * 16, n, g.width - 24, 'class="note" fill="#444" font-size="11"')));
+  const lines = g.noteLines;
+  lines.forEach((l, i) => {
+    const y = g.height - 8 - (lines.length - 1 - i) * NOTE_LINE;
+    out.push(`<text x="${l.more ? 24 : 12}" y="${coord(y)}" class="note" fill="#444" font-size="11">${l.cut ? `<title>${escapeXml(l.cut)}</title>` : ''}${escapeXml(l.text)}</text>`);
+  });
   out.push('</svg>');
   return out.join('\n') + '\n';
 }
