@@ -262,12 +262,12 @@ test('table markdown: a paper and a z column after each data column that has a r
   assert.deepEqual(md.slice(2, 7), [
     '| algorithm | n_tiles | device.n_states=4 | paper | z | device.n_states=16 | paper | z |',
     '|---|---|--:|--:|--:|--:|--:|--:|',
-    '| analog-sgd | - | 42.00 ± 2.00 (n=3) | 40.00 ± 1.50 [1] | +0.8 | 62.00 ± 0.00 (n=3) | 65.00 [1] |  |',
-    '| residual | 2 | 52.00 ± 2.00 (n=3) |  |  | 73.00 ± 3.00 (n=3) | 75.00 ± 1.00 [2] | -0.6 |',
-    '| residual | 3 | 58.00 ± 3.00 (n=3) | 60.00 ± 4.00 [3] | -0.4 | 84.00 ± 4.00 (n=3) | 80.00 [3] | +1.0 |',
+    '| analog-sgd | - | 42.00 ± 2.00 [37.03, 46.97] (n=3) | 40.00 ± 1.50 [1] | +0.8 | 62.00 ± 0.00 [62.00, 62.00] (n=3) | 65.00 [1] |  |',
+    '| residual | 2 | 52.00 ± 2.00 [47.03, 56.97] (n=3) |  |  | 73.00 ± 3.00 [65.55, 80.45] (n=3) | 75.00 ± 1.00 [2] | -0.6 |',
+    '| residual | 3 | 58.00 ± 3.00 [50.55, 65.45] (n=3) | 60.00 ± 4.00 [3] | -0.4 | 84.00 ± 4.00 [74.06, 93.94] (n=3) | 80.00 [3] | +1.0 |',
   ]);
-  assert.deepEqual(md.slice(7, 12), [
-    '',
+  assert.match(md[8], /^\[lo, hi\]: 95 % confidence interval of the mean/);
+  assert.deepEqual(md.slice(9, 13), [
     'paper [1]: Paper A, Table 1, analog SGD',
     'paper [2]: Paper B, Table 2 \\| residual',
     'paper [3]: Paper A, Table 1, residual, 3 tiles',
@@ -295,20 +295,44 @@ test('table: the default layout averages residual over n_tiles: the 3-tile refer
 test('table csv and json: the paper mean, std, source and z per cell, empty or null where none', () => {
   const t = buildSweepPivot(db, 'ref', BY_TILES);
   const csv = parseCsv(formatPivotCsv(t));
-  assert.deepEqual(csv[0], ['algorithm', 'n_tiles', 'device.n_states', 'mean', 'std', 'n', 'failed', 'queued', 'running', 'missing', 'mixed', 'paper_mean', 'paper_std', 'paper_source', 'z']);
+  assert.deepEqual(csv[0], [
+    'algorithm',
+    'n_tiles',
+    'device.n_states',
+    'mean',
+    'std',
+    'ci95_lo',
+    'ci95_hi',
+    'median',
+    'min',
+    'max',
+    'unit',
+    'n',
+    'failed',
+    'queued',
+    'running',
+    'missing',
+    'mixed',
+    'paper_mean',
+    'paper_std',
+    'paper_source',
+    'z',
+  ]);
   const line = (a: string, tiles: string, n: string) => {
     const l = csv.find((r) => r[0] === a && r[1] === tiles && r[2] === n);
     assert.ok(l, `${a} ${tiles} ${n}`);
-    return l.slice(11);
+    return l.slice(17);
   };
-  assert.deepEqual(line('analog-sgd', '-', '4').slice(0, 3), ['0.4', '0.015', 'Paper A, Table 1, analog SGD']);
+  // in the unit of the markdown table and of the sweep's reference: percent
+  assert.deepEqual(line('analog-sgd', '-', '4').slice(0, 3), ['40', '1.5', 'Paper A, Table 1, analog SGD']);
+  assert.equal(csv.find((r) => r[0] === 'analog-sgd' && r[2] === '4')?.[3], '42', 'our mean in percent too');
   close(Number(line('analog-sgd', '-', '4')[3]), 0.8, 'csv z');
-  assert.deepEqual(line('analog-sgd', '-', '16'), ['0.65', '', 'Paper A, Table 1, analog SGD', '']);
+  assert.deepEqual(line('analog-sgd', '-', '16'), ['65', '', 'Paper A, Table 1, analog SGD', '']);
   assert.deepEqual(line('residual', '2', '4'), ['', '', '', '']);
   const json = JSON.parse(formatPivotJson(t)) as { row: Record<string, unknown>; col: Record<string, unknown>; paper: unknown; z: number | null }[];
   assert.deepEqual(Object.keys(json[0]).slice(-2), ['paper', 'z']);
   const find = (alg: string, tiles: number | null, n: number) => json.find((c) => c.row.algorithm === alg && c.row.n_tiles === tiles && c.col['device.n_states'] === n);
-  assert.deepEqual(find('residual', 3, 16)?.paper, { mean: 0.8, std: null, source: 'Paper A, Table 1, residual, 3 tiles', where: { algorithm: 'residual', n_tiles: 3, 'device.n_states': 16 } });
+  assert.deepEqual(find('residual', 3, 16)?.paper, { mean: 80, std: null, source: 'Paper A, Table 1, residual, 3 tiles', where: { algorithm: 'residual', n_tiles: 3, 'device.n_states': 16 } });
   close(find('residual', 3, 16)?.z, 1, 'json z');
   assert.deepEqual([find('residual', 2, 4)?.paper, find('residual', 2, 4)?.z], [null, null]);
 });
@@ -332,7 +356,7 @@ test('report: the HTML table has the paper and z columns and the sources', () =>
   assert.match(table, /<th>device\.n_states=16<\/th><th class="paper">paper<\/th><th class="z">z<\/th>/);
   assert.match(table, /<td class="num paper" title="Paper A, Table 1, analog SGD">40\.00 ± 1\.50 <sup>\[1\]<\/sup><\/td><td class="num z">\+0\.8<\/td>/);
   // residual averages over n_tiles in the default layout: its 4-state cell has no reference
-  assert.match(table, /<tr><th>residual<\/th><td class="num mixed">55\.00 ± 4\.00 \(n=6\) †<\/td><td class="paper"><\/td><td class="num z"><\/td>/);
+  assert.match(table, /<tr><th>residual<\/th><td class="num mixed">55\.00 ± 4\.00 \[50\.80, 59\.20\] \(n=6\) †<\/td><td class="paper"><\/td><td class="num z"><\/td>/);
   assert.match(html, /<li>warning: reference\[3\] .* is not shown/);
   assert.ok(warnings.some((w) => /^reference\[4\] .* is not shown/.test(w)));
   assert.match(html, /<ol class="sources"><li>paper: Paper A, Table 1, analog SGD<\/li><li>paper: Paper B, Table 2 \| residual<\/li><\/ol>/);
@@ -345,6 +369,6 @@ test('cli: table --format json carries the paper values; warnings about referenc
   const r = await runCli('table', '--sweep', 'ref', '--db', DB, '--format', 'json');
   assert.equal(r.code, 0, r.stderr);
   const cells = JSON.parse(r.stdout) as { row: Record<string, unknown>; col: Record<string, unknown>; paper: { mean: number } | null }[];
-  assert.equal(cells.find((c) => c.row.algorithm === 'analog-sgd' && c.col['device.n_states'] === 4)?.paper?.mean, 0.4);
+  assert.equal(cells.find((c) => c.row.algorithm === 'analog-sgd' && c.col['device.n_states'] === 4)?.paper?.mean, 40, 'in percent, as the reference gives it');
   assert.match(r.stderr, /aimc-sweep: warning: reference\[3\] .* is not shown/);
 });

@@ -1,9 +1,11 @@
 /**
  * The HTML report as a person sees it: `report` output of a realistic sweep (test/report-fixture.ts)
  * rendered in headless Chromium (Debian's `chromium`, driven by playwright-core; no browser is
- * downloaded) at a desktop and a narrow window. Checked: the results table, every plot and the
- * failed-runs table are visible (non-empty boxes, inside the page's width or inside a container
- * that scrolls), the page itself never scrolls sideways, the console has no errors, and the page
+ * downloaded) at a desktop and a narrow window. Checked: the results table, the cost table and the
+ * accuracy-vs-cost scatter, every plot and the failed-runs table are visible (non-empty boxes,
+ * inside the page's width or inside a container that scrolls), cost cells without a recorded
+ * estimate say so (never 0), the cost caveats are shown, the scatter's points are labelled, the
+ * page itself never scrolls sideways, the console has no errors, and the page
  * makes no request but the report file itself (every request is intercepted: it must be
  * self-contained). Full-page screenshots are written under a temp folder whose path is printed.
  *
@@ -62,7 +64,9 @@ const MEASURE = `(() => {
   };
   const boxes = [
     ...[...document.querySelectorAll('table.pivot')].map((e, i) => ({ what: 'results table ' + i, e })),
-    ...[...document.querySelectorAll('figure svg')].map((e, i) => ({ what: 'plot ' + i, e })),
+    ...[...document.querySelectorAll('table.cost')].map((e, i) => ({ what: 'cost table ' + i, e })),
+    ...[...document.querySelectorAll('figure.cost svg')].map((e, i) => ({ what: 'cost scatter ' + i, e })),
+    ...[...document.querySelectorAll('figure:not(.cost) svg')].map((e, i) => ({ what: 'plot ' + i, e })),
     ...[...document.querySelectorAll('table.failed')].map((e, i) => ({ what: 'failed runs table ' + i, e })),
   ].map(({ what, e }) => {
     const r = e.getBoundingClientRect();
@@ -80,14 +84,15 @@ test('report in headless Chromium: table, plots and failed runs visible, no cons
   t.diagnostic(`screenshots and reports in ${out}`);
   const dbFile = join(out, 'results.db');
   buildReportFixture(dbFile);
-  const reports: { name: string; file: string; plots: number; failed: number }[] = [];
+  const reports: { name: string; file: string; plots: number; failed: number; costRows: number; scatterPoints: number }[] = [];
   const db = openStoreReadonly(dbFile);
   try {
     for (const sweep of [CLASSIFICATION_SWEEP, LEAST_SQUARES_SWEEP]) {
       const r = buildSweepReport(db, sweep, { db: 'results.db' });
       const file = join(out, `${sweep}.html`);
       writeFileSync(file, r.html);
-      reports.push({ name: sweep, file, plots: r.plots.length, failed: r.failed });
+      const scatterPoints = r.cost.figure ? r.cost.figure.panels.reduce((n, p) => n + p.series.reduce((m, s) => m + s.points.length, 0), 0) : 0;
+      reports.push({ name: sweep, file, plots: r.plots.length, failed: r.failed, costRows: r.cost.rows.length, scatterPoints });
     }
   } finally {
     db.close();
@@ -136,6 +141,29 @@ test('report in headless Chromium: table, plots and failed runs visible, no cons
         check(seen.boxes.filter((b) => b.what.startsWith('results table')).length === 1, `${where}: one results table`);
         check(seen.boxes.filter((b) => b.what.startsWith('plot')).length === report.plots, `${where}: every plot`);
         check(seen.boxes.filter((b) => b.what.startsWith('failed')).length === (report.failed ? 1 : 0), `${where}: the failed runs`);
+        check(seen.boxes.filter((b) => b.what.startsWith('cost table')).length === 1, `${where}: one cost table`);
+        check(seen.boxes.filter((b) => b.what.startsWith('cost scatter')).length === (report.scatterPoints ? 1 : 0), `${where}: the cost scatter when a cell records update_ns`);
+        // the cost table as a reader sees it: a row per cell, no estimate shown as 0 where it is missing, the caveats
+        const cost = (await page.evaluate(`(() => {
+          const t = document.querySelector('table.cost');
+          const heads = [...t.querySelectorAll('thead th')].map((e) => e.textContent);
+          const rows = [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.children].map((e) => e.textContent));
+          const note = document.querySelector('p.cost-caveats');
+          const r = note ? note.getBoundingClientRect() : null;
+          const points = document.querySelectorAll('figure.cost svg circle.point').length;
+          const tags = [...document.querySelectorAll('figure.cost svg text.tag')].map((e) => e.textContent);
+          return { heads, rows, caveats: note ? note.textContent : '', caveatsBox: r ? [r.width, r.height] : [0, 0], points, tags };
+        })()`)) as { heads: string[]; rows: string[][]; caveats: string; caveatsBox: number[]; points: number; tags: string[] };
+        check(cost.rows.length === report.costRows, `${where}: the cost table has a row per cell (${cost.rows.length} of ${report.costRows})`);
+        const costCols = ['update_ns (ns)', 'energy_nj (nJ)', 'storage_bytes (bytes)'].map((h) => cost.heads.indexOf(h));
+        check(costCols.every((i) => i >= 0), `${where}: the cost table has the three estimates' columns (${cost.heads.join(' | ')})`);
+        for (const row of cost.rows) {
+          for (const i of costCols) check(row[i] !== '0' && row[i] !== '', `${where}: a cost cell is empty or 0 (${row.join(' | ')})`);
+          if (!report.scatterPoints) for (const i of costCols) check(row[i].startsWith('without value'), `${where}: results without estimates say so (${row[i]})`);
+        }
+        check(/flop_pj is 0/.test(cost.caveats) && cost.caveatsBox[0] > 100 && cost.caveatsBox[1] > 10, `${where}: the cost caveats are shown`);
+        check(cost.points === report.scatterPoints, `${where}: the scatter has a point per cell with update_ns (${cost.points} of ${report.scatterPoints})`);
+        if (report.scatterPoints) check(cost.tags.length > 0 && cost.tags.every((t) => t.length > 0), `${where}: the scatter's points are labelled (${cost.tags.length} labels)`);
         for (const b of seen.boxes) {
           check(b.width > 50 && b.height > 30, `${where}: ${b.what} has a visible box (${b.width} x ${b.height})`);
           check(b.left >= 0, `${where}: ${b.what} starts inside the page (${b.left})`);
@@ -153,8 +181,12 @@ test('report in headless Chromium: table, plots and failed runs visible, no cons
         if (width === 1366) {
           const dir = join(out, `${report.name}-plots`);
           mkdirSync(dir, { recursive: true });
-          const svgs = await page.$$('figure svg');
+          const svgs = await page.$$('figure:not(.cost) svg');
           for (const [i, s] of svgs.entries()) await s.screenshot({ path: join(dir, `plot-${i}.png`) });
+          const costTable = await page.$('table.cost');
+          if (costTable) await costTable.screenshot({ path: join(dir, 'cost-table.png') });
+          const scatter = await page.$('figure.cost svg');
+          if (scatter) await scatter.screenshot({ path: join(dir, 'cost-scatter.png') });
         }
         for (const e of errors) problems.push(`${where}: ${e}`);
         for (const r of requests) problems.push(`${where}: a request beyond the report file (it must be self-contained): ${r}`);

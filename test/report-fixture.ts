@@ -7,11 +7,13 @@
  *   and 7 analog algorithms x `device.n_states` 4, 16, 64, 256 x the long boolean key
  *   `device.subtract_symmetric_point` x seeds 1-3, 400 epochs of noisy learning curves; 3 runs
  *   failed (one with a long, multi-line error), so the table is wide (8 data columns with long
- *   headers) and the plots have 8 lines.
+ *   headers) and the plots have 8 lines. Every epoch records the cost estimates (update_ns,
+ *   energy_nj, storage_bytes, at the magnitudes docs/cost.md measures on the quickstart); the
+ *   `mp` runs set a non-default cost constant (`cost.flop_pj: 1`).
  * - `residual-long`: least squares (weight_error on a log y axis): `analog-sgd` and `residual`
  *   with `n_tiles` 1 to 6 x `device.n_states` 4, 16 x seeds 1-3, 1,000 epochs whose error
  *   falls by three decades with multiplicative noise; seed spreads larger than the mean (bands
- *   that would reach 0), one failed run.
+ *   that would reach 0), one failed run. No cost estimates: results recorded before they existed.
  */
 import assert from 'node:assert/strict';
 import type { EpochMetrics, RunResult } from '../src/core/train.ts';
@@ -92,6 +94,7 @@ export function buildReportFixture(file: string): void {
             const c: Record<string, unknown> = { algorithm, seed, epochs: EPOCHS, lr: 0.1, task: { kind: 'mnist', train_size: 2000 }, model: { hidden: [32] } };
             if (algorithm !== 'sgd') c.device = { kind: 'softbounds', n_states, subtract_symmetric_point: ssp };
             if (algorithm === 'residual') c.n_tiles = 3;
+            if (algorithm === 'mp') c.cost = { flop_pj: 1 };
             configs.push(c);
           }
         }
@@ -111,6 +114,17 @@ export function buildReportFixture(file: string): void {
       now,
     );
     const ceiling: Record<string, number> = { sgd: 0.93, 'analog-sgd': 0.55, 'tiki-taka': 0.8, ttv2: 0.84, 'c-ttv2': 0.87, agad: 0.86, mp: 0.91, residual: 0.83 };
+    /** update_ns, energy_nj, storage_bytes of each algorithm (docs/cost.md, the quickstart's; mp with flop_pj 1) */
+    const COST: Record<string, [number, number, number]> = {
+      sgd: [71.86, 0, 6862],
+      'analog-sgd': [6.303, 0.245, 270],
+      'tiki-taka': [10.69, 0.262, 270],
+      ttv2: [10.53, 0.258, 6862],
+      'c-ttv2': [10.61, 0.259, 6862],
+      agad: [12.4, 0.27, 20314],
+      mp: [72.34, 12.83, 6862],
+      residual: [8.907, 0.75, 270],
+    };
     for (const lease of q.lease('vm:4242', 10_000, now - 120_000, 3_600_000, sid)) {
       const c = JSON.parse(lease.configJson) as { algorithm: string; seed: number; device?: { n_states: number; subtract_symmetric_point: boolean } };
       const n = c.device?.n_states ?? 4096;
@@ -131,7 +145,11 @@ export function buildReportFixture(file: string): void {
         const clean = 0.1 + (top - 0.1) * (1 - Math.exp(-e / tau));
         const acc = Math.min(0.995, Math.max(0.02, clean + (e === 0 ? 0 : 0.02 * normal(u))));
         const loss = 2.3 * (1 - acc) + 0.05 * u();
-        history.push({ epoch: e, train_loss: loss, test_loss: loss * 1.05, train_accuracy: Math.min(1, acc + 0.01), test_accuracy: acc, pulses: {} });
+        const [ns, nj, bytes] = COST[c.algorithm];
+        // running means over the training so far: settle within a few epochs, a little spread over seeds
+        const settle = e === 0 ? 0 : 1 + 0.3 / e + 0.01 * (u() - 0.5);
+        const cost = e === 0 ? { storage_bytes: bytes } : { update_ns: ns * settle, energy_nj: nj * settle, storage_bytes: bytes };
+        history.push({ epoch: e, train_loss: loss, test_loss: loss * 1.05, train_accuracy: Math.min(1, acc + 0.01), test_accuracy: acc, ...cost, pulses: {} });
       }
       complete(lease, history);
     }

@@ -243,30 +243,35 @@ test('defaultLayout: rows=algorithm, cols=device.n_states on a quickstart-like s
 test('renderSweepTable: markdown with a title line, one row per value, header with the column values', () => {
   const md = renderSweepTable(db, 'qs');
   const lines = md.split('\n');
-  assert.match(lines[0], /^### qs: test_accuracy \(%\), final epoch, mean ± std over seeds \(21 runs: 18 done, 1 failed, 1 queued, 1 running\)$/);
+  assert.match(lines[0], /^### qs: test_accuracy \(%\), final epoch, mean ± std \[95 % CI\] over seeds \(21 runs: 18 done, 1 failed, 1 queued, 1 running\)$/);
   assert.equal(lines[1], '');
   assert.equal(lines[2], '| algorithm | device.n_states=4 | device.n_states=16 | device.n_states=- |');
   assert.equal(lines[3], '|---|--:|--:|--:|');
-  assert.equal(lines[4], '| sgd |  |  | 90.00 ± 10.00 (n=3) |');
-  assert.equal(lines[6], '| analog-sgd | 50.00 ± 10.00 (n=3) | 75.00 ± 7.07 (n=2, 1 failed) |  |');
+  // the interval: mean ± t(0.975, n-1) std / sqrt(n), clipped to [0, 100] % (90 + 4.303 x 10 / sqrt(3) = 114.8)
+  assert.equal(lines[4], '| sgd |  |  | 90.00 ± 10.00 [65.16, 100.00] (n=3) |');
+  assert.equal(lines[6], '| analog-sgd | 50.00 ± 10.00 [25.16, 74.84] (n=3) | 75.00 ± 7.07 [11.47, 100.00] (n=2, 1 failed) |  |');
   assert.match(lines[5], /^\| residual \| .* \(n=5, 1 running\) † \| .* \(n=5, 1 queued\) † \| {2}\|$/);
 });
 
 test('csv and json forms: one record per cell with keys, mean, std, n and counts', () => {
   const t = buildSweepPivot(db, 'qs', { rows: ['algorithm'], cols: ['device.n_states'] });
   const csv = formatPivotCsv(t).split('\r\n');
-  assert.equal(csv[0], 'algorithm,device.n_states,mean,std,n,failed,queued,running,missing,mixed,paper_mean,paper_std,paper_source,z');
+  assert.equal(csv[0], 'algorithm,device.n_states,mean,std,ci95_lo,ci95_hi,median,min,max,unit,n,failed,queued,running,missing,mixed,paper_mean,paper_std,paper_source,z');
   assert.equal(csv.length, t.cells.length + 2, 'header, one line per cell, final CRLF');
   assert.equal(t.cells.length, 5);
   const sgd = csv[1].split(',');
-  assert.deepEqual([sgd[0], sgd[1], sgd.slice(4).join(',')], ['sgd', '-', '3,0,0,0,0,,,,,'], 'no references: the paper columns are empty');
-  close(Number(sgd[2]), 0.9, 'csv mean at full precision');
-  close(Number(sgd[3]), 0.1, 'csv std at full precision');
-  assert.match(csv.find((l) => l.startsWith('analog-sgd,16,')) ?? '', /^analog-sgd,16,0\.75\d*,0\.0707\d*,2,1,0,0,0,,,,,$/);
+  assert.deepEqual([sgd[0], sgd[1], sgd.slice(9).join(',')], ['sgd', '-', '%,3,0,0,0,0,,,,,'], 'in percent, as the markdown table; no references: the paper columns are empty');
+  close(Number(sgd[2]), 90, 'csv mean at full precision, in percent');
+  close(Number(sgd[3]), 10, 'csv std at full precision');
+  close(Number(sgd[4]), 90 - (4.30265273 * 10) / Math.sqrt(3), 'the 95 % t-interval, n = 3');
+  assert.equal(sgd[5], '100', 'clipped to 100 %');
+  assert.deepEqual(sgd.slice(6, 9), ['90', '80', '100'], 'median, min, max');
+  assert.match(csv.find((l) => l.startsWith('analog-sgd,16,')) ?? '', /^analog-sgd,16,75,7\.07\d*,11\.4\d*,100,75,70,80,%,2,1,0,0,0,,,,,$/);
   assert.match(csv.find((l) => l.startsWith('residual,4,')) ?? '', /,5,0,0,1,0,n_tiles,,,,$/);
   const json = JSON.parse(formatPivotJson(t)) as Record<string, unknown>[];
   assert.equal(json.length, 5);
-  assert.deepEqual(Object.keys(json[0]), ['row', 'col', 'metric', 'epoch', 'mean', 'std', 'n', 'failed', 'queued', 'running', 'missing', 'mixed', 'runs', 'paper', 'z']);
+  assert.deepEqual(Object.keys(json[0]), ['row', 'col', 'metric', 'epoch', 'stat', 'unit', 'mean', 'std', 'ci95', 'median', 'min', 'max', 'n', 'failed', 'queued', 'running', 'missing', 'mixed', 'runs', 'paper', 'z']);
+  assert.deepEqual([json[0].unit, json[0].mean, json[0].median], ['%', 90, 90]);
   assert.deepEqual([json[0].paper, json[0].z], [null, null], 'no references: null');
   assert.deepEqual(json[0].row, { algorithm: 'sgd' });
   assert.deepEqual(json[0].col, { 'device.n_states': null });
@@ -282,7 +287,10 @@ test('least squares: weight_error by default, lr rows, single column', () => {
   close(cellAt(t, ['0.1'], [])?.mean ?? null, 1 + 1.5, 'lr 0.1: 1 + seed');
   const md = renderSweepTable(db, 'ls');
   assert.match(md, /\| lr \| weight_error \|/);
-  assert.match(md, /\| 0\.1 \| 2\.500 ± 0\.7071 \(n=2\) \|/);
+  // the interval clipped at 0: an error is never negative
+  assert.match(md, /\| 0\.1 \| 2\.500 ± 0\.7071 \[0, 8\.853\] \(n=2\) \|/);
+  const csv = parseCsv(formatPivotCsv(t));
+  assert.deepEqual([csv[1][csv[0].indexOf('unit')], csv[1][csv[0].indexOf('mean')]], ['', '1.6'], 'errors as stored (lr 0.01: 0.1 + seed), without unit');
 });
 
 test('export: one row per run, config flattened, swept values, metrics, provenance; CSV quoting', () => {

@@ -61,7 +61,8 @@ const now = Date.now();
     'node-a',
     'a.lan',
     4,
-    1,
+    // free leases as the worker announces them: 4 threads x 2 leases, 3 held: 1 thread idle
+    5,
     1,
     now - 3_600_000,
     now - 2000,
@@ -86,10 +87,12 @@ test('table: markdown pivot by default layout (rows algorithm, columns states) w
   const r = await run.md;
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.split('\n');
-  assert.equal(lines[0], '### cli: test_accuracy (%), final epoch, mean ± std over seeds (8 runs: 7 done, 1 failed)');
+  assert.equal(lines[0], '### cli: test_accuracy (%), final epoch, mean ± std [95 % CI] over seeds (8 runs: 7 done, 1 failed)');
   assert.equal(lines[2], '| algorithm | device.n_states=4 | device.n_states=16 |');
-  assert.equal(lines[4], '| mp | 80.00 ± 7.07 (n=2) | 85.00 (n=1, 1 failed) |');
-  assert.equal(lines[5], '| analog-sgd | 50.00 ± 7.07 (n=2) | 70.00 ± 7.07 (n=2) |');
+  // two seeds: t(0.975, 1) = 12.71, so the interval is mean ± 9 std (clipped to [0, 100] %); one seed: the value alone
+  assert.equal(lines[4], '| mp | 80.00 ± 7.07 [16.47, 100.00] (n=2) | 85.00 (n=1, 1 failed) |');
+  assert.equal(lines[5], '| analog-sgd | 50.00 ± 7.07 [0.00, 100.00] (n=2) | 70.00 ± 7.07 [6.47, 100.00] (n=2) |');
+  assert.match(lines[7], /^\[lo, hi\]: 95 % confidence interval of the mean/);
 });
 
 test('table: json cells with --epoch best and given rows/columns; the mixed-cell warning on stderr', async () => {
@@ -98,8 +101,8 @@ test('table: json cells with --epoch best and given rows/columns; the mixed-cell
   const cells = JSON.parse(r.stdout) as { row: Record<string, unknown>; col: Record<string, unknown>; mean: number; n: number; failed: number; epoch: string; mixed: { key: string }[] }[];
   assert.equal(cells.length, 4);
   const a1 = cells.find((c) => c.row.algorithm === 'analog-sgd' && c.col.seed === 1);
-  // best epoch (1) of seed 1: (0.5 - 0.05 + 0.02) at 4 states, (0.7 - 0.05 + 0.02) at 16
-  assert.ok(a1 && Math.abs(a1.mean - (0.47 + 0.67) / 2) < 1e-12 && a1.n === 2 && a1.epoch === 'best', JSON.stringify(a1));
+  // best epoch (1) of seed 1: (0.5 - 0.05 + 0.02) at 4 states, (0.7 - 0.05 + 0.02) at 16; in percent, as the markdown table
+  assert.ok(a1 && Math.abs(a1.mean - 100 * ((0.47 + 0.67) / 2)) < 1e-9 && a1.n === 2 && a1.epoch === 'best', JSON.stringify(a1));
   const mp2 = cells.find((c) => c.row.algorithm === 'mp' && c.col.seed === 2);
   assert.deepEqual([mp2?.n, mp2?.failed], [1, 1]);
   assert.deepEqual(

@@ -174,7 +174,7 @@ cases:
   const db = join(dir, 'failing.db');
   const r = cli('run', file, '--db', db, '--threads', '1');
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /2 runs failed; see: aimc-sweep query/);
+  assert.match(r.stderr, /2 runs failed; see: node --import tsx \S*src\/cli\/main\.ts query "SELECT hash, error FROM runs WHERE status = 'failed'" --db \S+/); // as it was started
   const rows = runRows(db);
   assert.deepEqual(rows.map((x) => x.status).sort(), ['done', 'failed', 'failed']);
   const errors = rows.map((x) => x.error ?? '').join('\n');

@@ -101,7 +101,7 @@ test('canonical hashing: key order and explicit defaults do not change the hash;
 });
 
 test('validation errors name the file, line, key path and expectation', () => {
-  fails(`name: t\n${BASE}\ngrid:\n  device.n_sates: [4]\n`, /^sweeps\/t\.yaml:4: grid\.device\.n_sates: unknown run config field$/);
+  fails(`name: t\n${BASE}\ngrid:\n  device.n_sates: [4]\n`, /^sweeps\/t\.yaml:4: grid\.device\.n_sates: unknown run config field; did you mean device\.n_states\?$/);
   fails(`name: t\n${BASE}\nzip:\n  lr: [0.1, 0.2]\n  seed: [1]\n`, /^sweeps\/t\.yaml:5: zip\.seed: has 1 values but the other zip lists have 2/);
   fails(`name: t\n${BASE}\ngrid:\n  device.n_states: [4, 1]\n`, /^sweeps\/t\.yaml:4: run device\.n_states=1: device\.n_states: expected a number >= 2, got 1$/);
   fails(`name: t\n${BASE}\ngrid:\n  lr: ["fast"]\n`, /sweeps\/t\.yaml:4: .*lr: expected a number > 0, got "fast"/);

@@ -1,16 +1,21 @@
-/** `aimc-sweep expand <sweep.yaml> [--json]`: validates a sweep and lists its runs without running them. */
+/**
+ * `aimc-sweep expand <sweep.yaml> [--json]`: validates a sweep and lists its runs without running
+ * them: the count, then one line per run (its hash's first 12 digits and the swept values that
+ * made it), or with --json one `{"config", "hash"}` line per run.
+ */
 import type { Argv } from 'yargs';
 import { canonicalJson } from '../sweep/canonical.ts';
 import { expandSweep } from '../sweep/expand.ts';
 import { readSweepFile, SweepError } from '../sweep/spec.ts';
 import { sweepWarnings } from '../diagnostics/sweep-warnings.ts';
 import { MAX_RUNS_OPTION, maxRunsFrom, UsageError } from './errors.ts';
+import { runLabel } from './run-label.ts';
 import { datasetShape, reportScheduleWarnings, STRICT_OPTION } from './schedule-warnings.ts';
 
 export function expandCommand(yargs: Argv): Argv {
   return yargs.command(
     'expand <sweep>',
-    'validate a sweep file and list its runs (count; one canonical config per line with --json)',
+    'validate a sweep file and list its runs (short hash and swept values; the canonical configs with --json)',
     (y) =>
       y
         .positional('sweep', { type: 'string', demandOption: true, describe: 'sweep definition (YAML)' })
@@ -32,6 +37,7 @@ export function expandCommand(yargs: Argv): Argv {
       const { runs, combinations, excluded, merged } = expansion;
       process.stdout.write(`${name}: ${runs.length} runs (${combinations} combinations, ${excluded} excluded, ${merged} identical merged)\n`);
       if (argv.json) for (const r of runs) process.stdout.write(`${canonicalJson({ hash: r.hash, config: r.config })}\n`);
+      else process.stdout.write(runs.map((r) => `  ${r.hash.slice(0, 12)}  ${runLabel(r)}\n`).join(''));
     },
   );
 }

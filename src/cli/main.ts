@@ -5,18 +5,27 @@ import { hideBin } from 'yargs/helpers';
 import { DivergedError } from '../core/train.ts';
 import { StoreFailure } from '../store/errors.ts';
 import { isInputError, UsageError } from './errors.ts';
-import { expandCommand } from './expand.ts';
-import { exportCommand } from './export.ts';
-import { plotCommand } from './plot.ts';
-import { queryCommand } from './query.ts';
-import { reportCommand } from './report.ts';
-import { runCommand } from './run.ts';
-import { serveCommand } from './serve.ts';
-import { simulateCommand } from './simulate.ts';
-import { statusCommand } from './status.ts';
-import { submitCommand } from './submit.ts';
-import { tableCommand } from './table.ts';
-import { workerCommand } from './worker.ts';
+
+type Register = (yargs: Argv) => Argv;
+
+/**
+ * The commands, in --help order, each loaded when needed: a command line that names one loads
+ * only its module (`simulate` does not load gRPC), anything else (--help, a typo) all of them.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  simulate: async () => (await import('./simulate.ts')).simulateCommand,
+  expand: async () => (await import('./expand.ts')).expandCommand,
+  run: async () => (await import('./run.ts')).runCommand,
+  serve: async () => (await import('./serve.ts')).serveCommand,
+  worker: async () => (await import('./worker.ts')).workerCommand,
+  submit: async () => (await import('./submit.ts')).submitCommand,
+  status: async () => (await import('./status.ts')).statusCommand,
+  table: async () => (await import('./table.ts')).tableCommand,
+  query: async () => (await import('./query.ts')).queryCommand,
+  export: async () => (await import('./export.ts')).exportCommand,
+  plot: async () => (await import('./plot.ts')).plotCommand,
+  report: async () => (await import('./report.ts')).reportCommand,
+};
 
 async function main(): Promise<void> {
   let cli: Argv = yargs(hideBin(process.argv))
@@ -28,18 +37,9 @@ async function main(): Promise<void> {
       throw err ?? new UsageError(msg);
     })
     .help();
-  cli = simulateCommand(cli);
-  cli = expandCommand(cli);
-  cli = runCommand(cli);
-  cli = serveCommand(cli);
-  cli = workerCommand(cli);
-  cli = submitCommand(cli);
-  cli = statusCommand(cli);
-  cli = tableCommand(cli);
-  cli = queryCommand(cli);
-  cli = exportCommand(cli);
-  cli = plotCommand(cli);
-  cli = reportCommand(cli);
+  const named = hideBin(process.argv).find((a) => !a.startsWith('-'));
+  const load = named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]] : Object.values(COMMANDS);
+  for (const register of await Promise.all(load.map((f) => f()))) cli = register(cli);
   await cli.parseAsync();
 }
 

@@ -1,14 +1,14 @@
 /**
  * `aimc-sweep plot --sweep NAME [--metric M] [--x epoch|<config key>] [--group K[,K2]]
- * [--facet K|none] [--epoch final|best] [--out f.svg] [--db results.db]`: an SVG figure of a
- * sweep's results: learning curves (mean ± std over seeds per group, per epoch) or the final
- * (best) metric against a numeric config key; to --out, else to standard output when that is a
- * pipe or a file, and to a new file in the current directory (named on standard output) when it
- * is a terminal.
+ * [--facet K|none] [--epoch final|best|tail] [--stat mean|median] [--out f.svg] [--db results.db]`:
+ * an SVG figure of a sweep's results: learning curves (mean ± std over seeds per group, per epoch)
+ * or the final (best, tail) metric against a numeric config key; defaults from the sweep's
+ * `view:` as for `table`; to --out, else to standard output when that is a pipe or a file, and to
+ * a new file in the current directory (named on standard output) when it is a terminal.
  */
 import { writeFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { EPOCH_CHOICES, type EpochChoice, METRICS, type Metric } from '../report/pivot.ts';
+import { EPOCH_CHOICES, type EpochChoice, METRICS, type Metric, type Stat, STATS } from '../report/pivot.ts';
 import { renderSweepPlot } from '../report/plot.ts';
 import { UsageError } from './errors.ts';
 import { DEFAULT_DB, keyList, withReadonlyStore, writeStdout } from './table.ts';
@@ -51,14 +51,19 @@ export function plotCommand(yargs: Argv): Argv {
     (y) =>
       y
         .option('sweep', { type: 'string', demandOption: true, describe: 'sweep name' })
-        .option('metric', { type: 'string', choices: METRICS, describe: 'metric (default: test_accuracy when the runs have it, else weight_error)' })
+        .option('metric', { type: 'string', choices: METRICS, describe: "metric (default: the sweep's view, else test_accuracy when the runs have it, else weight_error)" })
         .option('x', { type: 'string', default: 'epoch', describe: 'epoch (learning curves), or a numeric dotted run config key such as device.n_states' })
-        .option('group', { type: 'string', describe: "keys whose values make the lines, comma-separated; 'none' for one line (default: the rows of the default table)" })
+        .option('group', { type: 'string', describe: "keys whose values make the lines, comma-separated; 'none' for one line (default: the rows of the default table, the sweep's view's where it has one)" })
         .option('facet', {
           type: 'string',
           describe: "one panel per value of this key; 'none' for one panel (default: the default table's first column key not on x or in --group)",
         })
-        .option('epoch', { type: 'string', choices: EPOCH_CHOICES, describe: "with a key on x: each run's final epoch (default), its best, or tail: its mean over the last 20 % of epochs" })
+        .option('epoch', {
+          type: 'string',
+          choices: EPOCH_CHOICES,
+          describe: "with a key on x: each run's final epoch (default, or the sweep's view), its best, or tail: its mean over the last 20 % of epochs",
+        })
+        .option('stat', { type: 'string', choices: STATS, describe: "mean ± 1 std (default, or the sweep's view), or median and range (lowest to highest) over seeds" })
         .option('out', { type: 'string', describe: 'write the SVG to this file (default: standard output; on a terminal a new file <sweep>-<metric>[-vs-<x>].svg here)' })
         .option('db', { type: 'string', default: DEFAULT_DB, describe: 'results database' }),
     (argv) => {
@@ -69,6 +74,7 @@ export function plotCommand(yargs: Argv): Argv {
           group: argv.group === 'none' ? [] : keyList(argv.group)?.filter((k) => k !== ''),
           facet: argv.facet === undefined ? undefined : argv.facet === 'none' || argv.facet === '' ? null : argv.facet,
           epoch: argv.epoch as EpochChoice | undefined,
+          stat: argv.stat as Stat | undefined,
         }),
       );
       for (const w of plot.warnings) process.stderr.write(`aimc-sweep: warning: ${w}\n`);

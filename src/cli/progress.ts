@@ -37,6 +37,8 @@ export class ProgressDisplay {
   private readonly running = new Set<string>();
   private finishedHere = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** interrupted (Ctrl-C): the bar is frozen and nothing is drawn over the message after it */
+  private frozen = false;
 
   constructor(o: ProgressOptions) {
     this.o = o;
@@ -65,7 +67,7 @@ export class ProgressDisplay {
         this.o.out.write(`[${this.done + this.failed}/${this.total}] ${e.status.padEnd(6)} ${label}  ${what}\n`);
       }
     } else if (e.kind === 'rejected') {
-      this.o.out.write(`${this.tty ? '\r\x1b[K' : ''}warning: ${e.what} for run ${e.lease.hash.slice(0, 12)} rejected: ${e.reason}\n`);
+      this.o.out.write(`${this.tty && !this.frozen ? '\r\x1b[K' : ''}warning: ${e.what} for run ${e.lease.hash.slice(0, 12)} rejected: ${e.reason}\n`);
     }
   };
 
@@ -84,12 +86,26 @@ export class ProgressDisplay {
   }
 
   private draw(): void {
-    this.o.out.write(`\r\x1b[K${this.line()}`);
+    if (!this.frozen) this.o.out.write(`\r\x1b[K${this.line()}`);
   }
 
-  /** Final status line (TTY: replaces the bar). */
+  /**
+   * Ctrl-C: the bar's last state ends its line (TTY), then `message`; from here on nothing is
+   * drawn, so the message stays the last thing on the screen until the command's own last words.
+   */
+  interrupt(message: string): void {
+    if (this.frozen) return;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.o.out.write(this.tty ? `\r\x1b[K${this.line()}\n${message}` : message);
+    this.frozen = true;
+  }
+
+  /** Final status line (TTY: replaces the bar; nothing after an interrupt, which drew it). */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
-    if (this.tty) this.o.out.write(`\r\x1b[K${this.line()}\n`);
+    this.timer = undefined;
+    if (this.tty && !this.frozen) this.o.out.write(`\r\x1b[K${this.line()}\n`);
+    this.frozen = true;
   }
 }

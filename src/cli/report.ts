@@ -1,7 +1,8 @@
 /**
  * `aimc-sweep report --sweep NAME --out f.html [--db results.db]`: one self-contained HTML file
  * (inline CSS and SVG, no scripts, no external resources) with the sweep's definition,
- * provenance, status, table, plots, failed runs and the commands to reproduce it.
+ * provenance, status, table (the sweep's view where it has one), cost beside accuracy, plots,
+ * failed runs and the commands to reproduce it.
  */
 import type { Argv } from 'yargs';
 import { buildSweepReport } from '../report/html.ts';
@@ -11,7 +12,7 @@ import { DEFAULT_DB, withReadonlyStore, writeStdout } from './table.ts';
 export function reportCommand(yargs: Argv): Argv {
   return yargs.command(
     'report',
-    'a self-contained HTML report of a sweep: definition, provenance, status, table, plots, failed runs, how to reproduce',
+    'a self-contained HTML report of a sweep: definition, provenance, status, table, cost beside accuracy, plots, failed runs, how to reproduce',
     (y) =>
       y
         .option('sweep', { type: 'string', demandOption: true, describe: 'sweep name' })
@@ -22,7 +23,8 @@ export function reportCommand(yargs: Argv): Argv {
       for (const w of report.warnings) process.stderr.write(`aimc-sweep: warning: ${w}\n`);
       writeOutFile(argv.out, report.html);
       const kb = (Buffer.byteLength(report.html) / 1024).toFixed(1);
-      writeStdout(`${argv.out}: report of ${argv.sweep} (${report.plots.length} plot${report.plots.length === 1 ? '' : 's'}, ${report.failed} failed run${report.failed === 1 ? '' : 's'}), ${kb} KiB\n`);
+      const plots = `${report.plots.length} plot${report.plots.length === 1 ? '' : 's'}${report.cost.figure ? ' and the cost scatter' : ''}`;
+      writeStdout(`${argv.out}: report of ${argv.sweep} (${plots}, ${report.failed} failed run${report.failed === 1 ? '' : 's'}), ${kb} KiB\n`);
     },
   );
 }

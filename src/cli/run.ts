@@ -4,6 +4,9 @@
  * the local thread pool with a progress display, then prints the sweep's table. Killing it at
  * any moment and running the same command again resumes.
  *
+ * `--dry-run` computes nothing and writes nothing: it says how many runs are to compute, how many
+ * are stored, and what they would cost (src/cli/dry-run.ts).
+ *
  * Exit codes: 0 when every run of the sweep is done or failed; 130 interrupted; 2 bad input, a
  * database another live process owns, or the writer lock lost to another process (this one was
  * suspended); 1 when the disk failed a write (one line; the lock is released, nothing stored is
@@ -19,14 +22,12 @@ import { expandSweep } from '../sweep/expand.ts';
 import { readSweepFile, type SweepSpec } from '../sweep/spec.ts';
 import { defaultThreads, SimulationPool } from '../worker/pool.ts';
 import { sweepWarnings } from '../diagnostics/sweep-warnings.ts';
-import { MAX_RUNS_OPTION, maxRunsFrom } from './errors.ts';
+import { dryRunReport } from './dry-run.ts';
+import { MAX_RUNS_OPTION, maxRunsFrom, UsageError } from './errors.ts';
+import { commandLine, sameCommandLine } from './invocation.ts';
 import { ProgressDisplay } from './progress.ts';
+import { runLabel } from './run-label.ts';
 import { datasetShape, reportScheduleWarnings, STRICT_OPTION } from './schedule-warnings.ts';
-
-function label(assignments: Record<string, unknown>): string {
-  const parts = Object.entries(assignments).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-  return parts.length > 0 ? parts.join(' ') : 'base';
-}
 
 export interface RunArgs {
   sweep: string;
@@ -35,6 +36,8 @@ export interface RunArgs {
   retryFailed: boolean;
   strict: boolean;
   maxRuns?: number;
+  /** say what would be computed and its cost; compute and write nothing */
+  dryRun?: boolean;
 }
 
 /**
@@ -55,6 +58,10 @@ async function runSweep(args: RunArgs): Promise<number> {
   const spec: SweepSpec = readSweepFile(args.sweep);
   const expansion = expandSweep(spec, { maxRuns: args.maxRuns });
   reportScheduleWarnings(sweepWarnings(expansion.runs, datasetShape), args.strict);
+  if (args.dryRun) {
+    process.stdout.write(dryRunReport({ name: spec.name, runs: expansion.runs, db: args.db, retryFailed: args.retryFailed, threads: args.threads }));
+    return 0;
+  }
   const db: Db = openStore(args.db);
   let scheduler: Scheduler | undefined;
   try {
@@ -76,14 +83,15 @@ async function runSweep(args: RunArgs): Promise<number> {
 
     let interrupted = false;
     if (toRun > 0) {
-      const labels = new Map(expansion.runs.map((r) => [r.hash, label(r.assignments)]));
+      const labels = new Map(expansion.runs.map((r) => [r.hash, runLabel(r)]));
       const display = new ProgressDisplay({ sweep: spec.name, counts: before, labels, out: process.stderr });
       scheduler.events.on('event', display.onEvent);
       const pool = new SimulationPool(args.threads);
       const stop = new AbortController();
       const onSignal = (): void => {
         if (stop.signal.aborted) process.exit(130); // a second Ctrl-C: leave now
-        process.stderr.write('\nstopping: cancelling the runs in flight (Ctrl-C again to quit at once)\n');
+        // the bar stops first: nothing draws over this line
+        display.interrupt('stopping: cancelling the runs in flight (Ctrl-C again to quit at once)\n');
         stop.abort();
       };
       process.on('SIGINT', onSignal);
@@ -102,7 +110,7 @@ async function runSweep(args: RunArgs): Promise<number> {
     if (interrupted) {
       process.stderr.write(
         `interrupted: ${after.done} of ${recorded.total} runs done, ${after.failed} failed; nothing is lost. Resume with the same command:\n` +
-          `  aimc-sweep run ${args.sweep} --db ${args.db}\n`,
+          `  ${sameCommandLine()}\n`,
       );
       return 130;
     }
@@ -111,7 +119,7 @@ async function runSweep(args: RunArgs): Promise<number> {
       // not ours to finish here (leased by a coordinator that is gone, say): never report success
       process.stderr.write(
         `aimc-sweep: ${args.db}: ${left} run${left === 1 ? '' : 's'} of ${spec.name} still ${after.running > 0 ? 'leased' : 'queued'} after the sweep ended here` +
-          `; run the same command again to finish ${left === 1 ? 'it' : 'them'}\n`,
+          `; run the same command again to finish ${left === 1 ? 'it' : 'them'}: ${sameCommandLine()}\n`,
       );
       return 1;
     }
@@ -122,7 +130,7 @@ async function runSweep(args: RunArgs): Promise<number> {
     }
     if (after.failed > 0) {
       process.stderr.write(
-        `${after.failed} run${after.failed === 1 ? '' : 's'} failed; see: aimc-sweep query "SELECT hash, error FROM runs WHERE status = 'failed'" --db ${args.db}` +
+        `${after.failed} run${after.failed === 1 ? '' : 's'} failed; see: ${commandLine('query', "SELECT hash, error FROM runs WHERE status = 'failed'", '--db', args.db)}` +
           `; re-run them with --retry-failed\n`,
       );
     }
@@ -143,14 +151,15 @@ export function runCommand(yargs: Argv): Argv {
         .option('db', { type: 'string', default: 'results.db', describe: 'results database (created if missing)' })
         .option('threads', { type: 'number', default: defaultThreads(), describe: 'worker threads (default: available cores)' })
         .option('retry-failed', { type: 'boolean', default: false, describe: 're-run the runs of this sweep that failed' })
+        .option('dry-run', { type: 'boolean', default: false, describe: 'say what would be computed and estimate its CPU-hours; compute and write nothing' })
         .options(STRICT_OPTION)
         .options(MAX_RUNS_OPTION)
         .check((a) => {
-          if (!Number.isInteger(a.threads) || (a.threads as number) < 1) throw new Error(`--threads: expected a positive integer, got ${String(a.threads)}`);
+          if (!Number.isInteger(a.threads) || (a.threads as number) < 1) throw new UsageError(`--threads: expected a positive integer, got ${String(a.threads)}`);
           return true;
         }),
     async (argv) => {
-      process.exitCode = await runSweepCommand({ sweep: argv.sweep as string, db: argv.db, threads: argv.threads, retryFailed: argv['retry-failed'], strict: argv.strict, maxRuns: maxRunsFrom(argv['max-runs']) });
+      process.exitCode = await runSweepCommand({ sweep: argv.sweep as string, db: argv.db, threads: argv.threads, retryFailed: argv['retry-failed'], strict: argv.strict, maxRuns: maxRunsFrom(argv['max-runs']), dryRun: argv['dry-run'] });
     },
   );
 }

@@ -36,7 +36,7 @@ export function simulateCommand(yargs: Argv): Argv {
     'run one simulation in-process and print its result',
     (y) =>
       y
-        .option('config', { type: 'string', describe: 'JSON file with run config fields' })
+        .option('config', { type: 'string', describe: 'run config file: YAML, or JSON (.json); --set overrides its fields' })
         .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a field: --set device.n_states=16 (repeatable)' })
         .option('json', { type: 'boolean', default: false, describe: 'print the RunResult as JSON' })
         .options(STRICT_OPTION),

@@ -2,6 +2,11 @@
  * `aimc-sweep status [--db results.db | --coordinator host:port] [--json]`: every sweep with
  * its runs by state, progress, throughput and ETA, and the workers: read from the database, or
  * asked of a running coordinator (which also knows which workers are connected right now).
+ *
+ * A worker's slots are the runs it computes at once (its --threads); free is how many of them
+ * are idle. (A worker holds up to LEASES_PER_THREAD leases per thread, one running and the others
+ * queued, and announces its free leases to the coordinator, which stores them: status turns them
+ * back into idle threads.)
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Argv } from 'yargs';
@@ -10,7 +15,13 @@ import { formatStatus, type StatusReport, statusReport } from '../report/status.
 import { createClient, isServiceError } from '../rpc/bridge.ts';
 import { CLIENT_OPTIONS, channelCredentialsFrom, checkAddress, readToken } from './connection.ts';
 import { UsageError } from './errors.ts';
+import { LEASES_PER_THREAD } from '../worker/pool.ts';
 import { DEFAULT_DB, withReadonlyStore, writeStdout } from './table.ts';
+
+/** Idle threads of a worker from the free leases it announced (slots x LEASES_PER_THREAD - held). */
+export function idleSlots(slots: number, freeLeases: number): number {
+  return Math.max(0, Math.min(slots, freeLeases - (LEASES_PER_THREAD - 1) * slots));
+}
 
 async function coordinatorStatus(address: string, tokenFile: string | undefined, ca: string | undefined, tls: boolean): Promise<StatusReport> {
   const client = createClient(SweepService, checkAddress('--coordinator', address), channelCredentialsFrom(ca, tls), { token: readToken(tokenFile) });
@@ -39,7 +50,8 @@ async function coordinatorStatus(address: string, tokenFile: string | undefined,
         name: w.name,
         host: w.host,
         slots: w.slots,
-        free_slots: w.freeSlots,
+        // the leases it holds, running or queued, take its threads first
+        free_slots: w.connected ? Math.max(0, w.slots - w.running) : 0,
         connected: w.connected,
         registered_at: 0,
         last_heartbeat_at: Number(w.lastHeartbeatUnixMs),
@@ -67,7 +79,10 @@ export function statusCommand(yargs: Argv): Argv {
     async (argv) => {
       const report = argv.coordinator
         ? await coordinatorStatus(argv.coordinator, argv['token-file'], argv['tls-ca'], argv.tls)
-        : withReadonlyStore(argv.db, (db) => statusReport(db, Date.now()));
+        : withReadonlyStore(argv.db, (db) => {
+            const r = statusReport(db, Date.now());
+            return { ...r, workers: r.workers.map((w) => ({ ...w, free_slots: w.connected ? idleSlots(w.slots, w.free_slots) : 0 })) };
+          });
       writeStdout(argv.json ? JSON.stringify(report, null, 2) + '\n' : formatStatus(report, argv.coordinator ?? argv.db));
     },
   );

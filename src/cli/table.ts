@@ -1,12 +1,14 @@
 /**
- * `aimc-sweep table --sweep NAME [--rows K[,K2]] [--cols K[,K2]] [--metric M] [--epoch final|best]
- * [--format md|csv|json] [--db results.db]`: the pivot of a sweep's results, mean ± std over
- * seeds per cell with run counts, and the paper's value and z beside cells the sweep's
- * `reference:` section covers. Also the helpers the other read-side commands share.
+ * `aimc-sweep table --sweep NAME [--rows K[,K2]] [--cols K[,K2]] [--metric M] [--epoch final|best|tail]
+ * [--stat mean|median] [--format md|csv|json] [--db results.db]`: the pivot of a sweep's results,
+ * mean ± std and the 95 % interval of the mean over seeds per cell (or median [min, max]) with run
+ * counts, and the paper's value and z beside cells the sweep's `reference:` section covers;
+ * options not given come from the sweep's `view:`. Also the helpers the other read-side commands
+ * share.
  */
 import type { Argv } from 'yargs';
 import { formatPivotCsv, formatPivotJson, formatPivotMarkdown } from '../report/format.ts';
-import { buildSweepPivot, EPOCH_CHOICES, type EpochChoice, METRICS, type Metric, ReportError } from '../report/pivot.ts';
+import { buildSweepPivot, EPOCH_CHOICES, type EpochChoice, METRICS, type Metric, ReportError, type Stat, STATS } from '../report/pivot.ts';
 import { sqliteCode, StoreFailure, storeErrorFrom } from '../store/errors.ts';
 import type { Db } from '../store/open.ts';
 import { closeReadonlyStore, openStoreReadonly, StoreError } from '../store/open.ts';
@@ -68,11 +70,16 @@ export function tableCommand(yargs: Argv): Argv {
     (y) =>
       y
         .option('sweep', { type: 'string', demandOption: true, describe: 'sweep name' })
-        .option('rows', { type: 'string', describe: 'row keys, comma-separated dotted run config keys (default: algorithm, or the first varying swept key)' })
-        .option('cols', { type: 'string', describe: 'column keys (default: the other swept keys that vary across rows, except seed)' })
-        .option('metric', { type: 'string', choices: METRICS, describe: 'metric (default: test_accuracy when the runs have it, else weight_error)' })
-        .option('epoch', { type: 'string', choices: EPOCH_CHOICES, default: 'final', describe: "each run's final epoch, its best (max accuracy, min loss/error), or tail: its mean over the last 20 % of epochs" })
-        .option('format', { type: 'string', choices: ['md', 'csv', 'json'], default: 'md', describe: 'markdown table, one CSV line per cell, or a JSON array of cells' })
+        .option('rows', { type: 'string', describe: "row keys, comma-separated dotted run config keys (default: the sweep's view, else algorithm, or the first varying swept key)" })
+        .option('cols', { type: 'string', describe: "column keys (default: the sweep's view, else the other swept keys that vary across rows, except seed)" })
+        .option('metric', { type: 'string', choices: METRICS, describe: "metric (default: the sweep's view, else test_accuracy when the runs have it, else weight_error)" })
+        .option('epoch', {
+          type: 'string',
+          choices: EPOCH_CHOICES,
+          describe: "each run's final epoch (default, or the sweep's view), its best (max accuracy, min loss/error), or tail: its mean over the last 20 % of epochs",
+        })
+        .option('stat', { type: 'string', choices: STATS, describe: "per cell: mean ± std [95 % interval of the mean] (default, or the sweep's view), or median [min, max] over seeds" })
+        .option('format', { type: 'string', choices: ['md', 'csv', 'json'], default: 'md', describe: 'markdown table, one CSV line per cell, or a JSON array of cells (all in the unit the title prints: accuracies in %)' })
         .option('db', { type: 'string', default: DEFAULT_DB, describe: 'results database' }),
     (argv) => {
       const table = withReadonlyStore(argv.db, (db) =>
@@ -80,7 +87,8 @@ export function tableCommand(yargs: Argv): Argv {
           rows: keyList(argv.rows),
           cols: keyList(argv.cols),
           metric: argv.metric as Metric | undefined,
-          epoch: argv.epoch as EpochChoice,
+          epoch: argv.epoch as EpochChoice | undefined,
+          stat: argv.stat as Stat | undefined,
         }),
       );
       if (argv.format === 'md') {

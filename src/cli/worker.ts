@@ -27,7 +27,7 @@ export function workerCommand(yargs: Argv): Argv {
         .option('name', { type: 'string', describe: 'name shown by status (default host:pid)' })
         .options(CLIENT_OPTIONS)
         .check((a) => {
-          if (!Number.isInteger(a.threads) || (a.threads as number) < 1) throw new Error(`--threads: expected a positive integer, got ${String(a.threads)}`);
+          if (!Number.isInteger(a.threads) || (a.threads as number) < 1) throw new UsageError(`--threads: expected a positive integer, got ${String(a.threads)}`);
           return true;
         }),
     async (argv) => {

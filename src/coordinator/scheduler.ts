@@ -17,6 +17,7 @@ import { canonicalJson } from '../sweep/canonical.ts';
 import type { Expansion } from '../sweep/expand.ts';
 import { referencesForStorage } from '../sweep/reference.ts';
 import type { SweepSpec } from '../sweep/spec.ts';
+import { viewForStorage } from '../sweep/view.ts';
 import type { Db } from '../store/open.ts';
 import { localProvenance, provenanceId } from '../store/provenance.ts';
 import { type Counts, type Lease, type LeaseRef, type ReportedResult, RunQueue, type SweepRecorded, type Verdict } from '../store/run-queue.ts';
@@ -59,12 +60,14 @@ export function processOwner(): string {
 
 /**
  * The definition as the database records it (`sweeps.spec_json`, for change detection and for
- * the tables): the part that decides the runs, and the papers' numbers when the sweep gives any
- * (left out when it gives none, so that sweeps recorded before references existed keep theirs).
+ * the tables): the part that decides the runs, the papers' numbers and the default view when the
+ * sweep gives them (each left out when not given, so that sweeps recorded before the sections
+ * existed keep their text).
  */
 export function sweepDefinitionJson(spec: SweepSpec): string {
   const reference = spec.reference.length > 0 ? referencesForStorage(spec.reference) : undefined;
-  return canonicalJson({ base: spec.base, grid: spec.grid, cases: spec.cases, zip: spec.zip, exclude: spec.exclude, reference });
+  const view = spec.view === null ? undefined : viewForStorage(spec.view);
+  return canonicalJson({ base: spec.base, grid: spec.grid, cases: spec.cases, zip: spec.zip, exclude: spec.exclude, reference, view });
 }
 
 export class Scheduler {

@@ -1,9 +1,14 @@
 /**
  * Text forms of reports: numbers, RFC 4180 CSV, aligned text tables, and the markdown, CSV and
  * JSON forms of a pivot table (with the papers' values and z beside the cells that have them).
+ *
+ * One rule for units: every form of a table gives the metric in the unit its title prints,
+ * accuracies in percent and every other metric as stored (ns, nJ, bytes, ms, or a loss or error
+ * without unit); CSV and JSON name it in a `unit` field. Only `export` and `query` give the
+ * stored values themselves (accuracies as fractions).
  */
 import type { KeyValue } from '../core/config/resolved-value.ts';
-import { isAccuracyMetric } from '../core/tasks/run-result.ts';
+import { isAccuracyMetric, type Metric } from '../core/tasks/run-result.ts';
 import type { PivotCell, PivotTable } from './pivot.ts';
 
 // ---- numbers and durations ------------------------------------------------------------------
@@ -73,8 +78,48 @@ function percentMetric(t: PivotTable): boolean {
 }
 
 /** A value of the table's metric as tables print it: percent with 2 decimals for accuracies, else 4 significant digits. */
-export function metricText(t: PivotTable, x: number): string {
-  return percentMetric(t) ? (100 * x).toFixed(2) : formatNumber(x);
+export function metricText(t: Pick<PivotTable, 'metric'>, x: number): string {
+  return isAccuracyMetric(t.metric) ? (100 * x).toFixed(2) : formatNumber(x);
+}
+
+/** The unit tables print a metric in: `%` for accuracies, `ns`, `nJ`, `bytes`, `ms`; '' for losses and errors. */
+export function metricUnit(metric: Metric): string {
+  if (isAccuracyMetric(metric)) return '%';
+  return ({ update_ns: 'ns', energy_nj: 'nJ', storage_bytes: 'bytes', wall_ms: 'ms' } as Partial<Record<Metric, string>>)[metric] ?? '';
+}
+
+/** A stored value in the printed unit, at full precision (percent for accuracies: 0.6809 is 68.09). */
+export function inPrintedUnit(metric: Metric, x: number | null | undefined): number | null {
+  if (x === null || x === undefined) return null;
+  return isAccuracyMetric(metric) ? Number((100 * x).toPrecision(15)) : x;
+}
+
+/**
+ * What a cell shows of its values, without the counts: `mean ± std [lo, hi]` (the 95 %
+ * t-interval of the mean) or `median [min, max]`; the value alone for n = 1 (no spread to
+ * show); '' without a value.
+ */
+export function cellValueText(t: Pick<PivotTable, 'metric' | 'stat'>, c: PivotCell): string {
+  if (c.mean === null) return '';
+  const num = (x: number) => metricText(t, x);
+  if (t.stat === 'median') {
+    const m = c.median ?? c.mean;
+    return c.n >= 2 && c.min !== null && c.max !== null ? `${num(m)} [${num(c.min)}, ${num(c.max)}]` : num(m);
+  }
+  if (c.std === null) return num(c.mean);
+  return `${num(c.mean)} ± ${num(c.std)}${c.ci95 ? ` [${num(c.ci95[0])}, ${num(c.ci95[1])}]` : ''}`;
+}
+
+/** What the cells of a table show, for its title: `mean ± std [95 % CI]` or `median [min, max]`. */
+export function statTitle(t: Pick<PivotTable, 'stat'>): string {
+  return t.stat === 'median' ? 'median [min, max]' : 'mean ± std [95 % CI]';
+}
+
+/** What the bracket of a cell is, for the line under a table. */
+export function statNote(t: Pick<PivotTable, 'stat'>): string {
+  return t.stat === 'median'
+    ? 'median [min, max]: the middle value over the seeds (n even: the mean of the two middle ones) and the lowest and highest; the value alone where n = 1'
+    : "[lo, hi]: 95 % confidence interval of the mean over the seeds, mean ± t(0.975, n-1) std/√n, clipped to the metric's range; none where n = 1 (no spread to estimate), and wide for n = 2 (t = 12.7)";
 }
 
 // ---- the papers' values beside the cells ----------------------------------------------------
@@ -112,7 +157,7 @@ function mdEscape(s: string): string {
 }
 
 /** `n=2, 1 failed, 1 queued` */
-function countsText(c: PivotCell): string {
+export function countsText(c: Pick<PivotCell, 'n' | 'failed' | 'queued' | 'running' | 'missing'>): string {
   const parts = [`n=${c.n}`];
   if (c.failed) parts.push(`${c.failed} failed`);
   if (c.queued) parts.push(`${c.queued} queued`);
@@ -121,11 +166,14 @@ function countsText(c: PivotCell): string {
   return parts.join(', ');
 }
 
+/** A whole cell: its value (cellValueText), its counts, † when it mixes runs. */
+export function cellText(t: Pick<PivotTable, 'metric' | 'stat'>, c: PivotCell): string {
+  const value = cellValueText(t, c);
+  return `${value ? `${value} ` : ''}(${countsText(c)})${c.mixed.length ? ' †' : ''}`;
+}
+
 function markdownCell(t: PivotTable, c: PivotCell | undefined): string {
-  if (!c) return '';
-  const num = (x: number) => metricText(t, x);
-  const value = c.mean === null ? '' : `${num(c.mean)}${c.std === null ? '' : ` ± ${num(c.std)}`} `;
-  return `${value}(${countsText(c)})${c.mixed.length ? ' †' : ''}`;
+  return c ? cellText(t, c) : '';
 }
 
 function runCountsText(t: PivotTable): string {
@@ -138,7 +186,7 @@ function runCountsText(t: PivotTable): string {
 }
 
 export function pivotTitle(t: PivotTable): string {
-  return `${t.sweep}: ${t.metric}${percentMetric(t) ? ' (%)' : ''}, ${t.epoch === 'tail' ? 'mean of the last 20 % of epochs' : `${t.epoch} epoch`}, mean ± std over seeds (${runCountsText(t)})`;
+  return `${t.sweep}: ${t.metric}${percentMetric(t) ? ' (%)' : ''}, ${t.epoch === 'tail' ? 'mean of the last 20 % of epochs' : `${t.epoch} epoch`}, ${statTitle(t)} over seeds (${runCountsText(t)})`;
 }
 
 /**
@@ -166,8 +214,8 @@ export function formatPivotMarkdown(t: PivotTable): string {
     });
     lines.push(`| ${[...heads, ...cells].map(mdEscape).join(' | ')} |`);
   });
+  lines.push('', mdEscape(statNote(t)));
   if (sources.size) {
-    lines.push('');
     for (const [source, n] of sources) lines.push(`paper [${n}]: ${mdEscape(source)}`);
     lines.push(mdEscape(Z_NOTE));
   }
@@ -189,25 +237,55 @@ function labelField(v: KeyValue): unknown {
 }
 
 /**
- * One line per cell: row keys, column keys, mean, std, n, failed, queued, running, missing,
- * mixed, then the paper's mean, std and source and z (empty where the cell has none; the
- * paper's values in the unit of mean, accuracies as fractions).
+ * One line per cell: row keys, column keys, mean, std, the 95 % t-interval of the mean
+ * (`ci95_lo`, `ci95_hi`), median, min, max, the unit of all of these, n, failed, queued,
+ * running, missing, mixed, then the paper's mean, std and source and z (empty where the cell has
+ * none). Values in the printed unit (percent for accuracies, as the markdown table and the
+ * sweep's `reference:` give them), at full precision.
  */
 export function formatPivotCsv(t: PivotTable): string {
-  const header = [...t.rows, ...t.cols, 'mean', 'std', 'n', 'failed', 'queued', 'running', 'missing', 'mixed', 'paper_mean', 'paper_std', 'paper_source', 'z'];
+  const header = [
+    ...t.rows,
+    ...t.cols,
+    'mean',
+    'std',
+    'ci95_lo',
+    'ci95_hi',
+    'median',
+    'min',
+    'max',
+    'unit',
+    'n',
+    'failed',
+    'queued',
+    'running',
+    'missing',
+    'mixed',
+    'paper_mean',
+    'paper_std',
+    'paper_source',
+    'z',
+  ];
+  const u = (x: number | null | undefined) => inPrintedUnit(t.metric, x);
   const rows = t.cells.map((c) => [
     ...c.row.map(labelField),
     ...c.col.map(labelField),
-    c.mean,
-    c.std,
+    u(c.mean),
+    u(c.std),
+    u(c.ci95?.[0]),
+    u(c.ci95?.[1]),
+    u(c.median),
+    u(c.min),
+    u(c.max),
+    metricUnit(t.metric),
     c.n,
     c.failed,
     c.queued,
     c.running,
     c.missing,
     c.mixed.map((m) => m.key).join(' '),
-    c.paper?.mean,
-    c.paper?.std,
+    u(c.paper?.mean),
+    u(c.paper?.std),
     c.paper?.source,
     c.z,
   ]);
@@ -215,17 +293,25 @@ export function formatPivotCsv(t: PivotTable): string {
 }
 
 /**
- * An array of cell objects (absent keys as null; raw values, accuracies as fractions), each with
- * `paper` ({ mean, std, source, where } in the unit of mean, or null) and `z` (or null).
+ * An array of cell objects (absent keys as null; values in the printed unit, named by `unit`:
+ * percent for accuracies), each with `ci95` ([lo, hi] or null), `paper` ({ mean, std, source,
+ * where } in the same unit, or null) and `z` (or null).
  */
 export function formatPivotJson(t: PivotTable): string {
+  const u = (x: number | null | undefined) => inPrintedUnit(t.metric, x);
   const cells = t.cells.map((c) => ({
     row: Object.fromEntries(t.rows.map((k, i) => [k, rawValue(c.row[i])])),
     col: Object.fromEntries(t.cols.map((k, i) => [k, rawValue(c.col[i])])),
     metric: t.metric,
     epoch: t.epoch,
-    mean: c.mean,
-    std: c.std,
+    stat: t.stat,
+    unit: metricUnit(t.metric),
+    mean: u(c.mean),
+    std: u(c.std),
+    ci95: c.ci95 ? [u(c.ci95[0]), u(c.ci95[1])] : null,
+    median: u(c.median),
+    min: u(c.min),
+    max: u(c.max),
     n: c.n,
     failed: c.failed,
     queued: c.queued,
@@ -233,7 +319,7 @@ export function formatPivotJson(t: PivotTable): string {
     missing: c.missing,
     mixed: c.mixed,
     runs: c.hashes,
-    paper: c.paper,
+    paper: c.paper ? { ...c.paper, mean: u(c.paper.mean), std: u(c.paper.std) } : null,
     z: c.z,
   }));
   return JSON.stringify(cells, null, 2) + '\n';

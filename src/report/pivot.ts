@@ -9,26 +9,29 @@
  * absent from a run's config (a field that does not apply, e.g. `n_tiles` for `sgd`) as `-`
  * after every value.
  *
+ * Each cell also carries the 95 % t-interval of its mean and the median, min and max of its
+ * values, for `--stat median`.
+ *
  * When the sweep's definition gives the papers' numbers for the metric (`reference:`), each cell
  * whose runs a reference cell matches carries that paper value and z, the difference in units
  * of the combined standard deviation (src/sweep/reference.ts picks the reference of a cell).
+ * When it gives a default view (`view:`, src/sweep/view.ts), the options a reader leaves out are
+ * taken from it (resolveTableOptions).
  */
 import { type KeyValue, resolvedValueAt } from '../core/config/resolved-value.ts';
 import { RUN_SCHEMA } from '../core/config/run-config.ts';
 import { fieldAt } from '../core/config/schema.ts';
 import { isAccuracyMetric } from '../core/tasks/run-result.ts';
 import type { Db } from '../store/open.ts';
-import { meanStd, zScore } from './stats.ts';
+import { summarize, zScore } from './stats.ts';
 import { bestEpochValues, METRICS, type Metric, requireSweep, type ResultRow, sweepDetails, sweepRuns, tailEpochValues } from '../store/results-read.ts';
 import type { RunStatus } from '../store/run-queue.ts';
 import { canonicalJson } from '../sweep/canonical.ts';
 import { describeWhere, referenceForCell, type ReferenceCell, referenceMatches, referencesOfStoredDefinition } from '../sweep/reference.ts';
+import { EPOCH_CHOICES, type EpochChoice, type Stat, STATS, type SweepView, viewOfStoredDefinition } from '../sweep/view.ts';
 import { cellName, formatPivotMarkdown } from './format.ts';
 
-export { METRICS, type Metric };
-/** final: the last epoch; best: the best epoch; tail: the mean over the last 20 % of epochs */
-export type EpochChoice = 'final' | 'best' | 'tail';
-export const EPOCH_CHOICES: readonly EpochChoice[] = ['final', 'best', 'tail'];
+export { EPOCH_CHOICES, type EpochChoice, METRICS, type Metric, type Stat, STATS, type SweepView };
 
 /** Options the layout was not given are a bad request (unknown key, overlap); exit code 2. */
 export class ReportError extends Error {
@@ -192,6 +195,12 @@ export interface PivotCell {
   mean: number | null;
   /** sample standard deviation (n - 1); null for n < 2 */
   std: number | null;
+  /** the 95 % t-interval of the mean (clipped to the metric's range); null for n < 2 */
+  ci95: [number, number] | null;
+  /** median, lowest and highest value over the done runs; null when n = 0 */
+  median: number | null;
+  min: number | null;
+  max: number | null;
   n: number;
   /** done runs without a value for the metric */
   missing: number;
@@ -214,6 +223,8 @@ export interface PivotTable {
   sweep: string;
   metric: Metric;
   epoch: EpochChoice;
+  /** what the cells show: mean ± std [95 % interval], or median [min, max] */
+  stat: Stat;
   rows: string[];
   cols: string[];
   /** value texts per row / column, in display order */
@@ -247,7 +258,14 @@ function mixedKeys(runs: readonly PivotRun[], layoutKeys: readonly string[]): Mi
 }
 
 /** The pivot of `runs` (in expansion order) for a layout, with the papers' values of `references`; pure. */
-export function pivotRuns(sweep: string, runs: readonly PivotRun[], layout: Layout, epoch: EpochChoice = 'final', references: readonly ReferenceCell[] = []): PivotTable {
+export function pivotRuns(
+  sweep: string,
+  runs: readonly PivotRun[],
+  layout: Layout,
+  epoch: EpochChoice = 'final',
+  references: readonly ReferenceCell[] = [],
+  stat: Stat = 'mean',
+): PivotTable {
   const { rows, cols, metric } = layout;
   const keys = [...rows, ...cols];
   const values = runs.map((r) => keys.map((k) => resolvedValueAt(r.config, k)));
@@ -291,7 +309,8 @@ export function pivotRuns(sweep: string, runs: readonly PivotRun[], layout: Layo
     .map(([at, c]) => {
       const done = c.runs.filter((r) => r.status === 'done');
       const xs = done.filter((r) => r.value !== null && Number.isFinite(r.value)).map((r) => r.value as number);
-      const stats = xs.length > 0 ? meanStd(xs) : { mean: null, std: null };
+      const summary = xs.length > 0 ? summarize(xs, scale === 100 ? [0, 1] : [0, Infinity]) : null;
+      const stats = summary ?? { mean: null, std: null, ci95: null, median: null, min: null, max: null };
       const fit = referenceForCell(references, metric, c.runs.map((r) => r.config));
       for (const i of fit.fits) shown.add(i);
       if (fit.conflict.length) {
@@ -325,7 +344,7 @@ export function pivotRuns(sweep: string, runs: readonly PivotRun[], layout: Layo
   const rowLabels = rowOrder.tuples.map((t) => t.map(valueText));
   const colLabels = colOrder.tuples.map((t) => t.map(valueText));
   const referenceWarnings = [...conflicts, ...unshownReferences(references, metric, shown, runs, keys)];
-  return { sweep, metric, epoch, rows, cols, rowLabels, colLabels, cells, counts, warnings: mixWarnings(cells, rows, cols, rowLabels, colLabels), referenceWarnings };
+  return { sweep, metric, epoch, stat, rows, cols, rowLabels, colLabels, cells, counts, warnings: mixWarnings(cells, rows, cols, rowLabels, colLabels), referenceWarnings };
 }
 
 /** A warning per reference of the metric that fits no cell: its keys the layout averages over. */
@@ -376,6 +395,40 @@ export interface TableOptions {
   metric?: Metric;
   /** the final epoch's value (default), each run's best epoch's, or its tail mean */
   epoch?: EpochChoice;
+  /** mean ± std [95 % interval] (default) or median [min, max] */
+  stat?: Stat;
+}
+
+/**
+ * The options of a table (or a plot) with what the reader left out taken from the sweep's view:
+ * its rows and cols when neither --rows nor --cols is given (one of them alone is completed by
+ * defaultLayout, as without a view, so that the two never overlap); its metric without --metric;
+ * its epoch without --epoch unless --metric names another metric than the view's (the epoch
+ * statistic belongs to the metric: a tail mean of step_weight_error says nothing of wall_ms); its
+ * stat without --stat.
+ */
+export function resolveTableOptions(view: SweepView | null, options: TableOptions): TableOptions {
+  if (view === null) return options;
+  const layoutGiven = options.rows !== undefined || options.cols !== undefined;
+  const sameMetric = options.metric === undefined || options.metric === view.metric;
+  return {
+    rows: layoutGiven ? options.rows : view.rows,
+    cols: layoutGiven ? options.cols : view.cols,
+    metric: options.metric ?? view.metric,
+    epoch: options.epoch ?? (sameMetric ? view.epoch : undefined),
+    stat: options.stat ?? view.stat,
+  };
+}
+
+/** The view recorded with a sweep's definition (null when it has none). */
+export function storedView(db: Db, sweepId: number, sweepName: string): SweepView | null {
+  return viewOfStoredDefinition(sweepDetails(db, sweepId).spec_json, (path, message) => {
+    throw new ReportError(`${db.name}: sweep ${sweepName}: the recorded definition's ${path}: ${message}`);
+  });
+}
+
+function checkStat(stat: string | undefined): void {
+  if (stat !== undefined && !(STATS as readonly string[]).includes(stat)) throw new ReportError(`--stat ${JSON.stringify(stat)}: expected one of ${STATS.join(', ')}`);
 }
 
 /**
@@ -399,7 +452,8 @@ function checkKeys(option: string, keys: readonly string[]): void {
 
 /** The pivot of sweep `sweep` from a results database (read-only or not). */
 export function buildSweepPivot(db: Db, sweep: string, options: TableOptions = {}): PivotTable {
-  const epoch = options.epoch ?? 'final';
+  if (options.epoch !== undefined && !EPOCH_CHOICES.includes(options.epoch)) throw new ReportError(`--epoch ${JSON.stringify(options.epoch)}: expected one of ${EPOCH_CHOICES.join(', ')}`);
+  checkStat(options.stat);
   if (options.rows) checkKeys('rows', options.rows);
   if (options.cols) checkKeys('cols', options.cols);
   if (options.metric !== undefined && !(METRICS as readonly string[]).includes(options.metric)) {
@@ -417,7 +471,9 @@ export function buildSweepPivot(db: Db, sweep: string, options: TableOptions = {
   const references = referencesOfStoredDefinition(sweepDetails(db, s.id).spec_json, (path, message) => {
     throw new ReportError(`${db.name}: sweep ${s.name}: the recorded definition's ${path}: ${message}`);
   });
-  const layout = defaultLayout(runs, { rows: options.rows, cols: options.cols, metric: options.metric });
+  const o = resolveTableOptions(storedView(db, s.id, s.name), options);
+  const epoch = o.epoch ?? 'final';
+  const layout = defaultLayout(runs, { rows: o.rows, cols: o.cols, metric: o.metric });
   const metric = layout.metric;
   if (epoch !== 'final' && metric === 'wall_ms') throw new ReportError(`--epoch ${epoch}: wall_ms is per run, not per epoch (use --epoch final)`);
   const best =
@@ -432,13 +488,14 @@ export function buildSweepPivot(db: Db, sweep: string, options: TableOptions = {
     config: r.config,
     value: r.status !== 'done' || r.result === null ? null : best ? (best.get(r.hash) ?? null) : r.result[metric],
   }));
-  return pivotRuns(s.name, pivotInput, layout, epoch, references);
+  return pivotRuns(s.name, pivotInput, layout, epoch, references, o.stat ?? 'mean');
 }
 
 /**
  * The markdown table of a sweep (title line, table, warnings), as `table` prints it by default
- * and `run` after a sweep; options not given are chosen by defaultLayout. Throws StoreError for
- * an unknown sweep and ReportError for bad options.
+ * and `run` (and `submit --wait --db`) after a sweep; options not given are the sweep's view's,
+ * else chosen by defaultLayout. Throws StoreError for an unknown sweep and ReportError for bad
+ * options.
  */
 export function renderSweepTable(db: Db, sweep: string, options: TableOptions = {}): string {
   return formatPivotMarkdown(buildSweepPivot(db, sweep, options));

@@ -17,17 +17,36 @@
  * std geometrically). Learning curves of more than SMOOTH_ABOVE epochs are drawn as window means
  * with the raw range faint behind (learningCurve). Lines that average over runs differing in
  * more than the seed are warned about, as the table does.
+ *
+ * The defaults (metric, groups, panels, the epoch statistic of a key on x, mean or median) are the
+ * table's: the sweep's `view:` where it gives one. `stat: 'median'` draws the median over seeds
+ * with the range from the lowest to the highest value instead of mean ± 1 std.
  */
 import { type KeyValue, resolvedValueAt } from '../core/config/resolved-value.ts';
 import { RUN_SCHEMA } from '../core/config/run-config.ts';
 import { fieldAt } from '../core/config/schema.ts';
 import type { Db } from '../store/open.ts';
-import { meanStd } from './stats.ts';
+import { meanStd, summarize } from './stats.ts';
 import { type EpochRow, requireSweep, type ResultRow, type SweepRunRow, sweepEpochMetrics, sweepRuns, TAIL_FRACTION } from '../store/results-read.ts';
 import { canonicalJson } from '../sweep/canonical.ts';
 import { formatNumber } from './format.ts';
 import { isAccuracyMetric } from '../core/tasks/run-result.ts';
-import { defaultLayout, type EpochChoice, flattenConfig, METRICS, type Metric, ReportError, requireRecordedMetric, sweptKeys, valueText } from './pivot.ts';
+import {
+  defaultLayout,
+  type EpochChoice,
+  flattenConfig,
+  METRICS,
+  type Metric,
+  ReportError,
+  requireRecordedMetric,
+  resolveTableOptions,
+  type Stat,
+  STATS,
+  storedView,
+  type SweepView,
+  sweptKeys,
+  valueText,
+} from './pivot.ts';
 import { type Figure, type FigurePoint, type FigureSeries, renderSvg } from './svg.ts';
 
 export interface PlotOptions {
@@ -41,6 +60,10 @@ export interface PlotOptions {
   facet?: string | null;
   /** with a key on x: each run's final epoch (default) or its best (max accuracy, min loss/error) */
   epoch?: EpochChoice;
+  /** mean ± 1 std (default) or median with the range over seeds */
+  stat?: Stat;
+  /** the sweep's default view (its defaults for the options above); null or absent: none */
+  view?: SweepView | null;
 }
 
 /** A run as the plots see it: the sweep's view of it and its accepted attempt's epochs. */
@@ -61,6 +84,7 @@ export interface SweepPlot {
   group: string[];
   facet: string | null;
   epoch: EpochChoice;
+  stat: Stat;
   /** what the reader should know (lines averaging over more than the seed, values left out) */
   warnings: string[];
 }
@@ -169,10 +193,14 @@ export function numericSweptKeys(runs: readonly Pick<PlotRun, 'config' | 'assign
 }
 
 /** The layout of a plot: the options given, the rest chosen; throws ReportError for bad options. */
-export function plotLayout(runs: readonly PlotRun[], options: PlotOptions = {}): { metric: Metric; x: string; group: string[]; facet: string | null; epoch: EpochChoice } {
+export function plotLayout(
+  runs: readonly PlotRun[],
+  options: PlotOptions = {},
+): { metric: Metric; x: string; group: string[]; facet: string | null; epoch: EpochChoice; stat: Stat } {
   if (options.metric !== undefined && !(METRICS as readonly string[]).includes(options.metric)) {
     throw new ReportError(`--metric ${JSON.stringify(options.metric)}: expected one of ${METRICS.join(', ')}`);
   }
+  if (options.stat !== undefined && !(STATS as readonly string[]).includes(options.stat)) throw new ReportError(`--stat ${JSON.stringify(options.stat)}: expected one of ${STATS.join(', ')}`);
   const x = options.x ?? 'epoch';
   if (x !== 'epoch') checkKey('x', x);
   for (const k of options.group ?? []) checkKey('group', k);
@@ -189,16 +217,20 @@ export function plotLayout(runs: readonly PlotRun[], options: PlotOptions = {}):
       if (overlaps(named[i][1], named[j][1])) throw new ReportError(`--${named[i][0]} ${named[i][1]} and --${named[j][0]} ${named[j][1]} overlap; name each key once`);
     }
   }
+  // the view's defaults, as the table takes them (its epoch only for a key on x: curves show every epoch)
+  const viewed = resolveTableOptions(options.view ?? null, { metric: options.metric, epoch: options.epoch, stat: options.stat });
   const layout = defaultLayout(
     runs.map((r) => ({ config: r.config, assignments: r.assignments, result: r.result })),
-    options.metric ? { metric: options.metric } : {},
+    { rows: viewed.rows, cols: viewed.cols, ...(viewed.metric ? { metric: viewed.metric } : {}) },
   );
   const free = (k: string, taken: readonly string[]) => !taken.some((t) => overlaps(t, k));
   const onX = x === 'epoch' ? [] : [x];
   const group = options.group ?? layout.rows.filter((k) => free(k, [...onX, ...(options.facet ? [options.facet] : [])]));
   const varies = (k: string) => new Set(runs.map((r) => identity(resolvedValueAt(r.config, k)))).size > 1;
   const facet = options.facet !== undefined ? options.facet : (layout.cols.find((k) => free(k, [...onX, ...group]) && varies(k)) ?? null);
-  return { metric: layout.metric, x, group, facet, epoch: options.epoch ?? 'final' };
+  const epoch = x === 'epoch' ? 'final' : (viewed.epoch ?? 'final');
+  if (layout.metric === 'wall_ms' && epoch !== 'final') throw new ReportError(`--epoch ${epoch}: wall_ms is per run, not per epoch (use --epoch final)`);
+  return { metric: layout.metric, x, group, facet, epoch, stat: viewed.stat ?? 'mean' };
 }
 
 interface Line {
@@ -214,8 +246,12 @@ export const SMOOTH_WINDOWS = 60;
 export interface CurvePoint {
   /** the epoch, or the mean epoch of a window */
   x: number;
+  /** the mean (stat mean) or the median (stat median) over the runs */
   y: number;
+  /** stat mean: the sample std (null for n < 2); stat median: null */
   std: number | null;
+  /** stat median, n >= 2: the lowest and highest value over the runs */
+  bounds?: [number, number];
   n: number;
   /** the first and last epoch the point covers */
   from: number;
@@ -232,7 +268,7 @@ export interface CurvePoint {
  * point is the mean ± std over the runs of those window means, with the range of the per-epoch
  * means in the window (what the smoothing hides). `window` is 1 when the curve is drawn as is.
  */
-export function learningCurve(runs: readonly Pick<PlotRun, 'epochs'>[], metric: Metric, scale = 1): { points: CurvePoint[]; window: number } {
+export function learningCurve(runs: readonly Pick<PlotRun, 'epochs'>[], metric: Metric, scale = 1, stat: Stat = 'mean'): { points: CurvePoint[]; window: number } {
   const perRun = runs.map((r) => {
     const m = new Map<number, number>();
     for (const e of r.epochs) {
@@ -248,8 +284,7 @@ export function learningCurve(runs: readonly Pick<PlotRun, 'epochs'>[], metric: 
       window: 1,
       points: epochs.map((e) => {
         const xs = at(e);
-        const { mean, std } = meanStd(xs);
-        return { x: e, y: mean, std, n: xs.length, from: e, to: e };
+        return { x: e, ...centre(xs, stat), n: xs.length, from: e, to: e };
       }),
     };
   }
@@ -265,18 +300,36 @@ export function learningCurve(runs: readonly Pick<PlotRun, 'epochs'>[], metric: 
       const vs = chunk.flatMap((e) => (m.has(e) ? [m.get(e) as number] : []));
       return vs.length ? [vs.reduce((a, b) => a + b, 0) / vs.length] : [];
     });
-    const epochMeans = chunk.map((e) => meanStd(at(e)).mean);
-    const { mean, std } = meanStd(runMeans);
-    const point: CurvePoint = { x: chunk.reduce((a, b) => a + b, 0) / chunk.length, y: mean, std, n: runMeans.length, from: chunk[0], to: chunk[chunk.length - 1] };
+    const epochMeans = chunk.map((e) => centre(at(e), stat).y);
+    const point: CurvePoint = { x: chunk.reduce((a, b) => a + b, 0) / chunk.length, ...centre(runMeans, stat), n: runMeans.length, from: chunk[0], to: chunk[chunk.length - 1] };
     if (chunk.length > 1) point.range = [Math.min(...epochMeans), Math.max(...epochMeans)];
     return point;
   });
   return { points, window };
 }
 
+/**
+ * The centre and spread of a point over its runs: mean ± std, or the median with the range
+ * (bounds) from the lowest to the highest value when there are two or more.
+ */
+export function centre(xs: readonly number[], stat: Stat): { y: number; std: number | null; bounds?: [number, number] } {
+  if (stat === 'mean') {
+    const { mean, std } = meanStd(xs);
+    return { y: mean, std };
+  }
+  const s = summarize(xs);
+  return xs.length >= 2 ? { y: s.median, std: null, bounds: [s.min, s.max] } : { y: s.median, std: null };
+}
+
+/** `12.3 ± 0.4` or `12.3 [11.9, 12.8]`: a point's value and spread as its tooltip gives it. */
+function spreadText(p: { y: number; std: number | null; bounds?: [number, number] }, fmt: (v: number) => string): string {
+  if (p.bounds) return `${fmt(p.y)} [${fmt(p.bounds[0])}, ${fmt(p.bounds[1])}]`;
+  return `${fmt(p.y)}${p.std === null ? '' : ` ± ${fmt(p.std)}`}`;
+}
+
 /** The plot of `runs` (a sweep's, in expansion order); pure. */
 export function plotRuns(sweep: string, runs: readonly PlotRun[], options: PlotOptions = {}): SweepPlot {
-  const { metric, x, group, facet, epoch } = plotLayout(runs, options);
+  const { metric, x, group, facet, epoch, stat } = plotLayout(runs, options);
   const warnings: string[] = [];
   const notes: string[] = [];
   const done = runs.filter((r) => r.status === 'done' && r.result !== null);
@@ -360,14 +413,15 @@ export function plotRuns(sweep: string, runs: readonly PlotRun[], options: PlotO
       const name = groupName(line.group) || 'all runs';
       if (x === 'epoch') {
         for (const r of line.runs) if (r.epochs.length === 0) missing++;
-        const curve = learningCurve(line.runs, metric, scale);
+        const curve = learningCurve(line.runs, metric, scale, stat);
         const points: FigurePoint[] = curve.points.map((p) => ({
           x: p.x,
           y: p.y,
           std: p.std,
           n: p.n,
+          ...(p.bounds ? { bounds: p.bounds } : {}),
           ...(p.range ? { range: p.range } : {}),
-          label: `${name}, ${p.from === p.to ? `epoch ${p.from}` : `epochs ${p.from}–${p.to}`}: ${fmt(p.y)}${p.std === null ? '' : ` ± ${fmt(p.std)}`} (n=${p.n})`,
+          label: `${name}, ${p.from === p.to ? `epoch ${p.from}` : `epochs ${p.from}–${p.to}`}: ${spreadText(p, fmt)} (n=${p.n})`,
         }));
         if (curve.window > 1) windows.add(curve.window);
         if (points.length) series.push({ group: line.group, points, ...(curve.window > 1 ? { smoothed: true } : {}) });
@@ -379,8 +433,8 @@ export function plotRuns(sweep: string, runs: readonly PlotRun[], options: PlotO
         const xs = line.runs.map(valueOf).filter((v): v is number => v !== null);
         missing += line.runs.length - xs.length;
         if (xs.length === 0) continue;
-        const { mean, std } = meanStd(xs.map((v) => v * scale));
-        series.push({ group: line.group, reference: true, points: [{ x: NaN, y: mean, std, n: xs.length, label: `${name} (no ${x}): ${fmt(mean)}${std === null ? '' : ` ± ${fmt(std)}`} (n=${xs.length})` }] });
+        const c = centre(xs.map((v) => v * scale), stat);
+        series.push({ group: line.group, reference: true, points: [{ x: NaN, ...c, n: xs.length, label: `${name} (no ${x}): ${spreadText(c, fmt)} (n=${xs.length})` }] });
         continue;
       }
       dropped += line.runs.length - withX.length;
@@ -407,8 +461,8 @@ export function plotRuns(sweep: string, runs: readonly PlotRun[], options: PlotO
       const points: FigurePoint[] = [...byX.entries()]
         .sort(([a], [b]) => a - b)
         .map(([xv, xs]) => {
-          const { mean, std } = meanStd(xs);
-          return { x: xv, y: mean, std, n: xs.length, label: `${name}, ${x}=${xv}: ${fmt(mean)}${std === null ? '' : ` ± ${fmt(std)}`} (n=${xs.length})` };
+          const c = centre(xs, stat);
+          return { x: xv, ...c, n: xs.length, label: `${name}, ${x}=${xv}: ${spreadText(c, fmt)} (n=${xs.length})` };
         });
       if (points.length) series.push({ group: line.group, points });
     }
@@ -451,21 +505,23 @@ export function plotRuns(sweep: string, runs: readonly PlotRun[], options: PlotO
       `curves of more than ${SMOOTH_ABOVE} epochs: each point is the mean over a window of ${w.join(' or ')} epochs (each run's window mean, then mean ± std over seeds); the faint band is the range of the per-epoch means within the window`,
     );
   }
-  if (yLog && figurePanels.some((p) => p.series.some((s) => s.points.some((pt) => pt.std !== null)))) {
+  if (yLog && stat === 'mean' && figurePanels.some((p) => p.series.some((s) => s.points.some((pt) => pt.std !== null)))) {
     notes.push(`log scale: ±1 std is drawn from mean²/(mean + std) to mean + std, as far below the mean as above on the log axis`);
   }
   const counts = { done: done.length, total: runs.length };
   const failed = runs.filter((r) => r.status === 'failed').length;
   const runText = `${counts.done} of ${counts.total} runs done${failed ? `, ${failed} failed` : ''}`;
   const unit = percent(metric) ? ' (%)' : '';
+  const spreadWords = stat === 'median' ? 'median and range (lowest to highest) over seeds' : 'mean ± 1 std over seeds';
+  const epochWords = epoch === 'tail' ? 'mean of the last 20 % of epochs' : `${epoch} epoch`;
   const figure: Figure = {
     title: `${sweep}: ${metric}${unit} vs ${x}`,
     subtitle:
-      (x === 'epoch' ? 'mean ± 1 std over seeds (shaded)' : `${epoch} epoch, mean ± 1 std over seeds (error bars)`) +
+      (x === 'epoch' ? `${spreadWords} (shaded)` : `${epochWords}, ${spreadWords} (error bars)`) +
       (facet ? `; one panel per ${facet}` : '') +
       `; ${runText}`,
     xLabel: x,
-    yLabel: `${x === 'epoch' ? '' : `${epoch} `}${metric}${unit}`,
+    yLabel: x === 'epoch' ? `${metric}${unit}` : epoch === 'tail' ? `${metric}${unit}, tail mean` : `${epoch} ${metric}${unit}`,
     xLog,
     yLog,
     spread: x === 'epoch' ? 'band' : 'errorbars',
@@ -476,7 +532,7 @@ export function plotRuns(sweep: string, runs: readonly PlotRun[], options: PlotO
     panels: figurePanels,
     notes: [...notes, ...warnings.map((w) => `warning: ${w}`)],
   };
-  return { figure, metric, x, group, facet, epoch, warnings };
+  return { figure, metric, x, group, facet, epoch, stat, warnings };
 }
 
 /** A sweep's runs with their epochs, as plotRuns takes them. */
@@ -492,7 +548,7 @@ export function buildSweepPlot(db: Db, sweep: string, options: PlotOptions = {})
   const s = requireSweep(db, sweep);
   const runs = loadPlotRuns(db, s.id);
   if (options.metric !== undefined) requireRecordedMetric(s.name, options.metric, runs.map((r) => (r.status === 'done' ? r.result : null)));
-  return plotRuns(s.name, runs, options);
+  return plotRuns(s.name, runs, { ...options, view: options.view === undefined ? storedView(db, s.id, s.name) : options.view });
 }
 
 /** The SVG document of a sweep plot and its warnings. */

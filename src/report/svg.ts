@@ -12,6 +12,10 @@
  * drawn as a faint band behind; yellow, the palette's palest colour, is drawn with a dark
  * casing; footnotes wrap instead of being cut.
  *
+ * A scatter figure (`scatter`) draws markers without lines, each point with its own label beside
+ * it where that does not collide with another label (the tooltip always has it), and horizontal
+ * error bars when the points have an x spread.
+ *
  * The geometry is exposed (figureGeometry, project) so that tests can check the coordinates.
  */
 
@@ -23,6 +27,12 @@ export interface FigurePoint {
   y: number;
   /** ±1 std drawn around the mean; null when there is none (n < 2) */
   std: number | null;
+  /** a spread other than ±1 std (the range over seeds around a median): drawn instead of std */
+  bounds?: [number, number];
+  /** ±1 std of x (a scatter's x is a measured value too): a horizontal error bar */
+  xStd?: number | null;
+  /** a scatter point's label, written beside it */
+  tag?: string;
   n: number;
   /** the tooltip (a <title> of the point's marker) */
   label?: string;
@@ -62,6 +72,8 @@ export interface Figure {
   xTicksAtData?: boolean;
   /** x takes whole numbers only (epochs): no ticks between them */
   xInteger?: boolean;
+  /** markers only, no lines; each point's `tag` beside it (a scatter of one point per cell) */
+  scatter?: boolean;
   /** legend entries, in order; colours follow this index */
   groups: string[];
   legendTitle?: string;
@@ -233,14 +245,26 @@ export function seriesStyle(group: number): { colour: string; dash: string; casi
 }
 
 /**
- * Spread limits of a point: mean ± std (the mean itself when there is no std); on a log axis
+ * Spread limits of a point: its bounds when it has them (a median's range), else mean ± std (the
+ * mean itself when there is no std); on a log axis
  * (`log`) geometric: mean²/(mean + std) to mean + std, a factor (1 + std/mean) either way, so
  * that it is as long below the mean as above on the axis and never reaches 0.
  */
 export function spreadOf(p: FigurePoint, log = false): [number, number] {
+  if (p.bounds) return p.bounds;
   if (p.std === null) return [p.y, p.y];
   if (log && p.y > 0) return [(p.y * p.y) / (p.y + p.std), p.y + p.std];
   return [p.y - p.std, p.y + p.std];
+}
+
+/** Whether a point has a spread to draw. */
+export function hasSpread(p: FigurePoint): boolean {
+  return p.bounds !== undefined || p.std !== null;
+}
+
+/** The x spread of a scatter point: ±1 std, geometric on a log axis as for y. */
+export function xSpreadOf(p: FigurePoint, log = false): [number, number] {
+  return spreadOf({ y: p.x, std: p.xStd ?? null, n: p.n, x: 0 }, log);
 }
 
 function dataRange(fig: Figure): { xs: number[]; ys: number[] } {
@@ -250,6 +274,7 @@ function dataRange(fig: Figure): { xs: number[]; ys: number[] } {
     for (const s of panel.series) {
       for (const p of s.points) {
         if (!s.reference) xs.push(p.x);
+        if (!s.reference && p.xStd) xs.push(...xSpreadOf(p, fig.xLog));
         ys.push(p.y);
         const [lo, hi] = spreadOf(p, fig.yLog);
         ys.push(lo, hi);
@@ -271,8 +296,21 @@ function axisFor(values: number[], log: boolean, minStep = 0): Axis {
   return log ? logAxis(lo, hi) : linearAxis(lo, hi, 5, minStep);
 }
 
+/** The largest of 1, 2, 3, 5 times a power of 10 at or below `v` (> 0), and the smallest at or above. */
+function niceBelow(v: number): number {
+  const p = 10 ** Math.floor(Math.log10(v));
+  return [5, 3, 2, 1].map((m) => clean(m * p)).find((t) => t <= v * (1 + 1e-9)) ?? p;
+}
+function niceAbove(v: number): number {
+  const p = 10 ** Math.floor(Math.log10(v));
+  return [1, 2, 3, 5, 10].map((m) => clean(m * p)).find((t) => t >= v * (1 - 1e-9)) ?? 10 * p;
+}
+
 /** The x axis: ticks at the data's distinct x values when asked and they stay 30 px apart. */
 function xAxisFor(fig: Figure, xs: number[]): Axis {
+  // a scatter's log x (a measured cost): widened to ticks on both sides of the data, so that every point can be read off
+  const positive = xs.filter((v) => v > 0);
+  if (fig.scatter && fig.xLog && positive.length > 0) return logAxis(niceBelow(Math.min(...positive)), niceAbove(Math.max(...positive)));
   if (!fig.xTicksAtData || xs.length === 0) return axisFor(xs, fig.xLog, fig.xInteger ? 1 : 0);
   const distinct = [...new Set(xs)].sort((a, b) => a - b);
   if (fig.xLog && distinct[0] <= 0) return axisFor(xs, fig.xLog);
@@ -456,8 +494,8 @@ function thin(points: readonly FigurePoint[], px: (p: FigurePoint) => number): F
  */
 export function dodgeOffsets(g: Geometry, f: PanelFrame, fig: Figure, panel: FigurePanel): { offsets: Map<FigureSeries, number>; step: number } {
   const offsets = new Map<FigureSeries, number>();
-  if (fig.spread !== 'errorbars') return { offsets, step: 0 };
-  const dodged = panel.series.filter((s) => !s.reference && s.points.some((p) => p.std !== null));
+  if (fig.spread !== 'errorbars' || fig.scatter) return { offsets, step: 0 };
+  const dodged = panel.series.filter((s) => !s.reference && s.points.some(hasSpread));
   if (dodged.length < 2) return { offsets, step: 0 };
   const xs = [...new Set(dodged.flatMap((s) => s.points.map((p) => project(g.x, p.x, f.left, f.left + f.width))))].sort((a, b) => a - b);
   let gap = f.width;
@@ -494,7 +532,7 @@ function renderSeries(g: Geometry, f: PanelFrame, fig: Figure, s: FigureSeries, 
   };
   if (s.reference) {
     const p = pts[0];
-    if (p.std !== null) {
+    if (hasSpread(p)) {
       out.push(
         `<path class="band" ${group} d="M${coord(f.left)},${coord(Y(hiOf(p)))}H${coord(right)}V${coord(Y(loOf(p)))}H${coord(f.left)}Z" fill="${colour}" fill-opacity="0.15" stroke="none"/>`,
       );
@@ -513,7 +551,7 @@ function renderSeries(g: Geometry, f: PanelFrame, fig: Figure, s: FigureSeries, 
       .join('');
     out.push(`<path class="range" ${group} d="${upper}${lower}Z" fill="${colour}" fill-opacity="0.08" stroke="none"/>`);
   }
-  if (fig.spread === 'band' && pts.some((p) => p.std !== null)) {
+  if (fig.spread === 'band' && pts.some(hasSpread)) {
     const upper = pts.map((p, i) => `${i === 0 ? 'M' : 'L'}${coord(X(p.x))},${coord(Y(hiOf(p)))}`).join('');
     const lower = [...pts]
       .reverse()
@@ -526,23 +564,101 @@ function renderSeries(g: Geometry, f: PanelFrame, fig: Figure, s: FigureSeries, 
     // caps narrower than the distance to the neighbouring series' bars
     const cap = step > 0 ? Math.min(4, step * 0.4) : 4;
     for (const p of pts) {
-      if (p.std === null) continue;
-      const x = X(p.x);
-      const y1 = Y(loOf(p));
-      const y2 = Y(hiOf(p));
-      bars.push(`M${coord(x)},${coord(y1)}V${coord(y2)}M${coord(x - cap)},${coord(y1)}H${coord(x + cap)}M${coord(x - cap)},${coord(y2)}H${coord(x + cap)}`);
+      if (hasSpread(p)) {
+        const x = X(p.x);
+        const y1 = Y(loOf(p));
+        const y2 = Y(hiOf(p));
+        bars.push(`M${coord(x)},${coord(y1)}V${coord(y2)}M${coord(x - cap)},${coord(y1)}H${coord(x + cap)}M${coord(x - cap)},${coord(y2)}H${coord(x + cap)}`);
+      }
+      if (fig.scatter && p.xStd) {
+        // horizontal: the spread of the measured x, clipped to the frame
+        const [lo, hi] = xSpreadOf(p, g.x.log).map((v) => Math.min(g.x.max, Math.max(g.x.min, v)));
+        const [x1, x2] = [X(lo), X(hi)];
+        const y = Y(p.y);
+        if (x2 - x1 >= 1) bars.push(`M${coord(x1)},${coord(y)}H${coord(x2)}M${coord(x1)},${coord(y - cap)}V${coord(y + cap)}M${coord(x2)},${coord(y - cap)}V${coord(y + cap)}`);
+      }
     }
     if (bars.length) stroked('errorbar', bars.join(''), 1.2);
   }
-  const d = pts.map((p, i) => `${i === 0 ? 'M' : 'L'}${coord(X(p.x))},${coord(Y(p.y))}`).join('');
-  stroked('series', d, 2, dashAttr(dash), s.smoothed ? `<title>${escapeXml(`${name || 'all runs'}: means over windows of epochs`)}</title>` : '');
+  if (!fig.scatter) {
+    const d = pts.map((p, i) => `${i === 0 ? 'M' : 'L'}${coord(X(p.x))},${coord(Y(p.y))}`).join('');
+    stroked('series', d, 2, dashAttr(dash), s.smoothed ? `<title>${escapeXml(`${name || 'all runs'}: means over windows of epochs`)}</title>` : '');
+  }
   if (all.length > MAX_MARKERS || s.smoothed) return out;
-  const ring = casing ? ` stroke="${casing}" stroke-width="0.8"` : '';
+  const ring = casing ? ` stroke="${casing}" stroke-width="0.8"` : fig.scatter ? ' stroke="#fff" stroke-width="0.8"' : '';
+  const r = fig.scatter ? 4.2 : 2.8;
   for (const p of pts) {
-    out.push(`<circle cx="${coord(X(p.x))}" cy="${coord(Y(p.y))}" r="2.8" fill="${colour}"${ring}>${p.label ? `<title>${escapeXml(p.label)}</title>` : ''}</circle>`);
+    const cls = fig.scatter ? ` class="point" ${group}` : '';
+    out.push(`<circle${cls} cx="${coord(X(p.x))}" cy="${coord(Y(p.y))}" r="${r}" fill="${colour}"${ring}>${p.label ? `<title>${escapeXml(p.label)}</title>` : ''}</circle>`);
   }
   return out;
 }
+
+/** A label's box (figure pixels), for keeping scatter labels apart. */
+interface Box {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+}
+
+const overlapsBox = (a: Box, b: Box): boolean => a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2;
+
+/**
+ * The labels (`tag`) of a scatter panel's points, each beside its point: right of it, else left,
+ * above, below or diagonally, wherever it collides with no marker, error bar or label placed before and stays
+ * inside the frame; a label that fits nowhere is left out (the point's tooltip has it). Labels of the series
+ * drawn later come first, as their markers lie on top.
+ */
+function renderTags(g: Geometry, f: PanelFrame, fig: Figure, panel: FigurePanel): string[] {
+  const right = f.left + f.width;
+  const bottom = f.top + f.height;
+  const X = (v: number) => project(g.x, v, f.left, right);
+  const Y = (v: number) => project(g.y, clampY(g, v), bottom, f.top);
+  const usable = (p: FigurePoint) => Number.isFinite(p.y) && Number.isFinite(p.x) && (!g.y.log || p.y > 0) && (!g.x.log || p.x > 0);
+  const points = panel.series.filter((s) => !s.reference).flatMap((s) => s.points.filter(usable).map((p) => ({ s, p, x: X(p.x), y: Y(p.y) })));
+  // markers and error bars are not written over
+  const taken: Box[] = points.flatMap(({ p, x, y }) => {
+    const boxes: Box[] = [{ x1: x - 4, y1: y - 4, x2: x + 4, y2: y + 4 }];
+    if (hasSpread(p)) {
+      const [lo, hi] = spreadOf(p, g.y.log);
+      boxes.push({ x1: x - 3, y1: Y(hi), x2: x + 3, y2: Y(lo) });
+    }
+    if (p.xStd) {
+      const [lo, hi] = xSpreadOf(p, g.x.log).map((v) => Math.min(g.x.max, Math.max(g.x.min, v)));
+      boxes.push({ x1: X(lo), y1: y - 3, x2: X(hi), y2: y + 3 });
+    }
+    return boxes;
+  });
+  const out: string[] = [];
+  for (const { s, p, x, y } of points) {
+    if (!p.tag) continue;
+    const w = p.tag.length * TAG_CHAR;
+    const h = 11;
+    const tries: { box: Box; tx: number; ty: number; anchor: string }[] = [
+      { box: { x1: x + 6, y1: y - h / 2 - 1, x2: x + 6 + w, y2: y + h / 2 - 1 }, tx: x + 6, ty: y + 3.5, anchor: 'start' },
+      { box: { x1: x - 6 - w, y1: y - h / 2 - 1, x2: x - 6, y2: y + h / 2 - 1 }, tx: x - 6, ty: y + 3.5, anchor: 'end' },
+      { box: { x1: x - w / 2, y1: y - 7 - h, x2: x + w / 2, y2: y - 7 }, tx: x, ty: y - 9, anchor: 'middle' },
+      { box: { x1: x - w / 2, y1: y + 7, x2: x + w / 2, y2: y + 7 + h }, tx: x, ty: y + 16, anchor: 'middle' },
+      // diagonally, clear of both error bars
+      { box: { x1: x + 5, y1: y - 4 - h, x2: x + 5 + w, y2: y - 4 }, tx: x + 5, ty: y - 6.5, anchor: 'start' },
+      { box: { x1: x + 5, y1: y + 4, x2: x + 5 + w, y2: y + 4 + h }, tx: x + 5, ty: y + 13, anchor: 'start' },
+      { box: { x1: x - 5 - w, y1: y - 4 - h, x2: x - 5, y2: y - 4 }, tx: x - 5, ty: y - 6.5, anchor: 'end' },
+      { box: { x1: x - 5 - w, y1: y + 4, x2: x - 5, y2: y + 4 + h }, tx: x - 5, ty: y + 13, anchor: 'end' },
+    ];
+    const fit = tries.find((t) => t.box.x1 >= f.left + 2 && t.box.x2 <= right - 2 && t.box.y1 >= f.top + 1 && t.box.y2 <= bottom - 1 && !taken.some((b) => overlapsBox(b, t.box)));
+    if (!fit) continue;
+    taken.push(fit.box);
+    const { colour } = seriesStyle(s.group);
+    out.push(
+      `<text class="tag" x="${coord(fit.tx)}" y="${coord(fit.ty)}" text-anchor="${fit.anchor}" font-size="10.5" fill="${colour === '#F0E442' ? CASING : colour}" paint-order="stroke" stroke="#fff" stroke-width="3" stroke-linejoin="round">${escapeXml(p.tag)}</text>`,
+    );
+  }
+  return out;
+}
+
+/** width of a character of the 10.5 px scatter labels, roughly */
+const TAG_CHAR = 5.9;
 
 function renderLegend(g: Geometry, fig: Figure): string[] {
   if (!g.legend) return [];
@@ -555,6 +671,10 @@ function renderLegend(g: Geometry, fig: Figure): string[] {
     const { x, y } = items[i];
     const { colour, dash, casing } = seriesStyle(i);
     const d = refs.has(i) ? '6 4' : dash;
+    if (fig.scatter) {
+      out.push(`<circle cx="${coord(x + 12)}" cy="${coord(y)}" r="4.2" fill="${colour}"${casing ? ` stroke="${casing}" stroke-width="0.8"` : ''}/>`, fitted(x + 30, y + 4, name, LEGEND_TEXT));
+      return;
+    }
     const line = `M${coord(x)},${coord(y)}H${coord(x + 24)}`;
     const dashed = d ? ` stroke-dasharray="${d}"` : '';
     if (casing) out.push(`<path d="${line}" stroke="${casing}" stroke-width="3.6"${dashed}/>`);
@@ -587,6 +707,7 @@ export function renderSvg(fig: Figure): string {
     const drawn = ordered.flatMap((s) => renderSeries(g, f, fig, s, offsets.get(s) ?? 0, step));
     if (drawn.length === 0) out.push(text(f.left + f.width / 2, f.top + f.height / 2, 'no data', 'class="empty" text-anchor="middle" fill="#888"'));
     out.push(...drawn);
+    if (fig.scatter) out.push(...renderTags(g, f, fig, panel));
     out.push('</g>');
   });
   out.push(...renderLegend(g, fig));

@@ -2,7 +2,8 @@
  * Expansion of a sweep into runs: every case (or the base alone) x the cartesian product of the
  * grid x the zip positions, each resolved into a canonical RunConfig, then the exclude entries
  * dropped and identical runs merged (two spellings of one run are computed once). Last, the
- * sweep's reference cells are checked against the runs (each must match one; see reference.ts).
+ * sweep's reference cells are checked against the runs (each must match one; see reference.ts),
+ * and its view (view.ts: its keys must occur in some run, its metric be one the runs record).
  *
  * The work is bounded before it starts: the combinations are counted from the sizes of the lists
  * (nothing materialised) and refused above `maxRuns` (default DEFAULT_MAX_RUNS) with the sizes
@@ -12,10 +13,11 @@
  */
 import { type KeyValue, resolvedValueAt } from '../core/config/resolved-value.ts';
 import { RUN_SCHEMA, type RunConfig, resolveRunConfig } from '../core/config/run-config.ts';
-import { ConfigError, type FieldSpec, type GroupSpec, setDotted } from '../core/config/schema.ts';
+import { ConfigError, type FieldSpec, type GroupSpec, setDotted, nearestKeys } from '../core/config/schema.ts';
 import { canonicalJson, runHashOfCanonical } from './canonical.ts';
 import { referenceProblems } from './reference.ts';
 import { type Assignments, SweepError, type SweepSpec } from './spec.ts';
+import { viewProblem } from './view.ts';
 
 export interface ExpandedRun {
   hash: string;
@@ -82,7 +84,8 @@ function schemaAt(key: string): FieldSpec | GroupSpec | undefined {
 function checkKey(spec: SweepSpec, section: string, key: string): void {
   if (schemaAt(key) === undefined) {
     const line = spec.lines.get(`${section}.${key}`);
-    throw new SweepError(`${spec.file}${line ? `:${line}` : ''}: ${section}.${key}: unknown run config field`);
+    const near = nearestKeys(RUN_SCHEMA, key, { withGroups: true });
+    throw new SweepError(`${spec.file}${line ? `:${line}` : ''}: ${section}.${key}: unknown run config field${near.length > 0 ? `; did you mean ${near.join(' or ')}?` : ''}`);
   }
 }
 
@@ -294,6 +297,12 @@ export function expandSweep(spec: SweepSpec, options: ExpandOptions = {}): Expan
     };
     const other = problem.other === undefined ? '' : ` (reference[${problem.other}] is at ${lineOf(problem.other)})`;
     throw new SweepError(`${lineOf(problem.index)}: reference[${problem.index}]: ${problem.message}${other}`);
+  }
+  const viewed = spec.view === null ? null : viewProblem(spec.view, runs.map((r) => r.config));
+  if (viewed) {
+    const [path, message] = viewed;
+    const line = spec.lines.get(path) ?? spec.lines.get(path.replace(/\[\d+\]$/, '')) ?? spec.lines.get('view');
+    throw new SweepError(`${spec.file}${line === undefined ? '' : `:${line}`}: ${path}: ${message}`);
   }
   return { runs, combinations, excluded, merged };
 }

@@ -1,12 +1,14 @@
 /**
  * Sweep definitions: YAML files with `name`, `description`, `base`, `grid`, `cases`, `zip`,
- * `exclude` and `reference` (grammar: docs/sweeps.md). Parsing keeps line numbers so every
+ * `exclude`, `reference` and `view` (grammar: docs/sweeps.md). Parsing keeps line numbers so every
  * error can name the file, the line and the dotted path of the offending key.
  */
 import { isUtf8 } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { isAlias, isCollection, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { didYouMean } from '../core/config/schema.ts';
 import { parseReferences, type ReferenceCell } from './reference.ts';
+import { parseView, type SweepView } from './view.ts';
 
 /** Longest error message: a key or value of a hostile file is quoted, never the whole file. */
 const MAX_MESSAGE = 1500;
@@ -36,11 +38,13 @@ export interface SweepSpec {
   exclude: Assignments[];
   /** the papers' numbers for cells of the sweep's tables (src/sweep/reference.ts) */
   reference: ReferenceCell[];
+  /** how tables, plots and the report read the sweep by default (src/sweep/view.ts); null when not given */
+  view: SweepView | null;
   /** line of the first occurrence of each key path (section-qualified and plain dotted), and of each list item (`cases[1]`) */
   lines: Map<string, number>;
 }
 
-const TOP_KEYS = ['name', 'description', 'base', 'grid', 'cases', 'zip', 'exclude', 'reference'] as const;
+const TOP_KEYS = ['name', 'description', 'base', 'grid', 'cases', 'zip', 'exclude', 'reference', 'view'] as const;
 
 /** Largest sweep file (and Submit payload) accepted: a real sweep file is a few KB. */
 export const MAX_SWEEP_BYTES = 1024 * 1024;
@@ -288,7 +292,7 @@ export function parseSweepText(text: string, file: string): SweepSpec {
   checkValues(raw, file, near);
   for (const key of Object.keys(raw)) {
     if (!(TOP_KEYS as readonly string[]).includes(key)) {
-      throw new SweepError(`${at(key)}: ${key}: unknown sweep field (allowed: ${TOP_KEYS.join(', ')})`);
+      throw new SweepError(`${at(key)}: ${key}: unknown sweep field (allowed: ${TOP_KEYS.join(', ')})${didYouMean(key, TOP_KEYS)}`);
     }
   }
   const name = raw.name;
@@ -331,6 +335,9 @@ export function parseSweepText(text: string, file: string): SweepSpec {
     throw new SweepError(`${at('exclude')}: exclude: expected a list of non-empty mappings (partial matches)`);
   }
   const reference = parseReferences(raw.reference, (path, message) => {
+    throw new SweepError(`${near(path)}: ${path}: ${message}`);
+  });
+  const view = parseView(raw.view, (path, message) => {
     throw new SweepError(`${near(path)}: ${path}: ${message}`);
   });
   // one key, one place: a key swept in two sections would be ambiguous, and so is a group set in
@@ -392,6 +399,7 @@ export function parseSweepText(text: string, file: string): SweepSpec {
     zip,
     exclude: exclude as Assignments[],
     reference,
+    view,
     lines,
   };
 }

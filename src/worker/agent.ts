@@ -52,6 +52,7 @@ const keyOf = (l: LeaseRef): string => `${l.hash}#${l.attempt}`;
 export class WorkerAgent {
   private readonly o: AgentOptions;
   private readonly client: Client<typeof WorkerService>;
+  /** leases held at most: pool threads x leases per thread */
   private readonly capacity: number;
   private readonly log: (line: string) => void;
   private workerId: string | undefined;
@@ -132,7 +133,9 @@ export class WorkerAgent {
       {
         name: this.o.name ?? `${hostname()}:${process.pid}`,
         host: hostname(),
-        slots: this.capacity,
+        // slots: the runs it computes at once (its threads); it asks for up to `capacity`
+        // leases through the free counts of its slots updates (one queued per thread)
+        slots: this.o.pool.threads,
         packageVersion: p.package_version,
         numericsVersion: NUMERICS_VERSION,
         nodeVersion: p.node_version,
@@ -141,7 +144,11 @@ export class WorkerAgent {
     );
     this.workerId = r.workerId;
     this.heartbeatMs = Math.max(50, r.heartbeatIntervalMs);
-    this.log(`registered as ${r.workerId} (${this.capacity} slots, heartbeat every ${this.heartbeatMs} ms)`);
+    const threads = this.o.pool.threads;
+    this.log(
+      `registered as ${r.workerId} (${threads} slot${threads === 1 ? '' : 's'}: ${threads} run${threads === 1 ? '' : 's'} at once on ${threads} thread${threads === 1 ? '' : 's'}, ` +
+        `up to ${this.capacity} leases held to keep them busy; heartbeat every ${this.heartbeatMs} ms)`,
+    );
   }
 
   private send(msg: Outgoing): void {

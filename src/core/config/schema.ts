@@ -108,6 +108,119 @@ function describe(v: unknown): string {
   return typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? `[${v.join(', ')}]` : String(v);
 }
 
+// ---- "did you mean": the nearest valid keys and values to a mistyped one -----------------------
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent transpositions cost 1. */
+export function editDistance(a: string, b: string): number {
+  const m = a.length;
+  const n = b.length;
+  let prev2: number[] = [];
+  let prev = Array.from({ length: n + 1 }, (_, j) => j);
+  for (let i = 1; i <= m; i++) {
+    const cur = [i];
+    for (let j = 1; j <= n; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2] + 1);
+      cur.push(d);
+    }
+    prev2 = prev;
+    prev = cur;
+  }
+  return prev[n];
+}
+
+const normWord = (w: string): string => w.toLowerCase().replace(/[-_.]/g, '_');
+
+/** Edit distance ignoring case, with `_`, `-` and `.` alike. */
+function typoDistance(given: string, candidate: string): number {
+  return editDistance(normWord(given), normWord(candidate));
+}
+
+/** How far a mistyped word may be from a suggestion: a third of its length, 1 to 3 edits. */
+function typoLimit(word: string): number {
+  return Math.min(3, Math.max(1, Math.floor(word.length / 3)));
+}
+
+/**
+ * The candidates nearest to `given` (case-insensitive edit distance; `_`, `-` and `.` alike),
+ * at most three and all equally near, when near enough to be a typo; [] otherwise.
+ */
+export function nearestWords(given: string, candidates: Iterable<string>): string[] {
+  let best = Infinity;
+  let out: string[] = [];
+  for (const c of new Set(candidates)) {
+    const d = typoDistance(given, c);
+    if (d > typoLimit(given)) continue;
+    if (d < best) {
+      best = d;
+      out = [c];
+    } else if (d === best) out.push(c);
+  }
+  return out.length > 3 ? [] : out;
+}
+
+/** `a`, `a or b`, `a, b or c` */
+function orList(words: readonly string[]): string {
+  return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`;
+}
+
+/** `; did you mean x?` for the nearest candidates, or '' when none is near. */
+export function didYouMean(given: string, candidates: Iterable<string>): string {
+  const near = nearestWords(given, candidates);
+  return near.length > 0 ? `; did you mean ${orList(near)}?` : '';
+}
+
+/** Every dotted path below `spec` (`task.kind`, and with groups `task`), in schema order. */
+function dottedPaths(spec: GroupSpec, withGroups: boolean, prefix = ''): Array<{ path: string; spec: FieldSpec | GroupSpec }> {
+  const out: Array<{ path: string; spec: FieldSpec | GroupSpec }> = [];
+  for (const [key, f] of Object.entries(spec.fields)) {
+    const p = join(prefix, key);
+    if (f.kind === 'group') {
+      if (withGroups) out.push({ path: p, spec: f });
+      out.push(...dottedPaths(f, withGroups, p));
+    } else out.push({ path: p, spec: f });
+  }
+  return out;
+}
+
+/** Whether the text of a --set value is one `f` accepts as it is (an enum value, a number for a number). */
+function accepts(f: FieldSpec | GroupSpec, text: string): boolean {
+  if (f.kind === 'group') return false;
+  if (f.type === 'enum') return f.values.includes(text);
+  return false;
+}
+
+/**
+ * The dotted keys below `spec` nearest to the unknown `given` (relative to `spec`): the whole
+ * path mistyped (`task.knd`: `task.kind`), or its last part given in the wrong group or none
+ * (`n_states`: `device.n_states`). With `valueText`, fields that accept that value win ties
+ * (`kind=mnist`: `task.kind`).
+ */
+export function nearestKeys(spec: GroupSpec, given: string, options: { withGroups?: boolean; valueText?: string } = {}): string[] {
+  const paths = dottedPaths(spec, options.withGroups ?? false);
+  const leaf = given.slice(given.lastIndexOf('.') + 1);
+  const scored: Array<{ path: string; score: number; spec: FieldSpec | GroupSpec }> = [];
+  for (const { path, spec: f } of paths) {
+    const d = typoDistance(given, path);
+    const whole = d <= typoLimit(given) ? d : Infinity;
+    const pathLeaf = path.slice(path.lastIndexOf('.') + 1);
+    // the leaf in another group: a little further than a typo of the whole path
+    const dl = typoDistance(leaf, pathLeaf);
+    const inOther = dl <= typoLimit(leaf) ? dl + 0.5 : Infinity;
+    const score = Math.min(whole, inOther);
+    if (Number.isFinite(score)) scored.push({ path, score, spec: f });
+  }
+  if (scored.length === 0) return [];
+  const best = Math.min(...scored.map((x) => x.score));
+  let top = scored.filter((x) => x.score === best);
+  if (options.valueText !== undefined) {
+    const fitting = top.filter((x) => accepts(x.spec, options.valueText!));
+    if (fitting.length > 0) top = fitting;
+  }
+  return top.length > 3 ? [] : top.map((x) => x.path);
+}
+
 function rangeText(f: NumberField): string {
   const parts: string[] = [];
   if (f.integer) parts.push('an integer');
@@ -142,7 +255,7 @@ function checkField(path: string, f: FieldSpec, v: unknown): unknown {
     case 'enum':
       if (v === null && f.nullable) return null;
       if (typeof v !== 'string' || !f.values.includes(v)) {
-        throw new ConfigError(path, `expected one of ${f.values.join(', ')}, got ${describe(v)}`);
+        throw new ConfigError(path, `expected one of ${f.values.join(', ')}, got ${describe(v)}${typeof v === 'string' ? didYouMean(v, f.values) : ''}`);
       }
       return v;
     case 'number[]': {
@@ -180,7 +293,8 @@ export function resolveGroup(spec: GroupSpec, input: unknown, path: string, root
   for (const key of Object.keys(given)) {
     if (!Object.hasOwn(spec.fields, key)) {
       const allowed = Object.keys(spec.fields).join(', ');
-      throw new ConfigError(join(path, key), `unknown field (allowed here: ${allowed})`);
+      const near = nearestKeys(spec, key, { withGroups: true }).map((k) => join(path, k));
+      throw new ConfigError(join(path, key), `unknown field${near.length > 0 ? `; did you mean ${orList(near)}?` : ''} (allowed here: ${allowed})`);
     }
   }
   for (const [key, f] of Object.entries(spec.fields)) {
@@ -246,9 +360,20 @@ export function fieldAt(spec: GroupSpec, dotted: string): FieldSpec | GroupSpec 
 /** Parses the text of `--set key=value` according to the field's type. */
 export function parseValueFor(spec: GroupSpec, dotted: string, text: string): unknown {
   const f = fieldAt(spec, dotted);
-  if (f === undefined) throw new ConfigError(dotted, 'unknown field');
-  if (f.kind === 'group') throw new ConfigError(dotted, 'is a group; set one of its fields');
   const t = text.trim();
+  if (f === undefined) {
+    const near = nearestKeys(spec, dotted, { valueText: t });
+    throw new ConfigError(dotted, `unknown field${near.length > 0 ? `; did you mean ${orList(near)}?` : ''}`);
+  }
+  if (f.kind === 'group') {
+    // `--set task=mnist`: the field of the group that takes the value (task.kind)
+    const taking = dottedPaths(f, false, dotted).filter((x) => accepts(x.spec, t));
+    const hint =
+      taking.length > 0 && taking.length <= 3
+        ? `did you mean ${orList(taking.map((x) => `${x.path}=${t}`))}?`
+        : `its fields: ${dottedPaths(f, false, dotted).map((x) => x.path).slice(0, 8).join(', ')}${dottedPaths(f, false, dotted).length > 8 ? ', ...' : ''}`;
+    throw new ConfigError(dotted, `is a group; set one of its fields (${hint})`);
+  }
   switch (f.type) {
     case 'number': {
       if (t === 'null' && f.nullable) return null;
