@@ -2,6 +2,10 @@
  * The gRPC coordinator in-process, driven by hand-written peers on 127.0.0.1: leases, expiry
  * and late results, authentication, and hostile or malformed input. Every case checks the
  * database afterwards and that the coordinator still serves.
+ *
+ * Time is the scheduler's injected clock: a lease expires when the test moves the clock past its
+ * TTL and runs the coordinator's expiry, never by waiting; "nothing more was sent" is checked
+ * behind a message the coordinator answers in order, never by waiting either.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -33,20 +37,29 @@ interface Harness {
   address: string;
   db: ReturnType<typeof openStore>;
   logs: string[];
+  /** moves the scheduler's clock on by `ms` and runs the coordinator's lease expiry at once */
+  elapse(ms: number): void;
   close(): Promise<void>;
 }
 
-async function coordinator(options: { token?: string; leaseTtlMs?: number; maxMessageBytes?: number } = {}): Promise<Harness> {
+const LEASE_TTL_MS = 60_000;
+
+async function coordinator(options: { token?: string; maxMessageBytes?: number } = {}): Promise<Harness> {
   const file = join(dir, `c${n++}.db`);
   const db = openStore(file);
-  const scheduler = new Scheduler(db, { file, leaseTtlMs: options.leaseTtlMs ?? 60_000, maxLostLeases: 3, orphans: 'expire' });
+  let clock = Date.now();
+  const scheduler = new Scheduler(db, { file, leaseTtlMs: LEASE_TTL_MS, maxLostLeases: 3, orphans: 'expire', now: () => clock });
   const logs: string[] = [];
-  const c = new Coordinator({ scheduler, db, token: options.token, maxMessageBytes: options.maxMessageBytes, log: (l) => logs.push(l) });
+  const c = new Coordinator({ scheduler, token: options.token, maxMessageBytes: options.maxMessageBytes, log: (l) => logs.push(l) });
   const port = await c.listen('127.0.0.1:0', serverCredentials());
   return {
     address: `127.0.0.1:${port}`,
     db,
     logs,
+    elapse: (ms) => {
+      clock += ms;
+      c.expireLeases();
+    },
     close: async () => {
       await c.close(200);
       scheduler.close();
@@ -67,14 +80,30 @@ function clients(address: string, token?: string) {
   };
 }
 
+/** Polls `check` until it holds (a deadline far beyond any wait, for a loaded machine). */
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** A lease no worker holds: a heartbeat naming it is answered with a cancel, after everything sent before. */
+const NOBODYS_LEASE = { runHash: 'e'.repeat(64), attempt: 1 };
+
 /** A scripted worker: registers, opens a session, collects what the coordinator sends. */
 async function fakeWorker(address: string, slots: number) {
   const { workers } = clients(address);
   const reg = await workers.register({ name: 'fake', host: 'test', slots, packageVersion: 't', numericsVersion: NUMERICS_VERSION, nodeVersion: process.version });
   const stream = workers.session();
   const received: SessionResponse[] = [];
+  const arrived = new Set<() => void>();
   let status: grpc.StatusObject | undefined;
-  stream.on('data', (m: SessionResponse) => received.push(m));
+  stream.on('data', (m: SessionResponse) => {
+    received.push(m);
+    for (const wake of arrived) wake();
+  });
   stream.on('error', () => {});
   stream.on('status', (s: grpc.StatusObject) => (status = s));
   stream.write({ kind: { case: 'hello', value: { workerId: reg.workerId } } });
@@ -87,13 +116,32 @@ async function fakeWorker(address: string, slots: number) {
       stream.cancel();
       workers.$close();
     },
-    async next(kind: SessionResponse['kind']['case'], count = 1): Promise<SessionResponse[]> {
-      for (let i = 0; i < 200; i++) {
-        const got = received.filter((m) => m.kind.case === kind);
-        if (got.length >= count) return got;
-        await sleep(10);
-      }
-      throw new Error(`no ${count} ${kind} messages: got ${received.map((m) => m.kind.case).join(',')}`);
+    /** The first `count` messages of `kind`, once they have arrived. */
+    async next(kind: SessionResponse['kind']['case'], count = 1, timeoutMs = 30_000): Promise<SessionResponse[]> {
+      const got = (): SessionResponse[] => received.filter((m) => m.kind.case === kind);
+      if (got().length >= count) return got();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          arrived.delete(wake);
+          reject(new Error(`no ${count} ${kind} messages: got ${received.map((m) => m.kind.case).join(',')}`));
+        }, timeoutMs);
+        const wake = (): void => {
+          if (got().length < count) return;
+          clearTimeout(timer);
+          arrived.delete(wake);
+          resolve(got());
+        };
+        arrived.add(wake);
+      });
+    },
+    /**
+     * Resolves once the coordinator has handled every message this worker sent before: it
+     * answers a heartbeat naming a lease nobody holds with a cancel, in order on the stream.
+     */
+    async settled(): Promise<void> {
+      const cancels = received.filter((m) => m.kind.case === 'cancel').length;
+      stream.write({ kind: { case: 'heartbeat', value: { held: [NOBODYS_LEASE] } } });
+      await this.next('cancel', cancels + 1);
     },
   };
 }
@@ -116,7 +164,7 @@ test('a worker session leases runs, delivers results, and a duplicate or foreign
   const b = await fakeWorker(h.address, 2);
   a.stream.write({ kind: { case: 'slots', value: { free: 2, leasesReceived: 0 } } });
   const leases = await a.next('lease', 2);
-  await sleep(50);
+  await a.settled(); // whatever the slots update made the coordinator send has arrived
   assert.equal(a.received.filter((m) => m.kind.case === 'lease').length, 2, 'no more leases than free slots');
   const grant = leases[0].kind.value as { lease: { runHash: string; attempt: number }; configJson: string };
   const result = computeResult(grant.lease.runHash, grant.configJson);
@@ -150,7 +198,7 @@ test('a worker session leases runs, delivers results, and a duplicate or foreign
 });
 
 test('a lease whose heartbeats stop expires and is re-leased as attempt 2; the late result of attempt 1 is refused', async () => {
-  const h = await coordinator({ leaseTtlMs: 300 });
+  const h = await coordinator();
   open.push(h);
   const { sweeps } = clients(h.address);
   await sweeps.submit({ fileName: 'tiny.yaml', specYaml: SWEEP });
@@ -159,7 +207,10 @@ test('a lease whose heartbeats stop expires and is re-leased as attempt 2; the l
   const [first] = await silent.next('lease');
   const grant = first.kind.value as { lease: { runHash: string; attempt: number }; configJson: string };
   assert.equal(grant.lease.attempt, 1);
-  await sleep(700); // no heartbeat: the lease expires
+  h.elapse(LEASE_TTL_MS - 1);
+  assert.equal(countOf(h.db, "SELECT count(*) AS n FROM runs WHERE status = 'running'"), 1, 'the lease lives its TTL');
+  h.elapse(2); // no heartbeat for longer than the TTL: the lease expires
+  assert.equal(countOf(h.db, "SELECT count(*) AS n FROM runs WHERE status = 'running'"), 0);
 
   const other = await fakeWorker(h.address, 4);
   other.stream.write({ kind: { case: 'slots', value: { free: 4, leasesReceived: 0 } } });
@@ -252,7 +303,7 @@ test('hostile input is refused with a status and leaves the database intact', as
 });
 
 test('a worker that closes its stream keeps its leases only until they expire; then they are re-leased', async () => {
-  const h = await coordinator({ leaseTtlMs: 300 });
+  const h = await coordinator();
   open.push(h);
   const { sweeps } = clients(h.address);
   await sweeps.submit({ fileName: 'tiny.yaml', specYaml: SWEEP });
@@ -261,10 +312,10 @@ test('a worker that closes its stream keeps its leases only until they expire; t
   const held = (await gone.next('lease', 2)).map((m) => (m.kind.value as { lease: { runHash: string } }).lease.runHash);
   gone.stream.end();
   gone.close();
-  await sleep(100);
-  assert.equal((await sweeps.getStatus({})).workers.find((w) => w.workerId === gone.id)?.connected, false);
+  await until('the coordinator to see the session closed', async () => (await sweeps.getStatus({})).workers.find((w) => w.workerId === gone.id)?.connected === false);
+  h.elapse(LEASE_TTL_MS - 1);
   assert.equal(countOf(h.db, "SELECT count(*) AS n FROM runs WHERE status = 'running'"), 2, 'leases outlive the stream for the TTL');
-  await sleep(600);
+  h.elapse(2);
   const next = await fakeWorker(h.address, 4);
   next.stream.write({ kind: { case: 'slots', value: { free: 4, leasesReceived: 0 } } });
   const leases = (await next.next('lease', 4)).map((m) => (m.kind.value as { lease: { runHash: string; attempt: number } }).lease);

@@ -31,7 +31,7 @@ import { exportRows } from '../src/report/export-rows.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/migrations.ts';
 import { openStore, openStoreReadonly } from '../src/store/open.ts';
 import { sweepRuns } from '../src/store/results-read.ts';
-import { RunQueue } from '../src/store/run-queue.ts';
+import { SqliteRunQueue } from '../src/store/run-queue.ts';
 import { canonicalJson, runHash } from '../src/sweep/canonical.ts';
 
 const K = PAPER_COSTS;
@@ -378,7 +378,7 @@ test('cost metrics: lower is better; migration 5 gives old databases NULL column
   for (const table of ['results', 'epoch_metrics']) {
     assert.deepEqual(db.prepare(`SELECT train_loss, update_ns, energy_nj, storage_bytes FROM ${table} WHERE run_hash = 'h1'`).get(), { train_loss: 0.25, update_ns: null, energy_nj: null, storage_bytes: null });
   }
-  const q = new RunQueue(db);
+  const q = new SqliteRunQueue(db);
   const runs = [1, 2].map((seed) => {
     const config = { algorithm: 'residual', seed };
     return { hash: runHash(config as never), configJson: canonicalJson(config), numericsVersion: 3, assignmentsJson: canonicalJson({ seed }) };

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { dryRunReport } from '../src/cli/dry-run.ts';
 import { openStore } from '../src/store/open.ts';
-import { RunQueue } from '../src/store/run-queue.ts';
+import { SqliteRunQueue } from '../src/store/run-queue.ts';
 import { expandSweep } from '../src/sweep/expand.ts';
 import { parseSweepText } from '../src/sweep/spec.ts';
 import { runCli } from './helpers.ts';
@@ -43,7 +43,7 @@ test('a database: stored runs counted, failed ones left, the others estimated fr
   const first = expandSweep(parseSweepText(sweep([1, 2]), 'dry.yaml'));
   {
     const store = openStore(db);
-    const q = new RunQueue(store);
+    const q = new SqliteRunQueue(store);
     const now = Date.now();
     const id = q.recordSweep(
       { name: 'dry', description: '', specJson: '{}', source: 'dry.yaml', runs: first.runs.map((r) => ({ hash: r.hash, configJson: r.configJson, numericsVersion: 1, assignmentsJson: JSON.stringify(r.assignments) })) },

@@ -3,7 +3,7 @@
  * group whose points sit where the axis ticks say their means are (linear and log axes), std
  * bands and error bars, log axes chosen when the values span more than a factor of 10, text
  * escaped; the HTML report holds the table's values and the failed runs' errors escaped, no
- * script and no URL; the commands' exit codes. Databases are populated through RunQueue with
+ * script and no URL; the commands' exit codes. Databases are populated through SqliteRunQueue with
  * synthetic results (no training).
  */
 import assert from 'node:assert/strict';
@@ -14,11 +14,11 @@ import { test } from 'node:test';
 import { runCli } from './helpers.ts';
 import type { EpochMetrics, RunResult } from '../src/core/train.ts';
 import { buildSweepReport } from '../src/report/html.ts';
-import { ReportError } from '../src/report/pivot.ts';
+import { ReportError } from '../src/report/errors.ts';
 import { buildSweepPlot, renderSweepPlot } from '../src/report/plot.ts';
 import { figureGeometry } from '../src/report/svg.ts';
 import { openStore, StoreError } from '../src/store/open.ts';
-import { RunQueue } from '../src/store/run-queue.ts';
+import { SqliteRunQueue } from '../src/store/run-queue.ts';
 import { canonicalJson, runHash } from '../src/sweep/canonical.ts';
 
 const cli = runCli;
@@ -41,7 +41,7 @@ const now = Date.now();
 
 type Conf = { algorithm: string; seed: number; device?: { n_states: number }; lr?: number };
 
-function recordRuns(q: RunQueue, name: string, configs: Record<string, unknown>[], swept: string[]): number {
+function recordRuns(q: SqliteRunQueue, name: string, configs: Record<string, unknown>[], swept: string[]): number {
   const runs = configs.map((config) => ({
     hash: runHash(config as never),
     configJson: canonicalJson(config),
@@ -58,14 +58,14 @@ function recordRuns(q: RunQueue, name: string, configs: Record<string, unknown>[
   return q.recordSweep({ name, description: `the ${name} sweep`, specJson: canonicalJson({ grid: { swept } }), source: `sweeps/${name}.yaml`, runs }, now - 60_000).sweepId;
 }
 
-function complete(q: RunQueue, lease: { hash: string; attempt: number }, history: EpochMetrics[]): void {
+function complete(q: SqliteRunQueue, lease: { hash: string; attempt: number }, history: EpochMetrics[]): void {
   const r: RunResult = { numerics_version: 1, config: {} as never, history, final: history[history.length - 1], weights_digest: 'd', wall_ms: 5 };
   assert.equal(q.complete('w1', lease, r, now - 30_000).accepted, true);
 }
 
 {
   const db = openStore(DB);
-  const q = new RunQueue(db);
+  const q = new SqliteRunQueue(db);
   const pr: Record<string, unknown>[] = [];
   for (const algorithm of ['mp', WEIRD]) {
     for (const n of [4, 16, 64]) {

@@ -2,7 +2,7 @@
  * The papers' numbers beside ours: the `reference:` section of a sweep (parsing and validation
  * with file:line, cells that match no run or contradict each other), its way into the stored
  * definition, and the `paper` and `z` columns of `table` (md, csv, json) and `report`, on a
- * database populated through RunQueue with synthetic results whose z can be checked by hand.
+ * database populated through SqliteRunQueue with synthetic results whose z can be checked by hand.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -12,12 +12,14 @@ import { test } from 'node:test';
 import { parseCsv, runCli } from './helpers.ts';
 import { sweepDefinitionJson } from '../src/coordinator/scheduler.ts';
 import type { EpochMetrics, RunResult } from '../src/core/train.ts';
-import { formatPivotCsv, formatPivotJson, formatPivotMarkdown } from '../src/report/format.ts';
+import { ReportError } from '../src/report/errors.ts';
 import { buildSweepReport } from '../src/report/html.ts';
-import { buildSweepPivot, type PivotCell, type PivotTable, ReportError } from '../src/report/pivot.ts';
+import { buildSweepPivot } from '../src/report/pivot.ts';
+import type { PivotCell, PivotTable } from '../src/report/pivot-cells.ts';
+import { formatPivotCsv, formatPivotJson, formatPivotMarkdown } from '../src/report/table-formats.ts';
 import { zScore } from '../src/report/stats.ts';
 import { openStore } from '../src/store/open.ts';
-import { RunQueue } from '../src/store/run-queue.ts';
+import { SqliteRunQueue } from '../src/store/run-queue.ts';
 import { canonicalJson } from '../src/sweep/canonical.ts';
 import { expandSweep } from '../src/sweep/expand.ts';
 import { parseSweepText, SweepError, type SweepSpec } from '../src/sweep/spec.ts';
@@ -184,7 +186,7 @@ const dir = mkdtempSync(join(tmpdir(), 'aimc-reference-'));
 const DB = join(dir, 'results.db');
 const db = openStore(DB);
 {
-  const q = new RunQueue(db);
+  const q = new SqliteRunQueue(db);
   const record = (name: string, specJson: string, runs: ReturnType<typeof expandSweep>['runs']) =>
     q.recordSweep(
       {

@@ -1,6 +1,6 @@
 /**
  * A results database that looks like a real one, for tests that look at the report as a reader
- * does (test/report-browser.test.ts): synthetic, deterministic results recorded through RunQueue
+ * does (test/report-browser.test.ts): synthetic, deterministic results recorded through SqliteRunQueue
  * (no training).
  *
  * - `states-by-algorithm`: a classification sweep (test_accuracy, linear y): `sgd` (no device)
@@ -18,7 +18,7 @@
 import assert from 'node:assert/strict';
 import type { EpochMetrics, RunResult } from '../src/core/train.ts';
 import { openStore } from '../src/store/open.ts';
-import { RunQueue } from '../src/store/run-queue.ts';
+import { SqliteRunQueue } from '../src/store/run-queue.ts';
 import { canonicalJson, runHash } from '../src/sweep/canonical.ts';
 
 /** mulberry32: a small deterministic generator for the synthetic noise. */
@@ -63,7 +63,7 @@ interface SweepDef {
   spec: unknown;
 }
 
-function record(q: RunQueue, s: SweepDef, now: number): number {
+function record(q: SqliteRunQueue, s: SweepDef, now: number): number {
   const runs = s.configs.map((config) => ({
     hash: runHash(config as never),
     configJson: canonicalJson(config),
@@ -77,7 +77,7 @@ function record(q: RunQueue, s: SweepDef, now: number): number {
 export function buildReportFixture(file: string): void {
   const db = openStore(file);
   try {
-    const q = new RunQueue(db);
+    const q = new SqliteRunQueue(db);
     const now = Date.now();
     const complete = (lease: { hash: string; attempt: number }, history: EpochMetrics[]) => {
       const r: RunResult = { numerics_version: 1, config: {} as never, history, final: history[history.length - 1], weights_digest: 'd0c1a2b3e4f50617', wall_ms: 40 + history.length };

@@ -1,7 +1,7 @@
 /**
  * The read side of the results store: pivot tables (mean ± std over seeds, best vs final epoch,
  * absent keys, mixed cells, ordering, md/csv/json), the default layout, the export rows, the
- * status report and the read-only query guard. Databases are populated through RunQueue with
+ * status report and the read-only query guard. Databases are populated through SqliteRunQueue with
  * synthetic results (no training).
  */
 import assert from 'node:assert/strict';
@@ -13,14 +13,17 @@ import { parseCsv } from './helpers.ts';
 import { resolvedValueAt } from '../src/core/config/resolved-value.ts';
 import type { EpochMetrics, RunResult } from '../src/core/train.ts';
 import { exportRows, formatExport } from '../src/report/export-rows.ts';
-import { formatPivotCsv, formatPivotJson, formatPivotMarkdown } from '../src/report/format.ts';
-import { buildSweepPivot, defaultLayout, type PivotCell, type PivotTable, ReportError, renderSweepTable } from '../src/report/pivot.ts';
-import { tailOfEpochs } from '../src/report/plot.ts';
+import { ReportError } from '../src/report/errors.ts';
+import { defaultLayout } from '../src/report/layout.ts';
+import { buildSweepPivot, renderSweepTable } from '../src/report/pivot.ts';
+import type { PivotCell, PivotTable } from '../src/report/pivot-cells.ts';
+import { buildSweepPlot } from '../src/report/plot.ts';
+import { formatPivotCsv, formatPivotJson, formatPivotMarkdown } from '../src/report/table-formats.ts';
 import { statusReport } from '../src/report/status.ts';
 import { SCHEMA_VERSION } from '../src/store/migrations.ts';
 import { type Db, openStore, openStoreReadonly, StoreError } from '../src/store/open.ts';
-import { type EpochRow, QueryError, readonlyQuery, requireSweep, sweepRuns } from '../src/store/results-read.ts';
-import { RunQueue } from '../src/store/run-queue.ts';
+import { QueryError, readonlyQuery, requireSweep, sweepRuns } from '../src/store/results-read.ts';
+import { SqliteRunQueue } from '../src/store/run-queue.ts';
 import { canonicalJson } from '../src/sweep/canonical.ts';
 import { expandSweep } from '../src/sweep/expand.ts';
 import { parseSweepText } from '../src/sweep/spec.ts';
@@ -91,7 +94,7 @@ function result(config: Conf, h: EpochMetrics[]): RunResult {
 const isRun = (c: Conf, alg: string, n: number | undefined, tiles: number | undefined, seed: number) =>
   c.algorithm === alg && c.device?.n_states === n && c.n_tiles === tiles && c.seed === seed;
 
-function record(q: RunQueue, yaml: string, now: number): number {
+function record(q: SqliteRunQueue, yaml: string, now: number): number {
   const spec = parseSweepText(yaml, 'test.yaml');
   const { runs } = expandSweep(spec);
   return q.recordSweep(
@@ -114,7 +117,7 @@ function record(q: RunQueue, yaml: string, now: number): number {
 function populate(): { db: Db; file: string } {
   const file = join(mkdtempSync(join(tmpdir(), 'aimc-report-')), 'results.db');
   const db = openStore(file);
-  const q = new RunQueue(db);
+  const q = new SqliteRunQueue(db);
   const qs = record(q, QS, T0);
   const ls = record(q, LS, T0);
   let t = T0 + MIN;
@@ -389,7 +392,7 @@ test('query: writes and statements without rows are refused before running, SELE
 
 test('pivot and plot: --epoch tail averages the last 20 % of epochs per run, then over seeds', () => {
   const tdb = openStore(join(mkdtempSync(join(tmpdir(), 'aimc-tail-')), 'tail.db'));
-  const q = new RunQueue(tdb);
+  const q = new SqliteRunQueue(tdb);
   const runs = [1, 2].map((seed) => ({ hash: `${seed}`.repeat(64), configJson: JSON.stringify({ algorithm: 'residual', seed }), numericsVersion: 2, assignmentsJson: JSON.stringify({ seed }) }));
   const { sweepId } = q.recordSweep({ name: 'tail', description: '', specJson: '{}', source: 'tail.yaml', runs }, T0);
   for (const [i, lease] of q.lease('w', 2, T0, 1000, sweepId).entries()) {
@@ -401,8 +404,10 @@ test('pivot and plot: --epoch tail averages the last 20 % of epochs per run, the
   close(cell('final').mean, 1, 'final: (0 + 2) / 2');
   close(cell('tail').mean, 1.5, 'tail: ((1 + 0) / 2 + (3 + 2) / 2) / 2');
   assert.match(formatPivotMarkdown(buildSweepPivot(tdb, 'tail', { epoch: 'tail', metric: 'weight_error' })), /mean of the last 20 % of epochs/);
-  const epochs = Array.from({ length: 11 }, (_, e) => ({ epoch: e, weight_error: 10 - e }) as unknown as EpochRow);
-  close(tailOfEpochs(epochs, 'weight_error'), 0.5, 'plot uses the same rule');
+  // the plot reads the same tail means as the table (src/store/results-read.ts holds the rule)
+  const plot = buildSweepPlot(tdb, 'tail', { x: 'seed', metric: 'weight_error', epoch: 'tail', group: [], facet: null });
+  const ys = plot.figure.panels[0].series[0].points.map((p) => p.y);
+  assert.deepEqual(ys, [0.5, 2.5], 'plot uses the same rule');
   tdb.close();
 });
 

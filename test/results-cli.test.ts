@@ -1,6 +1,6 @@
 /**
  * The read-side commands end to end: `table`, `query`, `export` and `status` spawned on a
- * database populated through RunQueue with synthetic results. The commands are started all at
+ * database populated through SqliteRunQueue with synthetic results. The commands are started all at
  * once (each test awaits its own) so the file stays fast.
  */
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { parseCsv, runCli } from './helpers.ts';
 import Database from 'better-sqlite3';
 import type { EpochMetrics, RunResult } from '../src/core/train.ts';
 import { openStore } from '../src/store/open.ts';
-import { RunQueue } from '../src/store/run-queue.ts';
+import { SqliteRunQueue } from '../src/store/run-queue.ts';
 import { canonicalJson, runHash } from '../src/sweep/canonical.ts';
 
 const cli = runCli;
@@ -25,7 +25,7 @@ const ACC: Record<string, number> = { 'analog-sgd/4': 0.5, 'analog-sgd/16': 0.7,
 const now = Date.now();
 {
   const db = openStore(DB);
-  const q = new RunQueue(db);
+  const q = new SqliteRunQueue(db);
   const runs: { hash: string; configJson: string; numericsVersion: number; assignmentsJson: string }[] = [];
   for (const algorithm of ['mp', 'analog-sgd']) {
     for (const n of [4, 16]) {

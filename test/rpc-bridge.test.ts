@@ -428,13 +428,22 @@ test('oversized messages are RESOURCE_EXHAUSTED, on the server and on the client
 });
 
 test('a cancelled signal cancels a unary call', async (t) => {
+  let entered: () => void = () => {};
+  const inHandler = new Promise<void>((resolve) => (entered = resolve));
   const { address } = await serve(t, {
-    worker: workerImpl({ register: () => new Promise(() => {}) }), // never answers
+    worker: workerImpl({
+      register: () => {
+        entered();
+        return new Promise(() => {}); // never answers
+      },
+    }),
   });
   const c = client(t, WorkerService, address);
   const controller = new AbortController();
-  const pending = c.register(registration, { signal: controller.signal, deadline: deadline() });
-  setTimeout(() => controller.abort(), 50);
+  // no deadline: only the abort can end the call, once the server is handling it
+  const pending = c.register(registration, { signal: controller.signal });
+  await inHandler;
+  controller.abort();
   assert.equal(await codeOf(pending), grpc.status.CANCELLED);
 });
 

@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { withReadonlyStore } from '../src/cli/table.ts';
+import { withReadonlyStore } from '../src/cli/read-command.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/migrations.ts';
 import { openStore, openStoreReadonly, StoreError } from '../src/store/open.ts';
-import { RunQueue } from '../src/store/run-queue.ts';
+import { SqliteRunQueue } from '../src/store/run-queue.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
@@ -40,7 +40,7 @@ const listing = (file: string): string[] => readdirSync(join(file, '..')).sort()
 /** A results database with one sweep of three runs, one done, cleanly closed (no -wal/-shm). */
 function resultsDb(file: string): void {
   const db = openStore(file);
-  const q = new RunQueue(db);
+  const q = new SqliteRunQueue(db);
   const runs = ['a', 'b', 'c'].map((h) => ({ hash: h.repeat(64), configJson: `{"seed":"${h}"}`, numericsVersion: 3, assignmentsJson: `{"seed":"${h}"}` }));
   const { sweepId } = q.recordSweep({ name: 'files', description: '', specJson: '{}', source: 'files.yaml', runs }, 1);
   const [lease] = q.lease('w', 1, 2, 1000, sweepId);

@@ -7,7 +7,8 @@ import Database from 'better-sqlite3';
 import type { RunResult } from '../src/core/train.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/migrations.ts';
 import { openStore, openStoreReadonly, StoreError } from '../src/store/open.ts';
-import { RunQueue, type SweepInput } from '../src/store/run-queue.ts';
+import { SqliteRunQueue } from '../src/store/run-queue.ts';
+import { type SweepInput } from '../src/store/queue.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'aimc-store-'));
 let fileNo = 0;
@@ -28,9 +29,9 @@ function result(loss: number, epochs = 2): RunResult {
   return { numerics_version: 2, config: {} as RunResult['config'], history, final: history[epochs], weights_digest: 'abc' };
 }
 
-function queueWith(hashes: string[]): { db: Database.Database; q: RunQueue; sweepId: number } {
+function queueWith(hashes: string[]): { db: Database.Database; q: SqliteRunQueue; sweepId: number } {
   const db = openStore(freshFile());
-  const q = new RunQueue(db);
+  const q = new SqliteRunQueue(db);
   const { sweepId } = q.recordSweep(sweep('s', hashes), 1000);
   return { db, q, sweepId };
 }
@@ -75,7 +76,7 @@ test('migration 3 gives a version-2 database the step-mean columns; old values s
     assert.deepEqual(row, { train_loss: 0.25, weight_error: 0.5, step_loss: null, step_weight_error: null }, table);
   }
   // a result with the step means: stored in both tables
-  const q = new RunQueue(db);
+  const q = new SqliteRunQueue(db);
   const { sweepId } = q.recordSweep(sweep('s', ['a']), 10);
   const [lease] = q.lease('w', 1, 20, 100, sweepId);
   const history = [

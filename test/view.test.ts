@@ -5,7 +5,7 @@
  * options override it), the shipped sweeps' views against the "Read with" lines of their
  * descriptions, `--stat median` and the 95 % t-interval of the mean, the units of CSV and JSON,
  * and the report's cost beside accuracy (old results without the estimates, non-default cost
- * constants, the scatter). Databases are populated through RunQueue (no training).
+ * constants, the scatter). Databases are populated through SqliteRunQueue (no training).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -16,15 +16,16 @@ import { parseCsv, runCli } from './helpers.ts';
 import { sweepDefinitionJson } from '../src/coordinator/scheduler.ts';
 import type { EpochMetrics, RunResult } from '../src/core/train.ts';
 import { costView } from '../src/report/cost.ts';
-import { formatPivotCsv, formatPivotMarkdown } from '../src/report/format.ts';
-import { buildSweepReport, meanStdText } from '../src/report/html.ts';
+import { buildSweepReport } from '../src/report/html.ts';
+import { meanStdText } from '../src/report/html-tables.ts';
 import { buildSweepPivot, renderSweepTable } from '../src/report/pivot.ts';
 import { buildSweepPlot } from '../src/report/plot.ts';
 import { summarize, tQuantile975 } from '../src/report/stats.ts';
 import { renderSvg } from '../src/report/svg.ts';
+import { formatPivotCsv, formatPivotMarkdown } from '../src/report/table-formats.ts';
 import { openStore } from '../src/store/open.ts';
 import { requireSweep, sweepRuns } from '../src/store/results-read.ts';
-import { RunQueue } from '../src/store/run-queue.ts';
+import { SqliteRunQueue } from '../src/store/run-queue.ts';
 import { canonicalJson } from '../src/sweep/canonical.ts';
 import { expandSweep } from '../src/sweep/expand.ts';
 import { parseSweepText, readSweepFile, SweepError } from '../src/sweep/spec.ts';
@@ -155,7 +156,7 @@ const tailOf = (tiles: number, seed: number) => 0.1 * tiles * seed;
 const ACC: Record<string, number> = { sgd: 0.9, 'analog-sgd': 0.5, mp: 0.85, residual: 0.7 };
 const NS: Record<string, number> = { sgd: 70, 'analog-sgd': 6.3, mp: 72, residual: 9 };
 
-function record(q: RunQueue, yaml: string, withCost: boolean): void {
+function record(q: SqliteRunQueue, yaml: string, withCost: boolean): void {
   const spec = parseSweepText(yaml, `sweeps/${yaml.slice(6, yaml.indexOf('\n'))}.yaml`);
   const { runs } = expandSweep(spec);
   const id = q.recordSweep(
@@ -187,7 +188,7 @@ function record(q: RunQueue, yaml: string, withCost: boolean): void {
 }
 {
   const db = openStore(DB);
-  const q = new RunQueue(db);
+  const q = new SqliteRunQueue(db);
   record(q, VIEWED, false);
   record(q, CLS, true);
   // other runs (3 epochs): results recorded before the cost estimates existed

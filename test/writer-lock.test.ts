@@ -17,9 +17,11 @@ import { runEmbedded } from '../src/coordinator/embedded.ts';
 import { Scheduler } from '../src/coordinator/scheduler.ts';
 import type { EpochMetrics, RunResult } from '../src/core/train.ts';
 import { StoreError, StoreFailure, WriterLockLost } from '../src/store/errors.ts';
+import { type HostProbe, ownerLiveness, type ProcessStat } from '../src/store/host.ts';
 import { MIGRATIONS } from '../src/store/migrations.ts';
 import { openStore } from '../src/store/open.ts';
-import { RunQueue, type SweepInput } from '../src/store/run-queue.ts';
+import { SqliteRunQueue } from '../src/store/run-queue.ts';
+import { type SweepInput } from '../src/store/queue.ts';
 import { injectWriteFault, localOwnerAlive, lockHeld, processIdentity } from '../src/store/writer.ts';
 import type { SimulationPool } from '../src/worker/pool.ts';
 
@@ -55,16 +57,16 @@ const FAR = 'far-away.example';
 test('a live owner on this host is never displaced; a dead one at once; one on another host after its heartbeat goes stale', () => {
   const file = freshFile();
   const db = openStore(file);
-  const q = new RunQueue(db);
+  const q = new SqliteRunQueue(db);
   q.acquireWriterLock('here:1', 0, 15_000, file, () => true);
-  const other = new RunQueue(openStore(file));
+  const other = new SqliteRunQueue(openStore(file));
   // alive on this host (a suspended process is alive): refused an hour later still
   assert.throws(() => other.acquireWriterLock('here:2', 3_600_000, 15_000, file, () => true), /in use by another coordinator \(here:1, a live process on this host; active 3600 s ago\)/);
   // gone: taken over at once
   const took = other.acquireWriterLock('here:2', 1000, 15_000, file, (o) => (o === 'here:1' ? false : undefined));
   assert.deepEqual(took.tookOver, { owner: 'here:1', idleMs: 1000, why: 'its process is gone' });
   // another host's owner: its heartbeat decides
-  const third = new RunQueue(openStore(file));
+  const third = new SqliteRunQueue(openStore(file));
   assert.throws(() => third.acquireWriterLock(`${FAR}:3`, 15_999, 15_000, file, () => undefined), /in use by another coordinator \(here:2, active 15 s ago\)/);
   const late = third.acquireWriterLock(`${FAR}:3`, 16_000, 15_000, file, () => undefined);
   assert.equal(late.tookOver?.why, 'no heartbeat for 15 s');
@@ -74,7 +76,7 @@ test('a live owner on this host is never displaced; a dead one at once; one on a
 test('a holder whose lock was taken over notices before its next write, names the new owner and writes nothing more', () => {
   const file = freshFile();
   const dbA = openStore(file);
-  const a = new RunQueue(dbA);
+  const a = new SqliteRunQueue(dbA);
   const { sweepId } = a.recordSweep(sweep(['r1', 'r2', 'r3']), 0);
   a.acquireWriterLock(`${FAR}:1`, 0, 15_000, file, () => undefined);
   const [lease] = a.lease('wA', 1, 0, 60_000, sweepId);
@@ -82,7 +84,7 @@ test('a holder whose lock was taken over notices before its next write, names th
 
   // A is suspended; B, on another host, sees A's heartbeat stale and takes over
   const dbB = openStore(file);
-  const b = new RunQueue(dbB);
+  const b = new SqliteRunQueue(dbB);
   assert.equal(b.acquireWriterLock('near:2', 20_000, 15_000, file, () => undefined).tookOver?.owner, `${FAR}:1`);
   assert.equal(b.requeueOrphans(), 1);
   const snapshot = (): unknown => dbB.prepare('SELECT hash, status, attempt, worker FROM runs ORDER BY hash').all();
@@ -126,13 +128,50 @@ test('the liveness of owners on this host: its pid, stopped or not, and its star
     const owner = `${hostname()}:${child.pid}`;
     assert.equal(localOwnerAlive(owner, ''), true, 'a suspended process is alive');
     if (me.started !== '') {
-      // give /proc a moment to show the stopped state
-      for (let i = 0; i < 100 && !/stopped/.test(lockHeld({ owner, refreshed_at: 0 }, 60_000, 15_000, localOwnerAlive) ?? ''); i++) await new Promise((r) => setTimeout(r, 20));
+      // give /proc a moment to show the stopped state (polled: the signal is delivered asynchronously)
+      const deadline = Date.now() + 20_000;
+      while (!/stopped/.test(lockHeld({ owner, refreshed_at: 0 }, 60_000, 15_000, localOwnerAlive) ?? '') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       assert.match(lockHeld({ owner, refreshed_at: 0 }, 60_000, 15_000, localOwnerAlive) ?? '', new RegExp(`a live process on this host, stopped \\(suspended\\): resume it \\(fg, or kill -CONT ${child.pid}\\)`));
     }
   } finally {
     child.kill('SIGKILL');
   }
+});
+
+test('the OS is asked through a HostProbe: a fake machine has a reused pid, a zombie, a suspended owner and no /proc', () => {
+  const procs = new Map<number, ProcessStat>([
+    [10, { state: 'S', started: '100' }],
+    [11, { state: 'Z', started: '5' }],
+    [12, { state: 'T', started: '7' }],
+  ]);
+  const host: HostProbe = { hostname: () => 'box', pid: 10, exists: (pid) => procs.has(pid), stat: (pid) => procs.get(pid) };
+  assert.deepEqual(processIdentity(host), { owner: 'box:10', started: '100' });
+  const alive = ownerLiveness(host);
+  assert.equal(alive('box:10', '100'), true);
+  assert.equal(alive('box:10', '99'), false, 'the pid now runs another process');
+  assert.equal(alive('box:11', ''), false, 'a zombie');
+  assert.equal(alive('box:13', ''), false, 'gone');
+  assert.equal(alive('box:junk', ''), false);
+  assert.equal(alive(`${FAR}:10`, ''), undefined, 'another host: only the heartbeat can tell');
+  assert.equal(lockHeld({ owner: 'box:12', refreshed_at: 0 }, 5_000, 15_000, alive, host), 'box:12, a live process on this host, stopped (suspended): resume it (fg, or kill -CONT 12) or end it; active 5 s ago');
+  assert.equal(lockHeld({ owner: `${FAR}:1`, refreshed_at: 0 }, 15_000, 15_000, alive, host), undefined, 'silent for the stale limit');
+  assert.equal(ownerLiveness({ ...host, stat: () => undefined })('box:11', ''), true, 'no /proc: signal 0 decides');
+
+  // a scheduler asks the OS only through its host: the suspended owner is named as such
+  const file = freshFile();
+  const dbA = openStore(file);
+  const a = new Scheduler(dbA, { file, host, identity: { owner: 'box:12', started: '7' } });
+  const dbB = openStore(file);
+  assert.throws(
+    () => new Scheduler(dbB, { file, host }),
+    (e: unknown) => e instanceof StoreError && e.message.startsWith(`${file}: in use by another coordinator (box:12, a live process on this host, stopped (suspended): resume it (fg, or kill -CONT 12)`),
+  );
+  a.close();
+  const b = new Scheduler(dbB, { file, host });
+  assert.equal(b.owner, 'box:10');
+  b.close();
+  dbA.close();
+  dbB.close();
 });
 
 /** A pool that runs nothing: each run reports its epochs when the test says, then its result. */
@@ -158,7 +197,7 @@ test('embedded mode: an epoch reported after the lock was taken over ends the sw
   let clock = 0;
   const dbA = openStore(file);
   const a = new Scheduler(dbA, { file, now: () => clock, identity: { owner: `${FAR}:1`, started: '' }, ownerAlive: () => undefined });
-  const { sweepId } = a.queue.recordSweep(sweep(['r1', 'r2']), 0);
+  const { sweepId } = a.record(sweep(['r1', 'r2']));
   const { pool, epoch, started } = scriptedPool();
   const outcome = runEmbedded({ scheduler: a, sweepId, pool });
   await started;
@@ -202,7 +241,7 @@ test('a write the disk refuses: one-line StoreFailure, nothing half-written, the
   const file = freshFile();
   const db = openStore(file);
   const s = new Scheduler(db, { file });
-  const { sweepId } = s.queue.recordSweep(sweep(['r1', 'r2']), 0);
+  const { sweepId } = s.record(sweep(['r1', 'r2']));
   const [l1, l2] = s.lease('w', 2, sweepId);
   assert.deepEqual(s.complete('w', l1, result()), { accepted: true });
   injectWriteFault((what) => {
@@ -234,7 +273,7 @@ test('a write the disk refuses: one-line StoreFailure, nothing half-written, the
 test('SQLite errors of writes become one-line errors naming the file: read-only exit 2, I/O and locks exit 1', () => {
   const file = freshFile();
   const db = openStore(file);
-  const q = new RunQueue(db);
+  const q = new SqliteRunQueue(db);
   const cases: [string, RegExp, new (...a: never[]) => Error][] = [
     ['SQLITE_READONLY', /cannot write: the file is read-only for this user/, StoreError],
     ['SQLITE_READONLY_DIRECTORY', /cannot write: its directory is read-only/, StoreError],

@@ -4,9 +4,9 @@
  * the option and the file.
  */
 import { readFileSync } from 'node:fs';
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { assertToken } from '../rpc/auth.ts';
-import { channelCredentials, serverCredentials } from '../rpc/bridge.ts';
+import { channelCredentials, isServiceError, serverCredentials } from '../rpc/bridge.ts';
 import { UsageError } from './errors.ts';
 
 function readOption(option: string, file: string): Buffer {
@@ -48,6 +48,15 @@ export function serverCredentialsFrom(cert: string | undefined, key: string | un
 export function channelCredentialsFrom(ca: string | undefined, tls: boolean): grpc.ChannelCredentials {
   if (ca !== undefined) return channelCredentials({ ca: readOption('--tls-ca', ca) });
   return tls ? channelCredentials({}) : channelCredentials();
+}
+
+/**
+ * A call to the coordinator at `address` that failed with a gRPC status (wrong token, refused
+ * sweep, unreachable): a UsageError naming the address and the status (exit 2); other errors
+ * (bugs, local failures) as they are.
+ */
+export function coordinatorError(address: string, e: unknown): unknown {
+  return isServiceError(e) ? new UsageError(`${address}: ${grpc.status[e.code]}: ${e.details || e.message}`) : e;
 }
 
 /** Options of the client commands (worker, submit, status --coordinator). */

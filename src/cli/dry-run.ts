@@ -21,11 +21,11 @@ import { resolveRunConfig } from '../core/config/run-config.ts';
 import { type ClassificationData, needsDataset, train } from '../core/train.ts';
 import { DataError, loadDataset } from '../data/index.ts';
 import { formatDuration } from '../report/format.ts';
-import type { RunStatus } from '../store/run-queue.ts';
+import type { RunStatus } from '../store/queue.ts';
 import { listSweeps, sweepRuns } from '../store/results-read.ts';
 import { canonicalJson } from '../sweep/canonical.ts';
 import type { ExpandedRun } from '../sweep/expand.ts';
-import { withReadonlyStore } from './table.ts';
+import { withReadonlyStore } from './read-command.ts';
 
 /** Wall time the calibration may spend in total (training; loading the data not counted). */
 export const CALIBRATION_BUDGET_MS = 4000;

@@ -1,12 +1,17 @@
-/** Errors the CLI maps to exit code 2 (bad usage or invalid input); anything else exits 1. */
-import { ConfigError } from '../core/config/schema.ts';
-import { ReportError } from '../report/pivot.ts';
-import { StoreError } from '../store/open.ts';
-import { QueryError } from '../store/results-read.ts';
+/**
+ * The CLI's errors: UsageError (bad usage: an option, an argument), and how a command that
+ * failed ends: its one line (`failureLine`) and its exit code (`exitCodeOf` of src/errors.ts, the
+ * one map: bad input, an InputError of any layer, exits 2; anything else 1).
+ */
+import { DivergedError } from '../core/tasks/diverged.ts';
+import { exitCodeOf, InputError, isInputError } from '../errors.ts';
+import { StoreFailure } from '../store/errors.ts';
 import { DEFAULT_MAX_RUNS } from '../sweep/expand.ts';
-import { SweepError } from '../sweep/spec.ts';
 
-export class UsageError extends Error {
+export { exitCodeOf, isInputError };
+
+/** Bad usage: an option or argument the user can fix; exit code 2. */
+export class UsageError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
@@ -14,13 +19,25 @@ export class UsageError extends Error {
 }
 
 /**
- * Whether `e` reports bad input (a file, field or request the user can fix): printed as its
- * message with exit code 2, where other errors are bugs or runtime failures (stack, exit 1).
+ * What a command that ends with `e` prints (after `aimc-sweep: `), by its kind: bad input its
+ * message (the file, field and expectation); a failure of the environment (a full disk) its
+ * message, which says what to do; a diverged run its message and a hint; anything else, a bug or
+ * an unexpected failure, its first line and where the trace is, or with `debug` its trace.
+ * Bad input also gets its trace with `debug`.
  */
-export function isInputError(e: unknown): e is Error {
-  return (
-    e instanceof UsageError || e instanceof SweepError || e instanceof StoreError || e instanceof ConfigError || e instanceof ReportError || e instanceof QueryError
-  );
+export function failureLine(e: unknown, debug: boolean): string {
+  if (isInputError(e)) return debug && e.stack ? `${e.message}\n${e.stack}` : e.message;
+  if (e instanceof DivergedError) return `${e.message} (a smaller lr may help)`;
+  if (e instanceof StoreFailure) return e.message;
+  return unexpectedFailureLine(e, debug);
+}
+
+/** The line of an error that is not the user's input: its first line, or its trace with `debug`. */
+export function unexpectedFailureLine(e: unknown, debug: boolean): string {
+  if (debug) return e instanceof Error ? (e.stack ?? e.message) : String(e);
+  const message = e instanceof Error ? e.message : String(e);
+  const firstLine = message.split('\n')[0] || (e instanceof Error ? e.name : 'error');
+  return `${firstLine} (run with --debug for the trace)`;
 }
 
 /** `--max-runs N` of the commands that expand a sweep (expand, submit; run: see src/sweep/expand.ts). */

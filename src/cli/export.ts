@@ -2,33 +2,30 @@
  * `aimc-sweep export --sweep NAME --format csv|jsonl [--db results.db] [--out file]`: one row per
  * run of a sweep (state, swept values, every config field, final metrics, provenance).
  */
-import { writeFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { EXPORT_FORMATS, type ExportFormat, exportSweep } from '../report/export-rows.ts';
-import { UsageError } from './errors.ts';
-import { DEFAULT_DB, withReadonlyStore, writeStdout } from './table.ts';
+import { DEFAULT_DB, withReadonlyStore, writeOutFile, writeStdout } from './read-command.ts';
 
 export function exportCommand(yargs: Argv): Argv {
   return yargs.command(
     'export',
-    "a sweep's results flat, one row per run: config columns (config.<key>), swept values (swept.<key>), metrics, provenance",
+    "a sweep's results flat, one row per run: config columns (config.<key>), swept values (swept.<key>), metrics, " +
+      'provenance',
     (y) =>
       y
         .option('sweep', { type: 'string', demandOption: true, describe: 'sweep name' })
-        .option('format', { type: 'string', choices: EXPORT_FORMATS, default: 'csv', describe: 'CSV (RFC 4180) or JSON Lines' })
+        .option('format', {
+          type: 'string',
+          choices: EXPORT_FORMATS,
+          default: 'csv',
+          describe: 'CSV (RFC 4180) or JSON Lines',
+        })
         .option('db', { type: 'string', default: DEFAULT_DB, describe: 'results database' })
         .option('out', { type: 'string', describe: 'write to this file instead of standard output' }),
     (argv) => {
       const text = withReadonlyStore(argv.db, (db) => exportSweep(db, argv.sweep, argv.format as ExportFormat));
-      if (argv.out === undefined) {
-        writeStdout(text);
-        return;
-      }
-      try {
-        writeFileSync(argv.out, text);
-      } catch (e) {
-        throw new UsageError(`${argv.out}: cannot write (${(e as Error).message})`);
-      }
+      if (argv.out === undefined) writeStdout(text);
+      else writeOutFile(argv.out, text);
     },
   );
 }

@@ -2,9 +2,7 @@
 /** The `aimc-sweep` command line: one file per command, wired here. */
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DivergedError } from '../core/train.ts';
-import { StoreFailure } from '../store/errors.ts';
-import { isInputError, UsageError } from './errors.ts';
+import { exitCodeOf, failureLine, isInputError, unexpectedFailureLine, UsageError } from './errors.ts';
 
 type Register = (yargs: Argv) => Argv;
 
@@ -48,47 +46,24 @@ const debug = process.env.AIMC_DEBUG === '1' || process.argv.slice(2, process.ar
 // the coordinator's log reads it too
 if (debug) process.env.AIMC_DEBUG = '1';
 
-/** One line for an error that is not the user's input: its message, or its trace with --debug. */
-function reportFailure(e: unknown): void {
-  if (debug) {
-    process.stderr.write(`aimc-sweep: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    return;
-  }
-  const message = e instanceof Error ? e.message : String(e);
-  const firstLine = message.split('\n')[0] || (e instanceof Error ? e.name : 'error');
-  process.stderr.write(`aimc-sweep: ${firstLine} (run with --debug for the trace)\n`);
-}
-
 // a reader that went away (`| head`) ends the command quietly
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code !== 'EPIPE') {
-    reportFailure(e);
+    process.stderr.write(`aimc-sweep: ${unexpectedFailureLine(e, debug)}\n`);
     process.exit(1);
   }
   process.exit(process.exitCode ?? 0);
 });
 
-// an error outside the command's promise (a stream or timer callback) is reported the same way
+// an error outside the command's promise (a stream or timer callback): its message when it is
+// bad input, else as an unexpected failure; the same exit codes
 process.on('uncaughtException', (e) => {
-  if (isInputError(e)) process.stderr.write(`aimc-sweep: ${e.message}\n`);
-  else reportFailure(e);
-  process.exit(isInputError(e) ? 2 : 1);
+  process.stderr.write(`aimc-sweep: ${isInputError(e) ? e.message : unexpectedFailureLine(e, debug)}\n`);
+  process.exit(exitCodeOf(e));
 });
 
+// every error that ends a command: one line (src/cli/errors.ts) and the exit code of src/errors.ts
 main().catch((e: unknown) => {
-  if (isInputError(e)) {
-    process.stderr.write(`aimc-sweep: ${e.message}\n`);
-    if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
-    process.exitCode = 2;
-  } else if (e instanceof DivergedError) {
-    process.stderr.write(`aimc-sweep: ${e.message} (a smaller lr may help)\n`);
-    process.exitCode = 1;
-  } else if (e instanceof StoreFailure) {
-    // the environment, not a bug (a full disk): its one line says what to do
-    process.stderr.write(`aimc-sweep: ${e.message}\n`);
-    process.exitCode = 1;
-  } else {
-    reportFailure(e);
-    process.exitCode = 1;
-  }
+  process.stderr.write(`aimc-sweep: ${failureLine(e, debug)}\n`);
+  process.exitCode = exitCodeOf(e);
 });

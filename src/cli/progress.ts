@@ -5,7 +5,7 @@
  */
 import type { SchedulerEvent } from '../coordinator/scheduler.ts';
 import type { EpochMetrics } from '../core/train.ts';
-import type { Counts } from '../store/run-queue.ts';
+import type { Counts } from '../store/queue.ts';
 import { formatDuration } from '../report/format.ts';
 
 export interface ProgressOptions {

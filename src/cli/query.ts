@@ -6,7 +6,7 @@ import type { Argv } from 'yargs';
 import { csvLine, textTable } from '../report/format.ts';
 import { readonlyQuery, type QueryResult } from '../store/results-read.ts';
 import { UsageError } from './errors.ts';
-import { DEFAULT_DB, withReadonlyStore, writeStdout } from './table.ts';
+import { DEFAULT_DB, withReadonlyStore, writeStdout } from './read-command.ts';
 
 function cellText(v: unknown): string {
   if (v === null || v === undefined) return 'NULL';
@@ -31,12 +31,17 @@ function uniqueNames(columns: readonly string[]): string[] {
 }
 
 export function formatQuery(r: QueryResult, format: string): string {
-  if (format === 'csv') return csvLine(r.columns) + r.rows.map((row) => csvLine(row.map((v) => (Buffer.isBuffer(v) ? v.toString('hex') : v)))).join('');
+  if (format === 'csv') {
+    const field = (v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v);
+    return csvLine(r.columns) + r.rows.map((row) => csvLine(row.map(field))).join('');
+  }
   if (format === 'json') {
     const names = uniqueNames(r.columns);
-    return JSON.stringify(r.rows.map((row) => Object.fromEntries(names.map((n, i) => [n, jsonValue(row[i])]))), null, 2) + '\n';
+    const objects = r.rows.map((row) => Object.fromEntries(names.map((n, i) => [n, jsonValue(row[i])])));
+    return JSON.stringify(objects, null, 2) + '\n';
   }
-  const right = r.columns.map((_, i) => r.rows.length > 0 && r.rows.every((row) => typeof row[i] === 'number' || row[i] === null));
+  const numeric = (i: number) => r.rows.every((row) => typeof row[i] === 'number' || row[i] === null);
+  const right = r.columns.map((_, i) => r.rows.length > 0 && numeric(i));
   const body = textTable(r.columns, r.rows.map((row) => row.map(cellText)), right);
   return `${body}(${r.rows.length} row${r.rows.length === 1 ? '' : 's'})\n`;
 }
@@ -47,9 +52,18 @@ export function queryCommand(yargs: Argv): Argv {
     'run one read-only SQL statement over the results database and print its rows',
     (y) =>
       y
-        .positional('sql', { type: 'string', demandOption: true, describe: 'one SELECT (or WITH ... SELECT, read-only PRAGMA) statement' })
+        .positional('sql', {
+          type: 'string',
+          demandOption: true,
+          describe: 'one SELECT (or WITH ... SELECT, read-only PRAGMA) statement',
+        })
         .option('db', { type: 'string', default: DEFAULT_DB, describe: 'results database' })
-        .option('format', { type: 'string', choices: ['table', 'csv', 'json'], default: 'table', describe: 'aligned text, CSV or a JSON array of row objects' }),
+        .option('format', {
+          type: 'string',
+          choices: ['table', 'csv', 'json'],
+          default: 'table',
+          describe: 'aligned text, CSV or a JSON array of row objects',
+        }),
     (argv) => {
       const sql = argv.sql as string;
       if (sql.trim() === '') throw new UsageError('query: give an SQL statement');

@@ -6,13 +6,13 @@
  */
 import type { Argv } from 'yargs';
 import { buildSweepReport } from '../report/html.ts';
-import { writeOutFile } from './plot.ts';
-import { DEFAULT_DB, withReadonlyStore, writeStdout } from './table.ts';
+import { DEFAULT_DB, withReadonlyStore, writeOutFile, writeStdout } from './read-command.ts';
 
 export function reportCommand(yargs: Argv): Argv {
   return yargs.command(
     'report',
-    'a self-contained HTML report of a sweep: definition, provenance, status, table, cost beside accuracy, plots, failed runs, how to reproduce',
+    'a self-contained HTML report of a sweep: definition, provenance, status, table, cost beside accuracy, plots, ' +
+      'failed runs, how to reproduce',
     (y) =>
       y
         .option('sweep', { type: 'string', demandOption: true, describe: 'sweep name' })
@@ -23,8 +23,10 @@ export function reportCommand(yargs: Argv): Argv {
       for (const w of report.warnings) process.stderr.write(`aimc-sweep: warning: ${w}\n`);
       writeOutFile(argv.out, report.html);
       const kb = (Buffer.byteLength(report.html) / 1024).toFixed(1);
-      const plots = `${report.plots.length} plot${report.plots.length === 1 ? '' : 's'}${report.cost.figure ? ' and the cost scatter' : ''}`;
-      writeStdout(`${argv.out}: report of ${argv.sweep} (${plots}, ${report.failed} failed run${report.failed === 1 ? '' : 's'}), ${kb} KiB\n`);
+      const plots = `${report.plots.length} plot${report.plots.length === 1 ? '' : 's'}`;
+      const scatter = report.cost.figure ? ' and the cost scatter' : '';
+      const failed = `${report.failed} failed run${report.failed === 1 ? '' : 's'}`;
+      writeStdout(`${argv.out}: report of ${argv.sweep} (${plots}${scatter}, ${failed}), ${kb} KiB\n`);
     },
   );
 }

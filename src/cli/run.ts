@@ -16,7 +16,6 @@ import type { Argv } from 'yargs';
 import { runEmbedded } from '../coordinator/embedded.ts';
 import { Scheduler } from '../coordinator/scheduler.ts';
 import { renderSweepTable } from '../report/pivot.ts';
-import { StoreFailure } from '../store/errors.ts';
 import { type Db, openStore } from '../store/open.ts';
 import { expandSweep } from '../sweep/expand.ts';
 import { readSweepFile, type SweepSpec } from '../sweep/spec.ts';
@@ -41,20 +40,11 @@ export interface RunArgs {
 }
 
 /**
- * The run command's body; returns the exit code (0 every run done or failed, 1 the disk failed a
- * write, 130 interrupted); bad input and unusable databases throw (exit 2).
+ * The run command's body; returns the exit code (0 every run done or failed, 1 runs left that
+ * this process could not finish, 130 interrupted). What ends it early is thrown, and main.ts maps
+ * it to its exit code: bad input and unusable databases 2, the disk failing a write 1.
  */
 export async function runSweepCommand(args: RunArgs): Promise<number> {
-  try {
-    return await runSweep(args);
-  } catch (e) {
-    if (!(e instanceof StoreFailure)) throw e;
-    process.stderr.write(`aimc-sweep: ${e.message}\n`);
-    return 1;
-  }
-}
-
-async function runSweep(args: RunArgs): Promise<number> {
   const spec: SweepSpec = readSweepFile(args.sweep);
   const expansion = expandSweep(spec, { maxRuns: args.maxRuns });
   reportScheduleWarnings(sweepWarnings(expansion.runs, datasetShape), args.strict);
@@ -73,7 +63,7 @@ async function runSweep(args: RunArgs): Promise<number> {
     if (recorded.definitionChanged) {
       process.stderr.write(`${spec.name}: definition changed since it was last recorded: ${recorded.joined} runs joined, ${recorded.left} left (their results stay in the database)\n`);
     }
-    const retried = args.retryFailed ? scheduler.queue.retryFailed(recorded.sweepId) : 0;
+    const retried = args.retryFailed ? scheduler.retryFailed(recorded.sweepId) : 0;
     const before = scheduler.counts(recorded.sweepId);
     const toRun = before.queued + before.running;
     process.stderr.write(

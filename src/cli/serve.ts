@@ -9,7 +9,6 @@
 import type { Argv } from 'yargs';
 import { Scheduler } from '../coordinator/scheduler.ts';
 import { Coordinator } from '../coordinator/service.ts';
-import { StoreFailure } from '../store/errors.ts';
 import { openStore } from '../store/open.ts';
 import { checkAddress, readToken, serverCredentialsFrom } from './connection.ts';
 import { UsageError } from './errors.ts';
@@ -31,15 +30,9 @@ export function serveCommand(yargs: Argv): Argv {
         .option('tls-key', { type: 'string', describe: 'private key (PEM) of --tls-cert' })
         .option('lease-ttl', { type: 'number', default: 30, describe: 'seconds a lease lives without heartbeats' })
         .option('max-lost-leases', { type: 'number', default: 3, describe: 'a run whose lease is lost this many times fails' }),
-    async (argv) => {
-      try {
-        await serve(argv);
-      } catch (e) {
-        if (!(e instanceof StoreFailure)) throw e;
-        process.stderr.write(`aimc-sweep: ${e.message}\n`);
-        process.exitCode = 1;
-      }
-    },
+    // what stops it (the writer lock lost: 2; the disk failing a write: 1) is thrown, and
+    // main.ts says it in one line with its exit code
+    (argv) => serve(argv),
   );
 }
 
@@ -67,7 +60,7 @@ async function serve(argv: ServeArgs): Promise<void> {
     throw e;
   }
   if (scheduler.tookOver) log(`took the writer lock of ${argv.db} over from ${scheduler.tookOver.owner} (${scheduler.tookOver.why})`);
-  const coordinator = new Coordinator({ scheduler, db, token, log });
+  const coordinator = new Coordinator({ scheduler, token, log });
   let port: number;
   try {
     port = await coordinator.listen(listen, credentials);

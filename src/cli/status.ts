@@ -8,15 +8,14 @@
  * queued, and announces its free leases to the coordinator, which stores them: status turns them
  * back into idle threads.)
  */
-import * as grpc from '@grpc/grpc-js';
 import type { Argv } from 'yargs';
 import { SweepService } from '../gen/aimcsweep/v1/sweep_pb.ts';
 import { formatStatus, type StatusReport, statusReport } from '../report/status.ts';
-import { createClient, isServiceError } from '../rpc/bridge.ts';
-import { CLIENT_OPTIONS, channelCredentialsFrom, checkAddress, readToken } from './connection.ts';
-import { UsageError } from './errors.ts';
+import { createClient } from '../rpc/bridge.ts';
+import { statusFromWire } from '../rpc/convert.ts';
+import { CLIENT_OPTIONS, channelCredentialsFrom, checkAddress, coordinatorError, readToken } from './connection.ts';
 import { LEASES_PER_THREAD } from '../worker/pool.ts';
-import { DEFAULT_DB, withReadonlyStore, writeStdout } from './table.ts';
+import { DEFAULT_DB, withReadonlyStore, writeStdout } from './read-command.ts';
 
 /** Idle threads of a worker from the free leases it announced (slots x LEASES_PER_THREAD - held). */
 export function idleSlots(slots: number, freeLeases: number): number {
@@ -27,40 +26,9 @@ async function coordinatorStatus(address: string, tokenFile: string | undefined,
   const client = createClient(SweepService, checkAddress('--coordinator', address), channelCredentialsFrom(ca, tls), { token: readToken(tokenFile) });
   try {
     const r = await client.getStatus({}, { deadline: Date.now() + 10_000 });
-    const now = Date.now();
-    return {
-      now,
-      sweeps: r.sweeps.map((s) => {
-        const c = s.counts ?? { queued: 0, running: 0, done: 0, failed: 0 };
-        const total = c.queued + c.running + c.done + c.failed;
-        return {
-          name: s.name,
-          total,
-          queued: c.queued,
-          running: c.running,
-          done: c.done,
-          failed: c.failed,
-          progress: total === 0 ? 100 : (100 * (c.done + c.failed)) / total,
-          runsPerMinute: s.runsPerMinute,
-          etaMs: s.etaSeconds === undefined ? null : s.etaSeconds * 1000,
-        };
-      }),
-      workers: r.workers.map((w) => ({
-        id: w.workerId,
-        name: w.name,
-        host: w.host,
-        slots: w.slots,
-        // the leases it holds, running or queued, take its threads first
-        free_slots: w.connected ? Math.max(0, w.slots - w.running) : 0,
-        connected: w.connected,
-        registered_at: 0,
-        last_heartbeat_at: Number(w.lastHeartbeatUnixMs),
-        heartbeatAgeMs: now - Number(w.lastHeartbeatUnixMs),
-      })),
-    };
+    return statusFromWire(r, Date.now());
   } catch (e) {
-    if (isServiceError(e)) throw new UsageError(`${address}: ${grpc.status[e.code]}: ${e.details || e.message}`);
-    throw e;
+    throw coordinatorError(address, e);
   } finally {
     client.$close();
   }

@@ -10,21 +10,20 @@
  * RunEvent: hash, status, error, attempt; GetStatus: run counts), so without --db the command
  * says how to get the table instead.
  */
-import * as grpc from '@grpc/grpc-js';
 import type { Argv } from 'yargs';
 import { RunStatus } from '../gen/aimcsweep/v1/run_pb.ts';
 import { SweepService } from '../gen/aimcsweep/v1/sweep_pb.ts';
-import { createClient, isServiceError } from '../rpc/bridge.ts';
+import { createClient } from '../rpc/bridge.ts';
 import { sweepWarnings } from '../diagnostics/sweep-warnings.ts';
 import { type Expansion, expandSweep } from '../sweep/expand.ts';
 import { parseSweepText, readSweepText, SweepError } from '../sweep/spec.ts';
-import { awaitCoordinator, CLIENT_OPTIONS, channelCredentialsFrom, checkAddress, readToken } from './connection.ts';
+import { awaitCoordinator, CLIENT_OPTIONS, channelCredentialsFrom, checkAddress, coordinatorError, readToken } from './connection.ts';
 import { MAX_RUNS_OPTION, maxRunsFrom, UsageError } from './errors.ts';
 import { datasetShape, reportScheduleWarnings, STRICT_OPTION } from './schedule-warnings.ts';
 import { dryRunReport } from './dry-run.ts';
 import { renderSweepTable } from '../report/pivot.ts';
 import { closeReadonlyStore, openStoreReadonly, StoreError } from '../store/open.ts';
-import { withReadonlyStore } from './table.ts';
+import { withReadonlyStore } from './read-command.ts';
 
 export function submitCommand(yargs: Argv): Argv {
   return yargs.command(
@@ -117,8 +116,7 @@ export function submitCommand(yargs: Argv): Argv {
         }
         process.stdout.write(`\n${table}\n`);
       } catch (e) {
-        if (isServiceError(e)) throw new UsageError(`${argv.coordinator}: ${grpc.status[e.code]}: ${e.details || e.message}`);
-        throw e;
+        throw coordinatorError(argv.coordinator, e);
       } finally {
         client.$close();
       }

@@ -4,12 +4,10 @@
  * unreachable; SIGTERM (or Ctrl-C) drains it: no new leases, runs not started are handed back,
  * the others finish, then it exits 0. A second signal exits at once.
  */
-import * as grpc from '@grpc/grpc-js';
 import type { Argv } from 'yargs';
-import { isServiceError } from '../rpc/bridge.ts';
 import { WorkerAgent } from '../worker/agent.ts';
 import { defaultThreads, SimulationPool } from '../worker/pool.ts';
-import { CLIENT_OPTIONS, channelCredentialsFrom, checkAddress, readToken } from './connection.ts';
+import { CLIENT_OPTIONS, channelCredentialsFrom, checkAddress, coordinatorError, readToken } from './connection.ts';
 import { UsageError } from './errors.ts';
 
 const log = (line: string): void => {
@@ -49,8 +47,7 @@ export function workerCommand(yargs: Argv): Argv {
         log('drained; exiting');
       } catch (e) {
         // retrying cannot fix these (wrong token, other numerics version): say why and stop
-        if (isServiceError(e)) throw new UsageError(`${coordinator}: ${grpc.status[e.code]}: ${e.details || e.message}`);
-        throw e;
+        throw coordinatorError(coordinator, e);
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

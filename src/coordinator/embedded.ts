@@ -9,9 +9,9 @@
  * Nothing escapes as an uncaught exception, the epoch callbacks of the pool included.
  */
 import type { EpochMetrics } from '../core/train.ts';
-import type { Lease } from '../store/run-queue.ts';
+import type { Lease } from '../store/queue.ts';
 import { LEASES_PER_THREAD, type SimulationPool } from '../worker/pool.ts';
-import { processOwner, type Scheduler } from './scheduler.ts';
+import type { Scheduler } from './scheduler.ts';
 
 export interface EmbeddedOptions {
   scheduler: Scheduler;
@@ -32,7 +32,7 @@ function errorMessage(e: unknown): string {
 /** Runs every queued run of the sweep; resolves when none is left (or when interrupted). */
 export function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedOutcome> {
   const { scheduler, sweepId, pool, signal } = options;
-  const worker = `local:${processOwner()}`;
+  const worker = `local:${scheduler.owner}`;
   const inflight = new Map<string, AbortController>();
 
   return new Promise<EmbeddedOutcome>((resolve, reject) => {

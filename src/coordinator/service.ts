@@ -1,36 +1,44 @@
 /**
  * The gRPC coordinator: WorkerService (registration, one session stream per worker) and
- * SweepService (submit, status, watch) on top of the Scheduler, the database's single writer.
+ * SweepService (submit, status, watch) on top of the Scheduler, the database's single writer:
+ * everything the coordinator writes or reads goes through the scheduler, and what crosses the
+ * wire through src/rpc/convert.ts.
  *
  * Nothing a peer sends is trusted: lease references are checked against the current attempt
  * and its holder, results are validated by the store, configs only ever come from the
  * database, and protocol violations end the offending stream with a status, never the server.
+ * A request the peer can fix is answered INVALID_ARGUMENT (its InputError: src/rpc/status.ts);
+ * a failure of the coordinator's own database is INTERNAL, whatever it means to the operator.
  */
 import { randomBytes } from 'node:crypto';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
-import { ConfigError } from '../core/config/schema.ts';
 import { NUMERICS_VERSION } from '../core/version.ts';
-import { type RunStatus as RunStatusWire, RunStatus } from '../gen/aimcsweep/v1/run_pb.ts';
 import { SweepService, type WatchRequest, type WatchResponseSchema } from '../gen/aimcsweep/v1/sweep_pb.ts';
 import type { RegisterRequest, SessionRequest, SessionResponseSchema } from '../gen/aimcsweep/v1/worker_pb.ts';
 import { WorkerService } from '../gen/aimcsweep/v1/worker_pb.ts';
-import { statusReport, type SweepStatus } from '../report/status.ts';
 import { addService, bindServer, errorToStatus, RpcError, type ServerBidiCall } from '../rpc/bridge.ts';
-import { epochFromWire, leaseFromWire, leaseToWire, resultFromWire } from '../rpc/convert.ts';
+import {
+  epochFromWire,
+  leaseFromWire,
+  leaseToWire,
+  provenanceFromWire,
+  resultFromWire,
+  runEventToWire,
+  statusToWire,
+  sweepStatusToWire,
+} from '../rpc/convert.ts';
 import type { Db } from '../store/open.ts';
-import { provenanceId } from '../store/provenance.ts';
-import { findSweep, sweepRunHashes } from '../store/results-read.ts';
-import type { LeaseRef, Verdict } from '../store/run-queue.ts';
-import { WorkerRegistry } from '../store/workers.ts';
+import type { LeaseRef, Verdict } from '../store/queue.ts';
 import { DEFAULT_MAX_RUNS } from '../sweep/expand.ts';
 import { ExpanderError, SweepExpander } from '../sweep/expand-thread.ts';
-import { MAX_SWEEP_BYTES, SweepError } from '../sweep/spec.ts';
+import { MAX_SWEEP_BYTES } from '../sweep/spec.ts';
 import type { Scheduler, SchedulerEvent } from './scheduler.ts';
 
 export interface CoordinatorOptions {
   scheduler: Scheduler;
-  db: Db;
+  /** @deprecated ignored: the coordinator reads and writes through `scheduler` */
+  db?: Db;
   /** shared secret every call must carry (bearer token) */
   token?: string;
   /** how often workers heartbeat (default a third of the lease TTL) */
@@ -42,6 +50,7 @@ export interface CoordinatorOptions {
   /** Submit gives up on a sweep still expanding after this long (ms; default 120 s) */
   expandTimeoutMs?: number;
   log?: (line: string) => void;
+  /** the clock of status snapshots (default: the scheduler's, which stamps every write) */
   now?: () => number;
 }
 
@@ -52,8 +61,8 @@ type WatchCall = grpc.ServerWritableStream<WatchRequest, MessageInitShape<typeof
 interface Session {
   worker: string;
   call: SessionCall;
-  /** free slots the worker last announced, and how many grants it had received then */
-  free: number;
+  /** the leases the worker last said it would take more of (SlotsUpdate.free), and how many grants it had received then */
+  freeLeases: number;
   received: number;
   /** grants written on this session */
   sent: number;
@@ -64,19 +73,33 @@ const MAX_SLOTS = 4096;
 const MAX_TEXT = 256;
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
-function statusOf(s: SweepStatus): { name: string; counts: { queued: number; running: number; done: number; failed: number }; runsPerMinute: number; etaSeconds?: number } {
-  return {
-    name: s.name,
-    counts: { queued: s.queued, running: s.running, done: s.done, failed: s.failed },
-    runsPerMinute: s.runsPerMinute,
-    etaSeconds: s.etaMs === null ? undefined : s.etaMs / 1000,
-  };
+/** The status an expander that did not expand a sweep answers with (its reason: busy, too slow, shutting down). */
+const EXPANDER_STATUS: Record<ExpanderError['reason'], grpc.status> = {
+  busy: grpc.status.RESOURCE_EXHAUSTED,
+  timeout: grpc.status.RESOURCE_EXHAUSTED,
+  closed: grpc.status.UNAVAILABLE,
+  failed: grpc.status.INTERNAL,
+};
+
+/**
+ * A failure of the coordinator's own database, as a peer is answered: INTERNAL with its message
+ * (a StoreError is bad input to the operator, who can fix it, not to the peer).
+ */
+function ownFailure(e: unknown): RpcError {
+  return e instanceof RpcError ? e : new RpcError(grpc.status.INTERNAL, e instanceof Error ? e.message : String(e));
+}
+
+/** Runs `use`, a use of the coordinator's own database; its failures are `ownFailure`s. */
+function own<T>(use: () => T): T {
+  try {
+    return use();
+  } catch (e) {
+    throw ownFailure(e);
+  }
 }
 
 export class Coordinator {
-  private readonly o: CoordinatorOptions;
   private readonly scheduler: Scheduler;
-  private readonly workers: WorkerRegistry;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
   private readonly heartbeatIntervalMs: number;
@@ -87,11 +110,9 @@ export class Coordinator {
   private readonly expander: SweepExpander;
 
   constructor(o: CoordinatorOptions) {
-    this.o = o;
     this.scheduler = o.scheduler;
-    this.workers = new WorkerRegistry(o.db);
-    this.workers.disconnectAll();
-    this.now = o.now ?? Date.now;
+    this.scheduler.disconnectAllWorkers();
+    this.now = o.now ?? this.scheduler.now;
     this.log = o.log ?? (() => {});
     this.heartbeatIntervalMs = o.heartbeatIntervalMs ?? Math.max(100, Math.floor(this.scheduler.leaseTtlMs / 3));
     // parsing and expanding a submitted sweep runs on a thread: the event loop never waits on it
@@ -115,7 +136,7 @@ export class Coordinator {
       },
       { token: o.token, onError },
     );
-    this.expiryTimer = setInterval(() => this.expire(), Math.max(50, Math.min(1000, this.scheduler.leaseTtlMs / 4)));
+    this.expiryTimer = setInterval(() => this.expireLeases(), Math.max(50, Math.min(1000, this.scheduler.leaseTtlMs / 4)));
     this.expiryTimer.unref();
   }
 
@@ -140,7 +161,7 @@ export class Coordinator {
         resolve();
       });
     });
-    for (const s of this.sessions.values()) this.workers.setConnected(s.worker, false, this.now());
+    for (const s of this.sessions.values()) this.scheduler.workerConnected(s.worker, false);
     this.sessions.clear();
   }
 
@@ -156,15 +177,7 @@ export class Coordinator {
     }
     const id = `w-${randomBytes(6).toString('hex')}`;
     const name = req.name || id;
-    const provenance = provenanceId(this.o.db, {
-      package_version: req.packageVersion || 'unknown',
-      numerics_version: req.numericsVersion,
-      git_commit: '',
-      node_version: req.nodeVersion || 'unknown',
-      host: req.host || '?',
-      platform: '',
-    });
-    this.workers.register({ id, name, host: req.host || '?', slots: req.slots, provenanceId: provenance }, this.now());
+    own(() => this.scheduler.registerWorker({ id, name, host: req.host || '?', slots: req.slots, provenance: provenanceFromWire(req) }));
     this.log(`worker ${id} registered: ${name} on ${req.host}, ${req.slots} slots`);
     return { workerId: id, leaseTtlMs: this.scheduler.leaseTtlMs, heartbeatIntervalMs: this.heartbeatIntervalMs };
   }
@@ -179,7 +192,7 @@ export class Coordinator {
     const detach = (): void => {
       if (session && this.sessions.get(session.worker) === session) {
         this.sessions.delete(session.worker);
-        this.workers.setConnected(session.worker, false, this.now());
+        this.scheduler.workerConnected(session.worker, false);
         this.log(`worker ${session.worker} disconnected (its leases expire unless it reconnects)`);
       }
       session = undefined;
@@ -189,15 +202,15 @@ export class Coordinator {
         if (msg.kind.case === 'hello') {
           if (session) return end(grpc.status.FAILED_PRECONDITION, 'hello sent twice');
           const id = msg.kind.value.workerId;
-          if (!this.workers.get(id)) return end(grpc.status.NOT_FOUND, `unknown worker id ${JSON.stringify(id.slice(0, 64))}: register again`);
+          if (!this.scheduler.worker(id)) return end(grpc.status.NOT_FOUND, `unknown worker id ${JSON.stringify(id.slice(0, 64))}: register again`);
           const old = this.sessions.get(id);
           if (old) {
             this.log(`worker ${id} opened a new session: closing the old one`);
             old.call.end();
           }
-          session = { worker: id, call, free: 0, received: 0, sent: 0, draining: false };
+          session = { worker: id, call, freeLeases: 0, received: 0, sent: 0, draining: false };
           this.sessions.set(id, session);
-          this.workers.setConnected(id, true, this.now());
+          this.scheduler.workerConnected(id, true);
           this.log(`worker ${id} connected`);
           return;
         }
@@ -225,7 +238,6 @@ export class Coordinator {
 
   private onMessage(s: Session, msg: SessionRequest): void {
     const worker = s.worker;
-    const now = this.now();
     switch (msg.kind.case) {
       case 'slots': {
         const { free, leasesReceived } = msg.kind.value;
@@ -233,15 +245,15 @@ export class Coordinator {
           this.log(`worker ${worker}: implausible slots update (free ${free}, received ${leasesReceived} of ${s.sent} sent): ignored`);
           return;
         }
-        s.free = free;
+        s.freeLeases = free;
         s.received = leasesReceived;
-        this.workers.touch(worker, now, free);
+        this.scheduler.workerSeen(worker, free);
         this.dispatch();
         return;
       }
       case 'heartbeat': {
         const held = msg.kind.value.held.map(leaseFromWire).filter((l): l is LeaseRef => l !== undefined);
-        this.workers.touch(worker, now);
+        this.scheduler.workerSeen(worker);
         for (const lost of this.scheduler.heartbeat(worker, held)) {
           s.call.write({ kind: { case: 'cancel', value: { lease: leaseToWire(lost) } } });
         }
@@ -258,7 +270,7 @@ export class Coordinator {
         const lease = leaseFromWire(msg.kind.value.lease);
         const result = msg.kind.value.result;
         if (!lease || !result) return this.log(`worker ${worker}: malformed result ignored`);
-        const v = this.scheduler.complete(worker, lease, resultFromWire(result), this.workers.get(worker)?.provenance_id ?? null);
+        const v = this.scheduler.complete(worker, lease, resultFromWire(result), this.scheduler.worker(worker)?.provenance_id ?? null);
         this.reply(s, lease, v, 'result');
         this.dispatch();
         return;
@@ -286,11 +298,12 @@ export class Coordinator {
     }
   }
 
-  /** Leases queued runs to every session with free slots. */
+  /** Leases queued runs to every session that takes more leases. */
   private dispatch(): void {
     for (const s of this.sessions.values()) {
       if (s.draining) continue;
-      const available = s.free - (s.sent - s.received);
+      // the leases sent since the worker counted are in flight and already take its free ones
+      const available = s.freeLeases - (s.sent - s.received);
       if (available <= 0) continue;
       for (const l of this.scheduler.lease(s.worker, available)) {
         s.sent++;
@@ -299,7 +312,11 @@ export class Coordinator {
     }
   }
 
-  private expire(): void {
+  /**
+   * Re-queues (or fails) the runs whose leases expired by the scheduler's clock and leases them
+   * again; every tick of the expiry timer (a quarter of the lease TTL, at most 1 s) calls it.
+   */
+  expireLeases(): void {
     try {
       const { requeued, failed } = this.scheduler.expireLeases();
       if (requeued + failed > 0) {
@@ -327,51 +344,34 @@ export class Coordinator {
     try {
       ({ spec, expansion } = await this.expander.expand(yaml, file));
     } catch (e) {
-      if (e instanceof SweepError || e instanceof ConfigError) throw new RpcError(grpc.status.INVALID_ARGUMENT, e.message);
-      if (e instanceof ExpanderError) {
-        const code = e.reason === 'busy' || e.reason === 'timeout' ? grpc.status.RESOURCE_EXHAUSTED : e.reason === 'closed' ? grpc.status.UNAVAILABLE : grpc.status.INTERNAL;
-        throw new RpcError(code, `${file}: ${e.message}`);
-      }
+      // the sweep's own errors (SweepError, ConfigError: InputErrors) are the peer's: INVALID_ARGUMENT
+      if (e instanceof ExpanderError) throw new RpcError(EXPANDER_STATUS[e.reason], `${file}: ${e.message}`);
       throw e;
     }
-    const rec = this.scheduler.submit(spec, expansion);
-    const counts = this.scheduler.counts(rec.sweepId);
+    // recorded in slices: sessions, reports and status calls are answered meanwhile
+    const rec = await this.scheduler.submitInSlices(spec, expansion).catch((e: unknown) => {
+      throw ownFailure(e);
+    });
+    const counts = own(() => this.scheduler.counts(rec.sweepId));
     this.log(`sweep ${spec.name} submitted: ${rec.total} runs, ${rec.newRuns} new, ${counts.done} done`);
     this.dispatch();
     return { sweepName: spec.name, totalRuns: rec.total, newRuns: rec.newRuns, doneRuns: counts.done };
   }
 
-  private status(): {
-    sweeps: ReturnType<typeof statusOf>[];
-    workers: { workerId: string; name: string; host: string; slots: number; freeSlots: number; running: number; lastHeartbeatUnixMs: bigint; connected: boolean }[];
-  } {
-    const report = statusReport(this.o.db, this.now());
-    const running = this.workers.runningByWorker();
-    return {
-      sweeps: report.sweeps.map(statusOf),
-      workers: report.workers.map((w) => ({
-        workerId: w.id,
-        name: w.name,
-        host: w.host,
-        slots: w.slots,
-        freeSlots: w.free_slots,
-        running: running.get(w.id) ?? 0,
-        lastHeartbeatUnixMs: BigInt(w.last_heartbeat_at),
-        connected: this.sessions.has(w.id),
-      })),
-    };
+  private status(): ReturnType<typeof statusToWire> {
+    return statusToWire(this.scheduler.status(this.now()), this.scheduler.runningByWorker(), (id) => this.sessions.has(id));
   }
 
   /** Streams a sweep's status after every finished run (and every 2 s) until none is left to run. */
   private watch(call: WatchCall): void {
     const name = call.request.sweepName;
-    const sweep = findSweep(this.o.db, name);
-    if (!sweep) throw new RpcError(grpc.status.NOT_FOUND, `no sweep named ${JSON.stringify(name.slice(0, 200))}`);
-    const members = new Set(sweepRunHashes(this.o.db, sweep.id));
-    const snapshot = (): ReturnType<typeof statusOf> => {
-      const s = statusReport(this.o.db, this.now()).sweeps.find((x) => x.name === name);
+    const hashes = this.scheduler.sweepRunHashes(name);
+    if (!hashes) throw new RpcError(grpc.status.NOT_FOUND, `no sweep named ${JSON.stringify(name.slice(0, 200))}`);
+    const members = new Set(hashes);
+    const snapshot = (): ReturnType<typeof sweepStatusToWire> => {
+      const s = this.scheduler.status(this.now()).sweeps.find((x) => x.name === name);
       if (!s) throw new RpcError(grpc.status.NOT_FOUND, `sweep ${name} disappeared`);
-      return statusOf(s);
+      return sweepStatusToWire(s);
     };
     let stopped = false;
     const stop = (): void => {
@@ -382,14 +382,14 @@ export class Coordinator {
       this.watchers.delete(stop);
       if (!call.writableEnded) call.end();
     };
-    const send = (run?: { runHash: string; status: RunStatusWire; error: string; attempt: number }): void => {
+    const send = (run?: ReturnType<typeof runEventToWire>): void => {
       const sweepStatus = snapshot();
       call.write({ sweep: sweepStatus, run });
       if (sweepStatus.counts.queued + sweepStatus.counts.running === 0) stop();
     };
     const onEvent = (e: SchedulerEvent): void => {
       if (stopped || e.kind !== 'finished' || !members.has(e.lease.hash)) return;
-      send({ runHash: e.lease.hash, status: e.status === 'done' ? RunStatus.DONE : RunStatus.FAILED, error: e.error ?? '', attempt: e.lease.attempt });
+      send(runEventToWire(e.lease, e.status, e.error));
     };
     const timer = setInterval(() => (stopped ? undefined : send()), 2000);
     timer.unref();

@@ -10,12 +10,14 @@
  * value`, never 0, and is left out of the scatter (with a note saying how many).
  */
 import { resolvedValueAt } from '../core/config/resolved-value.ts';
-import { isAccuracyMetric } from '../core/tasks/run-result.ts';
+import type { Metric } from '../core/tasks/run-result.ts';
 import type { SweepRunRow } from '../store/results-read.ts';
 import { canonicalJson } from '../sweep/canonical.ts';
 import type { ReferenceCell } from '../sweep/reference.ts';
-import { cellName, formatNumber, metricText } from './format.ts';
-import { flattenConfig, type Metric, type PivotCell, pivotRuns, type PivotTable, valueText } from './pivot.ts';
+import { formatNumber } from './format.ts';
+import { flattenConfig, keyValuesText, valueText } from './key-values.ts';
+import { epochText, logScalable, metricText, printedScale, titleUnit } from './metric-text.ts';
+import { type PivotCell, pivotRuns, type PivotTable } from './pivot-cells.ts';
 import type { Figure, FigurePoint, FigureSeries } from './svg.ts';
 
 /** The cost estimates, in the order the report shows them, with their units. */
@@ -27,12 +29,13 @@ export const COST_METRICS = [
 
 /** The caveats of docs/cost.md a reader of the numbers needs, in one note. */
 export const COST_CAVEATS =
-  "Estimates, not measurements (docs/cost.md): each run's own pulse, read and operation counts priced with the papers' constants, " +
-  "means over the whole run. update_ns is the slowest layer's time per vector update (per patch in a conv layer). Not in energy_nj: " +
-  'digital operations (cost.flop_pj is 0 unless set, so digital SGD and mixed precision are charged nothing for their digital work), ' +
-  "converters and periphery beyond the papers' read figures, data movement between tiles and the digital unit. A transfer's column " +
-  "read is charged as a full read of the array (an upper bound). Mixed precision's update_ns keeps the residual paper's Table 5 " +
-  'operation count, about twice its Table 7. No area.';
+  "Estimates, not measurements (docs/cost.md): each run's own pulse, read and operation counts priced with the " +
+    "papers' constants, means over the whole run. update_ns is the slowest layer's time per vector update (per " +
+    'patch in a conv layer). Not in energy_nj: digital operations (cost.flop_pj is 0 unless set, so digital SGD ' +
+    "and mixed precision are charged nothing for their digital work), converters and periphery beyond the papers' " +
+    "read figures, data movement between tiles and the digital unit. A transfer's column read is charged as a " +
+    "full read of the array (an upper bound). Mixed precision's update_ns keeps the residual paper's Table 5 " +
+    'operation count, about twice its Table 7. No area.';
 
 export interface CostRow {
   /** the table cell (of the table's metric) this row is about */
@@ -67,21 +70,26 @@ export interface CostView {
 function costConstants(config: Record<string, unknown>): string[] {
   const section = config.cost;
   if (typeof section !== 'object' || section === null) return [];
-  return [...flattenConfig(section, 'cost').entries()].map(([k, v]) => `${k}=${typeof v === 'string' ? v : canonicalJson(v)}`);
+  const text = (v: unknown) => (typeof v === 'string' ? v : canonicalJson(v));
+  return [...flattenConfig(section, 'cost').entries()].map(([k, v]) => `${k}=${text(v)}`);
 }
 
 /** The cost view of a sweep's table `pivot` (pivotRuns of the same `runs`, in expansion order). */
-export function costView(pivot: PivotTable, runs: readonly SweepRunRow[], references: readonly ReferenceCell[] = []): CostView {
+export function costView(
+  pivot: PivotTable,
+  runs: readonly SweepRunRow[],
+  references: readonly ReferenceCell[] = [],
+): CostView {
   const layout = { rows: pivot.rows, cols: pivot.cols };
-  const pivots = COST_METRICS.map(({ metric }) =>
-    pivotRuns(
-      pivot.sweep,
-      runs.map((r) => ({ hash: r.hash, status: r.status, config: r.config, value: r.status === 'done' && r.result ? r.result[metric] : null })),
-      { ...layout, metric },
-      'final',
-      references,
-    ),
-  );
+  const pivots = COST_METRICS.map(({ metric }) => {
+    const valued = runs.map((r) => ({
+      hash: r.hash,
+      status: r.status,
+      config: r.config,
+      value: r.status === 'done' && r.result ? r.result[metric] : null,
+    }));
+    return pivotRuns(pivot.sweep, valued, { ...layout, metric }, 'final', references);
+  });
   const at = (t: PivotTable) => new Map(t.cells.map((c) => [`${c.rowIndex}:${c.colIndex}`, c]));
   const byAt = pivots.map(at);
   const byHash = new Map(runs.map((r) => [r.hash, r]));
@@ -104,6 +112,9 @@ export function costView(pivot: PivotTable, runs: readonly SweepRunRow[], refere
   return { keys: [...pivot.rows, ...pivot.cols], rows, pivots, anyConstants, figure, notes };
 }
 
+/** What the scatter's x is. */
+const X_WHAT = 'update_ns at the final epoch (the whole run), mean ± 1 std';
+
 /** A key's last part (`device.n_states` -> `n_states`), for short point labels. */
 const short = (key: string): string => key.slice(key.lastIndexOf('.') + 1);
 
@@ -118,7 +129,11 @@ function costFigure(pivot: PivotTable, rows: readonly CostRow[]): { figure: Figu
   const keys = [...pivot.rows, ...pivot.cols];
   const usable = rows.filter((r) => r.cell.mean !== null && r.costs[0].mean !== null && r.costs[0].mean > 0);
   const noCost = rows.filter((r) => r.cell.mean !== null && r.costs[0].mean === null).length;
-  if (noCost) notes.push(`${noCost} cell${noCost === 1 ? '' : 's'} without update_ns (results recorded before the cost estimates existed) ${noCost === 1 ? 'is' : 'are'} not drawn`);
+  if (noCost) {
+    const cells = `${noCost} cell${noCost === 1 ? '' : 's'} without update_ns`;
+    const are = noCost === 1 ? 'is' : 'are';
+    notes.push(`${cells} (results recorded before the cost estimates existed) ${are} not drawn`);
+  }
   if (usable.length === 0) return { figure: null, notes };
 
   const keyIndex = (k: string) => keys.indexOf(k);
@@ -137,8 +152,8 @@ function costFigure(pivot: PivotTable, rows: readonly CostRow[]): { figure: Figu
   });
   const panelValues = facet ? [...new Set(usable.map((r) => labelOf(r, facet)).filter((v) => v !== '-'))] : [''];
   const groupOf = new Map(algorithms.map((a, i) => [a, i]));
-  const scale = isAccuracyMetric(pivot.metric) ? 100 : 1;
-  const fmtY = (v: number) => metricText(pivot, v / scale);
+  const scale = printedScale(pivot.metric);
+  const fmtY = (v: number) => metricText(pivot.metric, v / scale);
   const median = pivot.stat === 'median';
   const tagKeys = keys.filter((k) => k !== 'algorithm' && k !== facet && specific(k));
 
@@ -146,10 +161,18 @@ function costFigure(pivot: PivotTable, rows: readonly CostRow[]): { figure: Figu
     const c = r.cell;
     const u = r.costs[0];
     const y = ((median ? c.median : c.mean) as number) * scale;
-    const spread = median ? (c.n >= 2 && c.min !== null && c.max !== null ? { std: null, bounds: [c.min * scale, c.max * scale] as [number, number] } : { std: null }) : { std: c.std === null ? null : c.std * scale };
+    const range = c.n >= 2 && c.min !== null && c.max !== null;
+    const spread: { std: number | null; bounds?: [number, number] } = median
+      ? range
+        ? { std: null, bounds: [(c.min as number) * scale, (c.max as number) * scale] }
+        : { std: null }
+      : { std: c.std === null ? null : c.std * scale };
     const tagParts = tagKeys.flatMap((k) => (labelOf(r, k) === '-' ? [] : [`${short(k)}=${labelOf(r, k)}`]));
-    const where = cellName(keys, r.labels);
-    const yText = median ? `${fmtY(y)}${spread.bounds ? ` [${fmtY(spread.bounds[0])}, ${fmtY(spread.bounds[1])}]` : ''}` : `${fmtY(y)}${spread.std === null ? '' : ` ± ${fmtY(spread.std)}`}`;
+    const where = keyValuesText(keys, r.labels);
+    const yText = median
+      ? `${fmtY(y)}${spread.bounds ? ` [${fmtY(spread.bounds[0])}, ${fmtY(spread.bounds[1])}]` : ''}`
+      : `${fmtY(y)}${spread.std === null ? '' : ` ± ${fmtY(spread.std)}`}`;
+    const xText = `${formatNumber(u.mean as number)}${u.std === null ? '' : ` ± ${formatNumber(u.std)}`}`;
     return {
       x: u.mean as number,
       xStd: u.std,
@@ -157,7 +180,7 @@ function costFigure(pivot: PivotTable, rows: readonly CostRow[]): { figure: Figu
       ...spread,
       n: c.n,
       tag: [algorithmOf(r), ...tagParts].join(' '),
-      label: `${where || 'all runs'}: ${pivot.metric} ${yText}, update_ns ${formatNumber(u.mean as number)}${u.std === null ? '' : ` ± ${formatNumber(u.std)}`} ns (n=${c.n})`,
+      label: `${where || 'all runs'}: ${pivot.metric} ${yText}, update_ns ${xText} ns (n=${c.n})`,
     };
   };
   const panels = panelValues.map((v) => {
@@ -168,14 +191,16 @@ function costFigure(pivot: PivotTable, rows: readonly CostRow[]): { figure: Figu
     });
     return { title: facet ? `${facet}=${v}` : '', series };
   });
-  if (facet && usable.some((r) => labelOf(r, facet) === '-')) notes.push(`cells without ${facet} (no device) are drawn in every panel`);
+  if (facet && usable.some((r) => labelOf(r, facet) === '-')) {
+    notes.push(`cells without ${facet} (no device) are drawn in every panel`);
+  }
   const ys = usable.map((r) => ((median ? r.cell.median : r.cell.mean) as number) * scale);
-  const yLog = !isAccuracyMetric(pivot.metric) && pivot.metric !== 'wall_ms' && ys.every((y) => y > 0) && Math.max(...ys) / Math.min(...ys) > 10;
-  const unit = isAccuracyMetric(pivot.metric) ? ' (%)' : '';
-  const epoch = pivot.epoch === 'tail' ? 'mean of the last 20 % of epochs' : `${pivot.epoch} epoch`;
+  const yLog = logScalable(pivot.metric) && ys.every((y) => y > 0) && Math.max(...ys) / Math.min(...ys) > 10;
+  const unit = titleUnit(pivot.metric);
+  const yWhat = `${epochText(pivot.epoch)}, ${median ? 'median and range over seeds' : 'mean ± 1 std over seeds'}`;
   const figure: Figure = {
     title: `${pivot.sweep}: ${pivot.metric}${unit} against update time`,
-    subtitle: `one point per cell of the table; y: ${epoch}, ${median ? 'median and range over seeds' : 'mean ± 1 std over seeds'}; x: update_ns at the final epoch (the whole run), mean ± 1 std`,
+    subtitle: `one point per cell of the table; y: ${yWhat}; x: ${X_WHAT}`,
     xLabel: 'update_ns (ns per vector update)',
     yLabel: `${pivot.metric}${unit}`,
     xLog: true,

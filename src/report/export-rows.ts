@@ -8,14 +8,21 @@ import type { Db } from '../store/open.ts';
 import { METRICS, requireSweep, type SweepRunRow, sweepRuns } from '../store/results-read.ts';
 import { canonicalJson } from '../sweep/canonical.ts';
 import { toCsv } from './format.ts';
-import { flattenConfig } from './pivot.ts';
+import { flattenConfig } from './key-values.ts';
 
 export const EXPORT_FORMATS = ['csv', 'jsonl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 const RUN_COLUMNS = ['hash', 'position', 'status', 'attempt', 'error', 'worker', 'started_at', 'finished_at'] as const;
 const RESULT_COLUMNS = ['epochs', ...METRICS, 'weights_digest', 'pulses'] as const;
-const PROVENANCE_COLUMNS = ['numerics_version', 'package_version', 'git_commit', 'node_version', 'host', 'platform'] as const;
+const PROVENANCE_COLUMNS = [
+  'numerics_version',
+  'package_version',
+  'git_commit',
+  'node_version',
+  'host',
+  'platform',
+] as const;
 
 export interface ExportTable {
   columns: string[];
@@ -36,7 +43,13 @@ export function exportRows(runs: readonly SweepRunRow[]): ExportTable {
     return f;
   });
   const config = [...configKeys].sort();
-  const columns = [...RUN_COLUMNS, ...swept.map((k) => `swept.${k}`), ...config.map((k) => `config.${k}`), ...RESULT_COLUMNS, ...PROVENANCE_COLUMNS];
+  const columns = [
+    ...RUN_COLUMNS,
+    ...swept.map((k) => `swept.${k}`),
+    ...config.map((k) => `config.${k}`),
+    ...RESULT_COLUMNS,
+    ...PROVENANCE_COLUMNS,
+  ];
   const rows = runs.map((r, i) => {
     const res = r.result;
     const p = res?.provenance ?? null;
@@ -74,7 +87,8 @@ function csvValue(v: unknown): unknown {
 
 export function formatExport(table: ExportTable, format: ExportFormat): string {
   if (format === 'csv') return toCsv(table.columns, table.rows.map((r) => table.columns.map((c) => csvValue(r[c]))));
-  return table.rows.map((r) => JSON.stringify(Object.fromEntries(table.columns.map((c) => [c, r[c]]))) + '\n').join('');
+  const line = (r: Record<string, unknown>) => JSON.stringify(Object.fromEntries(table.columns.map((c) => [c, r[c]])));
+  return table.rows.map((r) => line(r) + '\n').join('');
 }
 
 /** The export of sweep `sweep`; StoreError for an unknown sweep. */

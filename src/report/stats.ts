@@ -21,7 +21,10 @@ export function meanStd(xs: readonly number[]): { mean: number; std: number | nu
  * (to rounding: a combined std below 1e-12 of the means' magnitude, as identical values over
  * seeds can leave).
  */
-export function zScore(ours: { mean: number; std: number | null }, ref: { mean: number; std: number | null }): number | null {
+export function zScore(
+  ours: { mean: number; std: number | null },
+  ref: { mean: number; std: number | null },
+): number | null {
   if (ours.std === null) return null;
   const s = Math.hypot(ours.std, ref.std ?? 0);
   return s > 1e-12 * Math.max(Math.abs(ours.mean), Math.abs(ref.mean)) ? (ours.mean - ref.mean) / s : null;
@@ -29,9 +32,10 @@ export function zScore(ours: { mean: number; std: number | null }, ref: { mean: 
 
 /** Two-sided 95 % quantiles of Student's t, t(0.975, df), for df = 1 .. 30. */
 const T975 = [
-  12.7062047, 4.30265273, 3.18244631, 2.77644511, 2.57058184, 2.44691185, 2.36462425, 2.30600414, 2.26215716, 2.22813885, 2.20098516, 2.17881283, 2.16036866, 2.14478669,
-  2.13144955, 2.11990530, 2.10981558, 2.10092204, 2.09302405, 2.08596345, 2.07961384, 2.07387307, 2.06865761, 2.06389856, 2.05953855, 2.05552944, 2.05183052, 2.04840714,
-  2.04522964, 2.04227246,
+  12.7062047, 4.30265273, 3.18244631, 2.77644511, 2.57058184, 2.44691185, 2.36462425, 2.30600414,
+  2.26215716, 2.22813885, 2.20098516, 2.17881283, 2.16036866, 2.14478669, 2.13144955, 2.11990530,
+  2.10981558, 2.10092204, 2.09302405, 2.08596345, 2.07961384, 2.07387307, 2.06865761, 2.06389856,
+  2.05953855, 2.05552944, 2.05183052, 2.04840714, 2.04522964, 2.04227246,
 ];
 
 /**
@@ -45,7 +49,12 @@ export function tQuantile975(df: number): number {
   const z3 = z ** 3;
   const z5 = z ** 5;
   const z7 = z ** 7;
-  return z + (z3 + z) / (4 * df) + (5 * z5 + 16 * z3 + 3 * z) / (96 * df ** 2) + (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * df ** 3);
+  return (
+    z +
+    (z3 + z) / (4 * df) +
+    (5 * z5 + 16 * z3 + 3 * z) / (96 * df ** 2) +
+    (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * df ** 3)
+  );
 }
 
 /** Everything a table cell can show of the values of one cell (its seeds). */

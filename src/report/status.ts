@@ -44,7 +44,8 @@ export interface StatusReport {
 export function statusReport(db: Db, now: number): StatusReport {
   const since = now - THROUGHPUT_WINDOW_MS;
   const sweeps = sweepProgress(db, since).map((s): SweepStatus => {
-    const span = s.recent === 0 ? THROUGHPUT_WINDOW_MS : Math.min(THROUGHPUT_WINDOW_MS, Math.max(now - (s.recent_first_start ?? since), 1000));
+    const measured = Math.max(now - (s.recent_first_start ?? since), 1000);
+    const span = s.recent === 0 ? THROUGHPUT_WINDOW_MS : Math.min(THROUGHPUT_WINDOW_MS, measured);
     const runsPerMinute = (s.recent * 60_000) / span;
     const left = s.queued + s.running;
     return {
@@ -65,7 +66,8 @@ export function statusReport(db: Db, now: number): StatusReport {
 
 export function formatStatus(r: StatusReport, source: string): string {
   if (r.sweeps.length === 0) return `${source}: no sweeps yet\n`;
-  const head = `${source}: ${r.sweeps.length} sweep${r.sweeps.length === 1 ? '' : 's'}${r.workers.length ? `, ${r.workers.length} worker${r.workers.length === 1 ? '' : 's'}` : ''}\n`;
+  const workerCount = r.workers.length ? `, ${r.workers.length} worker${r.workers.length === 1 ? '' : 's'}` : '';
+  const head = `${source}: ${r.sweeps.length} sweep${r.sweeps.length === 1 ? '' : 's'}${workerCount}\n`;
   const sweeps = textTable(
     ['sweep', 'runs', 'queued', 'running', 'done', 'failed', 'progress', 'runs/min', 'ETA'],
     r.sweeps.map((s) => [
@@ -84,7 +86,15 @@ export function formatStatus(r: StatusReport, source: string): string {
   if (r.workers.length === 0) return head + sweeps;
   const workers = textTable(
     ['worker', 'name', 'host', 'slots', 'free', 'connected', 'last heartbeat'],
-    r.workers.map((w) => [w.id, w.name, w.host, String(w.slots), String(w.free_slots), w.connected ? 'yes' : 'no', `${formatDuration(w.heartbeatAgeMs)} ago`]),
+    r.workers.map((w) => [
+      w.id,
+      w.name,
+      w.host,
+      String(w.slots),
+      String(w.free_slots),
+      w.connected ? 'yes' : 'no',
+      `${formatDuration(w.heartbeatAgeMs)} ago`,
+    ]),
     [false, false, false, true, true, false, false],
   );
   return `${head}${sweeps}\n${workers}`;

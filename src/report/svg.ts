@@ -83,9 +83,11 @@ export interface Figure {
 
 // ---- escaping and numbers --------------------------------------------------------------------
 
+const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
 /** Text and attribute values for XML and HTML: & < > " ' escaped. */
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return s.replace(/[&<>"']/g, (c) => XML_ENTITIES[c]);
 }
 
 /** A coordinate with two decimals, no trailing zeros. */
@@ -168,7 +170,9 @@ export function logAxis(lo: number, hi: number): Axis {
 
 /** The pixel position of `v` on `axis` mapped onto [from, to] (to < from for a y axis). */
 export function project(axis: Axis, v: number, from: number, to: number): number {
-  const t = axis.log ? (Math.log10(v) - Math.log10(axis.min)) / (Math.log10(axis.max) - Math.log10(axis.min)) : (v - axis.min) / (axis.max - axis.min);
+  const t = axis.log
+    ? (Math.log10(v) - Math.log10(axis.min)) / (Math.log10(axis.max) - Math.log10(axis.min))
+    : (v - axis.min) / (axis.max - axis.min);
   return from + t * (to - from);
 }
 
@@ -241,7 +245,8 @@ const CASING = '#5c5500';
 
 export function seriesStyle(group: number): { colour: string; dash: string; casing: string | null } {
   const colour = PALETTE[group % PALETTE.length];
-  return { colour, dash: DASHES[Math.floor(group / PALETTE.length) % DASHES.length], casing: CASED.has(colour) ? CASING : null };
+  const dash = DASHES[Math.floor(group / PALETTE.length) % DASHES.length];
+  return { colour, dash, casing: CASED.has(colour) ? CASING : null };
 }
 
 /**
@@ -308,9 +313,12 @@ function niceAbove(v: number): number {
 
 /** The x axis: ticks at the data's distinct x values when asked and they stay 30 px apart. */
 function xAxisFor(fig: Figure, xs: number[]): Axis {
-  // a scatter's log x (a measured cost): widened to ticks on both sides of the data, so that every point can be read off
+  // a scatter's log x (a measured cost): widened to ticks on both sides of the data, so that every
+  // point can be read off
   const positive = xs.filter((v) => v > 0);
-  if (fig.scatter && fig.xLog && positive.length > 0) return logAxis(niceBelow(Math.min(...positive)), niceAbove(Math.max(...positive)));
+  if (fig.scatter && fig.xLog && positive.length > 0) {
+    return logAxis(niceBelow(Math.min(...positive)), niceAbove(Math.max(...positive)));
+  }
   if (!fig.xTicksAtData || xs.length === 0) return axisFor(xs, fig.xLog, fig.xInteger ? 1 : 0);
   const distinct = [...new Set(xs)].sort((a, b) => a - b);
   if (fig.xLog && distinct[0] <= 0) return axisFor(xs, fig.xLog);
@@ -322,9 +330,12 @@ function xAxisFor(fig: Figure, xs: number[]): Axis {
     b += d;
   }
   const pad = (b - a) * (fig.spread === 'errorbars' ? 0.08 : 0.06); // room for dodged error bars
-  const axis: Axis = fig.xLog ? { min: 10 ** (a - pad), max: 10 ** (b + pad), log: true, ticks: distinct } : { min: a - pad, max: b + pad, log: false, ticks: distinct };
+  const axis: Axis = fig.xLog
+    ? { min: 10 ** (a - pad), max: 10 ** (b + pad), log: true, ticks: distinct }
+    : { min: a - pad, max: b + pad, log: false, ticks: distinct };
+  const at = (v: number) => project(axis, v, 0, PANEL_WIDTH);
   for (let i = 1; i < distinct.length; i++) {
-    if (project(axis, distinct[i], 0, PANEL_WIDTH) - project(axis, distinct[i - 1], 0, PANEL_WIDTH) < 30) return axisFor(xs, fig.xLog);
+    if (at(distinct[i]) - at(distinct[i - 1]) < 30) return axisFor(xs, fig.xLog);
   }
   return distinct.length <= 12 ? axis : axisFor(xs, fig.xLog);
 }
@@ -403,7 +414,8 @@ export function figureGeometry(fig: Figure): Geometry {
   for (let i = 0; i < n; i++) {
     const c = i % columns;
     const r = Math.floor(i / columns);
-    panels.push({ left: c * cellW + MARGIN_LEFT, top: top0 + r * cellH + (hasTitles ? PANEL_TITLE : 8), width: PANEL_WIDTH, height: PANEL_HEIGHT });
+    const top = top0 + r * cellH + (hasTitles ? PANEL_TITLE : 8);
+    panels.push({ left: c * cellW + MARGIN_LEFT, top, width: PANEL_WIDTH, height: PANEL_HEIGHT });
   }
   const noteLines = wrapNotes(fig.notes ?? [], width - 24);
   const height = Math.ceil(top0 + rows * cellH + noteLines.length * NOTE_LINE + (noteLines.length ? 8 : 0));
@@ -431,7 +443,8 @@ function text(x: number, y: number, s: string, attrs = ''): string {
 function fitted(x: number, y: number, s: string, px: number, attrs = ''): string {
   const max = Math.max(8, Math.floor(px / CHAR));
   if (s.length <= max) return text(x, y, s, attrs);
-  return `<text x="${coord(x)}" y="${coord(y)}"${attrs ? ` ${attrs}` : ''}><title>${escapeXml(s)}</title>${escapeXml(s.slice(0, max - 1))}…</text>`;
+  const open = `<text x="${coord(x)}" y="${coord(y)}"${attrs ? ` ${attrs}` : ''}>`;
+  return `${open}<title>${escapeXml(s)}</title>${escapeXml(s.slice(0, max - 1))}…</text>`;
 }
 
 function renderAxes(g: Geometry, f: PanelFrame, fig: Figure): string[] {
@@ -452,16 +465,19 @@ function renderAxes(g: Geometry, f: PanelFrame, fig: Figure): string[] {
     marks.push(`M${coord(px)},${coord(bottom)}V${coord(bottom + 4)}`);
     labels.push(text(px, bottom + 17, tickText(t), 'class="tick x" text-anchor="middle"'));
   }
+  const xl = fig.xLabel + (g.x.log ? ' (log scale)' : '');
   const yl = fig.yLabel + (g.y.log ? ' (log scale)' : '');
   const cx = f.left - 48;
   const cy = f.top + f.height / 2;
+  const rotated = `transform="rotate(-90 ${coord(cx)} ${coord(cy)})"`;
   return [
-    `<rect class="frame" x="${coord(f.left)}" y="${coord(f.top)}" width="${coord(f.width)}" height="${coord(f.height)}" fill="#fff" stroke="#888"/>`,
+    `<rect class="frame" x="${coord(f.left)}" y="${coord(f.top)}" ` +
+      `width="${coord(f.width)}" height="${coord(f.height)}" fill="#fff" stroke="#888"/>`,
     `<path class="grid" d="${grid.join('')}" stroke="#e4e4e4" fill="none"/>`,
     `<path class="ticks" d="${marks.join('')}" stroke="#888" fill="none"/>`,
     ...labels,
-    fitted(f.left + f.width / 2, bottom + 36, fig.xLabel + (g.x.log ? ' (log scale)' : ''), f.width, 'class="label x" text-anchor="middle"'),
-    fitted(cx, cy, yl, f.height, `class="label y" text-anchor="middle" transform="rotate(-90 ${coord(cx)} ${coord(cy)})"`),
+    fitted(f.left + f.width / 2, bottom + 36, xl, f.width, 'class="label x" text-anchor="middle"'),
+    fitted(cx, cy, yl, f.height, `class="label y" text-anchor="middle" ${rotated}`),
   ];
 }
 
@@ -492,12 +508,18 @@ function thin(points: readonly FigurePoint[], px: (p: FigurePoint) => number): F
  * the narrowest gap between x values wide and inside the frame. Series without error bars, and
  * references, stay at 0.
  */
-export function dodgeOffsets(g: Geometry, f: PanelFrame, fig: Figure, panel: FigurePanel): { offsets: Map<FigureSeries, number>; step: number } {
+export function dodgeOffsets(
+  g: Geometry,
+  f: PanelFrame,
+  fig: Figure,
+  panel: FigurePanel,
+): { offsets: Map<FigureSeries, number>; step: number } {
   const offsets = new Map<FigureSeries, number>();
   if (fig.spread !== 'errorbars' || fig.scatter) return { offsets, step: 0 };
   const dodged = panel.series.filter((s) => !s.reference && s.points.some(hasSpread));
   if (dodged.length < 2) return { offsets, step: 0 };
-  const xs = [...new Set(dodged.flatMap((s) => s.points.map((p) => project(g.x, p.x, f.left, f.left + f.width))))].sort((a, b) => a - b);
+  const pixels = dodged.flatMap((s) => s.points.map((p) => project(g.x, p.x, f.left, f.left + f.width)));
+  const xs = [...new Set(pixels)].sort((a, b) => a - b);
   let gap = f.width;
   for (let i = 1; i < xs.length; i++) gap = Math.min(gap, xs[i] - xs[i - 1]);
   // and within the frame: the outermost bars keep a fifth of the margin between the data and the frame
@@ -526,30 +548,36 @@ function renderSeries(g: Geometry, f: PanelFrame, fig: Figure, s: FigureSeries, 
   const loOf = (p: FigurePoint) => spreadOf(p, log)[0];
   /** a line of the series, over a darker casing when its colour is pale */
   const stroked = (cls: string, d: string, width: number, extra = '', inner = '') => {
-    if (casing) out.push(`<path class="casing" d="${d}" fill="none" stroke="${casing}" stroke-width="${width + 1.6}"${extra} stroke-linejoin="round"/>`);
-    const open = `<path class="${cls}" ${group} d="${d}" fill="none" stroke="${colour}" stroke-width="${width}"${extra} stroke-linejoin="round"`;
+    if (casing) {
+      const look = `fill="none" stroke="${casing}" stroke-width="${width + 1.6}"${extra} stroke-linejoin="round"`;
+      out.push(`<path class="casing" d="${d}" ${look}/>`);
+    }
+    const look = `fill="none" stroke="${colour}" stroke-width="${width}"${extra} stroke-linejoin="round"`;
+    const open = `<path class="${cls}" ${group} d="${d}" ${look}`;
     out.push(inner ? `${open}>${inner}</path>` : `${open}/>`);
   };
   if (s.reference) {
     const p = pts[0];
     if (hasSpread(p)) {
-      out.push(
-        `<path class="band" ${group} d="M${coord(f.left)},${coord(Y(hiOf(p)))}H${coord(right)}V${coord(Y(loOf(p)))}H${coord(f.left)}Z" fill="${colour}" fill-opacity="0.15" stroke="none"/>`,
-      );
+      const d = `M${coord(f.left)},${coord(Y(hiOf(p)))}H${coord(right)}V${coord(Y(loOf(p)))}H${coord(f.left)}Z`;
+      out.push(`<path class="band" ${group} d="${d}" fill="${colour}" fill-opacity="0.15" stroke="none"/>`);
     }
-    stroked('series reference', `M${coord(f.left)},${coord(Y(p.y))}L${coord(right)},${coord(Y(p.y))}`, 2, ' stroke-dasharray="6 4"', `<title>${escapeXml(p.label ?? name)}</title>`);
+    const level = `M${coord(f.left)},${coord(Y(p.y))}L${coord(right)},${coord(Y(p.y))}`;
+    stroked('series reference', level, 2, ' stroke-dasharray="6 4"', `<title>${escapeXml(p.label ?? name)}</title>`);
     return out;
   }
   const ranged = pts.filter((p) => p.range !== undefined && (!log || p.range[1] > 0));
   if (ranged.length > 1) {
     // the raw values behind the smoothed points, faint
-    const lo = (p: FigurePoint) => (log && (p.range as [number, number])[0] <= 0 ? g.y.min : (p.range as [number, number])[0]);
-    const upper = ranged.map((p, i) => `${i === 0 ? 'M' : 'L'}${coord(X(p.x))},${coord(Y((p.range as [number, number])[1]))}`).join('');
+    const range = (p: FigurePoint) => p.range as [number, number];
+    const lo = (p: FigurePoint) => (log && range(p)[0] <= 0 ? g.y.min : range(p)[0]);
+    const upper = ranged.map((p, i) => `${i === 0 ? 'M' : 'L'}${coord(X(p.x))},${coord(Y(range(p)[1]))}`).join('');
     const lower = [...ranged]
       .reverse()
       .map((p) => `L${coord(X(p.x))},${coord(Y(lo(p)))}`)
       .join('');
-    out.push(`<path class="range" ${group} d="${upper}${lower}Z" fill="${colour}" fill-opacity="0.08" stroke="none"/>`);
+    const d = `${upper}${lower}Z`;
+    out.push(`<path class="range" ${group} d="${d}" fill="${colour}" fill-opacity="0.08" stroke="none"/>`);
   }
   if (fig.spread === 'band' && pts.some(hasSpread)) {
     const upper = pts.map((p, i) => `${i === 0 ? 'M' : 'L'}${coord(X(p.x))},${coord(Y(hiOf(p)))}`).join('');
@@ -568,28 +596,40 @@ function renderSeries(g: Geometry, f: PanelFrame, fig: Figure, s: FigureSeries, 
         const x = X(p.x);
         const y1 = Y(loOf(p));
         const y2 = Y(hiOf(p));
-        bars.push(`M${coord(x)},${coord(y1)}V${coord(y2)}M${coord(x - cap)},${coord(y1)}H${coord(x + cap)}M${coord(x - cap)},${coord(y2)}H${coord(x + cap)}`);
+        const capAt = (yc: number) => `M${coord(x - cap)},${coord(yc)}H${coord(x + cap)}`;
+        bars.push(`M${coord(x)},${coord(y1)}V${coord(y2)}${capAt(y1)}${capAt(y2)}`);
       }
       if (fig.scatter && p.xStd) {
         // horizontal: the spread of the measured x, clipped to the frame
         const [lo, hi] = xSpreadOf(p, g.x.log).map((v) => Math.min(g.x.max, Math.max(g.x.min, v)));
         const [x1, x2] = [X(lo), X(hi)];
         const y = Y(p.y);
-        if (x2 - x1 >= 1) bars.push(`M${coord(x1)},${coord(y)}H${coord(x2)}M${coord(x1)},${coord(y - cap)}V${coord(y + cap)}M${coord(x2)},${coord(y - cap)}V${coord(y + cap)}`);
+        if (x2 - x1 >= 1) {
+          const capAt = (xc: number) => `M${coord(xc)},${coord(y - cap)}V${coord(y + cap)}`;
+          bars.push(`M${coord(x1)},${coord(y)}H${coord(x2)}${capAt(x1)}${capAt(x2)}`);
+        }
       }
     }
     if (bars.length) stroked('errorbar', bars.join(''), 1.2);
   }
   if (!fig.scatter) {
     const d = pts.map((p, i) => `${i === 0 ? 'M' : 'L'}${coord(X(p.x))},${coord(Y(p.y))}`).join('');
-    stroked('series', d, 2, dashAttr(dash), s.smoothed ? `<title>${escapeXml(`${name || 'all runs'}: means over windows of epochs`)}</title>` : '');
+    const smoothed = `${name || 'all runs'}: means over windows of epochs`;
+    const tooltip = s.smoothed ? `<title>${escapeXml(smoothed)}</title>` : '';
+    stroked('series', d, 2, dashAttr(dash), tooltip);
   }
   if (all.length > MAX_MARKERS || s.smoothed) return out;
-  const ring = casing ? ` stroke="${casing}" stroke-width="0.8"` : fig.scatter ? ' stroke="#fff" stroke-width="0.8"' : '';
+  const ring = casing
+    ? ` stroke="${casing}" stroke-width="0.8"`
+    : fig.scatter
+      ? ' stroke="#fff" stroke-width="0.8"'
+      : '';
   const r = fig.scatter ? 4.2 : 2.8;
   for (const p of pts) {
     const cls = fig.scatter ? ` class="point" ${group}` : '';
-    out.push(`<circle${cls} cx="${coord(X(p.x))}" cy="${coord(Y(p.y))}" r="${r}" fill="${colour}"${ring}>${p.label ? `<title>${escapeXml(p.label)}</title>` : ''}</circle>`);
+    const tooltip = p.label ? `<title>${escapeXml(p.label)}</title>` : '';
+    const at = `cx="${coord(X(p.x))}" cy="${coord(Y(p.y))}"`;
+    out.push(`<circle${cls} ${at} r="${r}" fill="${colour}"${ring}>${tooltip}</circle>`);
   }
   return out;
 }
@@ -615,8 +655,11 @@ function renderTags(g: Geometry, f: PanelFrame, fig: Figure, panel: FigurePanel)
   const bottom = f.top + f.height;
   const X = (v: number) => project(g.x, v, f.left, right);
   const Y = (v: number) => project(g.y, clampY(g, v), bottom, f.top);
-  const usable = (p: FigurePoint) => Number.isFinite(p.y) && Number.isFinite(p.x) && (!g.y.log || p.y > 0) && (!g.x.log || p.x > 0);
-  const points = panel.series.filter((s) => !s.reference).flatMap((s) => s.points.filter(usable).map((p) => ({ s, p, x: X(p.x), y: Y(p.y) })));
+  const usable = (p: FigurePoint) =>
+    Number.isFinite(p.y) && Number.isFinite(p.x) && (!g.y.log || p.y > 0) && (!g.x.log || p.x > 0);
+  const points = panel.series
+    .filter((s) => !s.reference)
+    .flatMap((s) => s.points.filter(usable).map((p) => ({ s, p, x: X(p.x), y: Y(p.y) })));
   // markers and error bars are not written over
   const taken: Box[] = points.flatMap(({ p, x, y }) => {
     const boxes: Box[] = [{ x1: x - 4, y1: y - 4, x2: x + 4, y2: y + 4 }];
@@ -636,8 +679,18 @@ function renderTags(g: Geometry, f: PanelFrame, fig: Figure, panel: FigurePanel)
     const w = p.tag.length * TAG_CHAR;
     const h = 11;
     const tries: { box: Box; tx: number; ty: number; anchor: string }[] = [
-      { box: { x1: x + 6, y1: y - h / 2 - 1, x2: x + 6 + w, y2: y + h / 2 - 1 }, tx: x + 6, ty: y + 3.5, anchor: 'start' },
-      { box: { x1: x - 6 - w, y1: y - h / 2 - 1, x2: x - 6, y2: y + h / 2 - 1 }, tx: x - 6, ty: y + 3.5, anchor: 'end' },
+      {
+        box: { x1: x + 6, y1: y - h / 2 - 1, x2: x + 6 + w, y2: y + h / 2 - 1 },
+        tx: x + 6,
+        ty: y + 3.5,
+        anchor: 'start',
+      },
+      {
+        box: { x1: x - 6 - w, y1: y - h / 2 - 1, x2: x - 6, y2: y + h / 2 - 1 },
+        tx: x - 6,
+        ty: y + 3.5,
+        anchor: 'end',
+      },
       { box: { x1: x - w / 2, y1: y - 7 - h, x2: x + w / 2, y2: y - 7 }, tx: x, ty: y - 9, anchor: 'middle' },
       { box: { x1: x - w / 2, y1: y + 7, x2: x + w / 2, y2: y + 7 + h }, tx: x, ty: y + 16, anchor: 'middle' },
       // diagonally, clear of both error bars
@@ -646,13 +699,15 @@ function renderTags(g: Geometry, f: PanelFrame, fig: Figure, panel: FigurePanel)
       { box: { x1: x - 5 - w, y1: y - 4 - h, x2: x - 5, y2: y - 4 }, tx: x - 5, ty: y - 6.5, anchor: 'end' },
       { box: { x1: x - 5 - w, y1: y + 4, x2: x - 5, y2: y + 4 + h }, tx: x - 5, ty: y + 13, anchor: 'end' },
     ];
-    const fit = tries.find((t) => t.box.x1 >= f.left + 2 && t.box.x2 <= right - 2 && t.box.y1 >= f.top + 1 && t.box.y2 <= bottom - 1 && !taken.some((b) => overlapsBox(b, t.box)));
+    const inside = (b: Box) => b.x1 >= f.left + 2 && b.x2 <= right - 2 && b.y1 >= f.top + 1 && b.y2 <= bottom - 1;
+    const fit = tries.find((t) => inside(t.box) && !taken.some((b) => overlapsBox(b, t.box)));
     if (!fit) continue;
     taken.push(fit.box);
     const { colour } = seriesStyle(s.group);
-    out.push(
-      `<text class="tag" x="${coord(fit.tx)}" y="${coord(fit.ty)}" text-anchor="${fit.anchor}" font-size="10.5" fill="${colour === '#F0E442' ? CASING : colour}" paint-order="stroke" stroke="#fff" stroke-width="3" stroke-linejoin="round">${escapeXml(p.tag)}</text>`,
-    );
+    const at = `x="${coord(fit.tx)}" y="${coord(fit.ty)}" text-anchor="${fit.anchor}"`;
+    const fill = colour === '#F0E442' ? CASING : colour;
+    const halo = 'paint-order="stroke" stroke="#fff" stroke-width="3" stroke-linejoin="round"';
+    out.push(`<text class="tag" ${at} font-size="10.5" fill="${fill}" ${halo}>${escapeXml(p.tag)}</text>`);
   }
   return out;
 }
@@ -664,22 +719,28 @@ function renderLegend(g: Geometry, fig: Figure): string[] {
   if (!g.legend) return [];
   const out: string[] = ['<g class="legend">'];
   const { title, items } = g.legend;
-  if (title && fig.legendTitle) out.push(fitted(title.x, title.y + 4, `${fig.legendTitle}:`, g.width - 24, 'font-weight="bold"'));
+  if (title && fig.legendTitle) {
+    out.push(fitted(title.x, title.y + 4, `${fig.legendTitle}:`, g.width - 24, 'font-weight="bold"'));
+  }
   const refs = new Set<number>();
   for (const p of fig.panels) for (const s of p.series) if (s.reference) refs.add(s.group);
   fig.groups.forEach((name, i) => {
     const { x, y } = items[i];
     const { colour, dash, casing } = seriesStyle(i);
     const d = refs.has(i) ? '6 4' : dash;
+    const ring = casing ? ` stroke="${casing}" stroke-width="0.8"` : '';
     if (fig.scatter) {
-      out.push(`<circle cx="${coord(x + 12)}" cy="${coord(y)}" r="4.2" fill="${colour}"${casing ? ` stroke="${casing}" stroke-width="0.8"` : ''}/>`, fitted(x + 30, y + 4, name, LEGEND_TEXT));
+      out.push(
+        `<circle cx="${coord(x + 12)}" cy="${coord(y)}" r="4.2" fill="${colour}"${ring}/>`,
+        fitted(x + 30, y + 4, name, LEGEND_TEXT),
+      );
       return;
     }
     const line = `M${coord(x)},${coord(y)}H${coord(x + 24)}`;
     const dashed = d ? ` stroke-dasharray="${d}"` : '';
     if (casing) out.push(`<path d="${line}" stroke="${casing}" stroke-width="3.6"${dashed}/>`);
     out.push(`<path d="${line}" stroke="${colour}" stroke-width="2"${dashed}/>`);
-    if (!refs.has(i)) out.push(`<circle cx="${coord(x + 12)}" cy="${coord(y)}" r="2.8" fill="${colour}"${casing ? ` stroke="${casing}" stroke-width="0.8"` : ''}/>`);
+    if (!refs.has(i)) out.push(`<circle cx="${coord(x + 12)}" cy="${coord(y)}" r="2.8" fill="${colour}"${ring}/>`);
     out.push(fitted(x + 30, y + 4, name, LEGEND_TEXT));
   });
   out.push('</g>');
@@ -690,7 +751,8 @@ function renderLegend(g: Geometry, fig: Figure): string[] {
 export function renderSvg(fig: Figure): string {
   const g = figureGeometry(fig);
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${g.width} ${g.height}" width="${g.width}" height="${g.height}" font-family="Helvetica, Arial, sans-serif" font-size="${FONT}" role="img">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${g.width} ${g.height}" width="${g.width}" ` +
+      `height="${g.height}" font-family="Helvetica, Arial, sans-serif" font-size="${FONT}" role="img">`,
     `<title>${escapeXml(fig.title)}</title>`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     fitted(12, 24, fig.title, g.width - 24, 'class="title" font-size="15" font-weight="bold"'),
@@ -699,13 +761,19 @@ export function renderSvg(fig: Figure): string {
   fig.panels.forEach((panel, i) => {
     const f = g.panels[i];
     out.push(`<g class="panel">`);
-    if (panel.title) out.push(fitted(f.left + f.width / 2, f.top - 8, panel.title, f.width, 'class="panel-title" text-anchor="middle" font-weight="bold"'));
+    if (panel.title) {
+      const attrs = 'class="panel-title" text-anchor="middle" font-weight="bold"';
+      out.push(fitted(f.left + f.width / 2, f.top - 8, panel.title, f.width, attrs));
+    }
     out.push(...renderAxes(g, f, fig));
     // references first, so that the lines of the groups lie on top
     const ordered = [...panel.series.filter((s) => s.reference), ...panel.series.filter((s) => !s.reference)];
     const { offsets, step } = dodgeOffsets(g, f, fig, panel);
     const drawn = ordered.flatMap((s) => renderSeries(g, f, fig, s, offsets.get(s) ?? 0, step));
-    if (drawn.length === 0) out.push(text(f.left + f.width / 2, f.top + f.height / 2, 'no data', 'class="empty" text-anchor="middle" fill="#888"'));
+    if (drawn.length === 0) {
+      const attrs = 'class="empty" text-anchor="middle" fill="#888"';
+      out.push(text(f.left + f.width / 2, f.top + f.height / 2, 'no data', attrs));
+    }
     out.push(...drawn);
     if (fig.scatter) out.push(...renderTags(g, f, fig, panel));
     out.push('</g>');
@@ -714,7 +782,9 @@ export function renderSvg(fig: Figure): string {
   const lines = g.noteLines;
   lines.forEach((l, i) => {
     const y = g.height - 8 - (lines.length - 1 - i) * NOTE_LINE;
-    out.push(`<text x="${l.more ? 24 : 12}" y="${coord(y)}" class="note" fill="#444" font-size="11">${l.cut ? `<title>${escapeXml(l.cut)}</title>` : ''}${escapeXml(l.text)}</text>`);
+    const whole = l.cut ? `<title>${escapeXml(l.cut)}</title>` : '';
+    const at = `x="${l.more ? 24 : 12}" y="${coord(y)}"`;
+    out.push(`<text ${at} class="note" fill="#444" font-size="11">${whole}${escapeXml(l.text)}</text>`);
   });
   out.push('</svg>');
   return out.join('\n') + '\n';

@@ -1,18 +1,26 @@
 /**
- * Wire messages <-> the core's types. Metrics cross as proto3 `optional double`s (absent stays
- * absent, NaN stays NaN so the coordinator can see a diverged run), pulses as a map.
+ * Wire messages <-> our types, every mapping in one place: leases, metrics and results (worker
+ * <-> coordinator), a worker's registration, and the status a coordinator serves (coordinator
+ * <-> CLI). Metrics cross as proto3 `optional double`s (absent stays absent, NaN stays NaN so
+ * the coordinator can see a diverged run), pulses as a map. What comes from a peer is checked
+ * or left for the store to refuse; configs never cross from a worker.
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { EPOCH_METRICS } from '../core/tasks/run-result.ts';
-import type { EpochMetrics, RunResult } from '../core/train.ts';
+import type { EpochMetrics, RunResult } from '../core/tasks/run-result.ts';
 import {
   type EpochMetrics as EpochMetricsMsg,
   EpochMetricsSchema,
   type LeaseRef as LeaseRefMsg,
   type RunResult as RunResultMsg,
   RunResultSchema,
+  RunStatus as RunStatusMsg,
 } from '../gen/aimcsweep/v1/run_pb.ts';
-import type { LeaseRef, ReportedResult } from '../store/run-queue.ts';
+import type { GetStatusResponse, GetStatusResponseSchema, RunEventSchema, SweepStatusSchema } from '../gen/aimcsweep/v1/sweep_pb.ts';
+import type { RegisterRequest, RegisterRequestSchema } from '../gen/aimcsweep/v1/worker_pb.ts';
+import type { StatusReport, SweepStatus } from '../report/status.ts';
+import type { Provenance } from '../store/provenance.ts';
+import type { LeaseRef, ReportedResult } from '../store/queue.ts';
 
 const OPTIONAL_METRICS = [...EPOCH_METRICS, 'wall_ms'] as const;
 type OptionalMetric = (typeof OPTIONAL_METRICS)[number];
@@ -67,4 +75,95 @@ export function leaseFromWire(l: LeaseRefMsg | undefined): LeaseRef | undefined 
 
 export function leaseToWire(l: LeaseRef): { runHash: string; attempt: number } {
   return { runHash: l.hash, attempt: l.attempt };
+}
+
+// ---- registration ---------------------------------------------------------------------------
+
+/** A worker's registration: who it is, its slots (threads) and its versions (from its provenance). */
+export function registrationToWire(w: { name: string; host: string; slots: number }, p: Provenance): MessageInitShape<typeof RegisterRequestSchema> {
+  return { name: w.name, host: w.host, slots: w.slots, packageVersion: p.package_version, numericsVersion: p.numerics_version, nodeVersion: p.node_version };
+}
+
+/** The versions a worker announced, as a provenance record (what it does not say: unknown). */
+export function provenanceFromWire(req: RegisterRequest): Provenance {
+  return {
+    package_version: req.packageVersion || 'unknown',
+    numerics_version: req.numericsVersion,
+    git_commit: '',
+    node_version: req.nodeVersion || 'unknown',
+    host: req.host || '?',
+    platform: '',
+  };
+}
+
+// ---- status (coordinator -> CLI) ------------------------------------------------------------
+
+export function sweepStatusToWire(s: SweepStatus): MessageInitShape<typeof SweepStatusSchema> & { counts: { queued: number; running: number; done: number; failed: number } } {
+  return {
+    name: s.name,
+    counts: { queued: s.queued, running: s.running, done: s.done, failed: s.failed },
+    runsPerMinute: s.runsPerMinute,
+    etaSeconds: s.etaMs === null ? undefined : s.etaMs / 1000,
+  };
+}
+
+/**
+ * A coordinator's status: the report from its database, with each worker's running leases
+ * (`running`) and whether its session is open now (`connected`, which only the coordinator knows).
+ */
+export function statusToWire(report: StatusReport, running: ReadonlyMap<string, number>, connected: (workerId: string) => boolean): MessageInitShape<typeof GetStatusResponseSchema> {
+  return {
+    sweeps: report.sweeps.map(sweepStatusToWire),
+    workers: report.workers.map((w) => ({
+      workerId: w.id,
+      name: w.name,
+      host: w.host,
+      slots: w.slots,
+      freeSlots: w.free_slots,
+      running: running.get(w.id) ?? 0,
+      lastHeartbeatUnixMs: BigInt(w.last_heartbeat_at),
+      connected: connected(w.id),
+    })),
+  };
+}
+
+/**
+ * A coordinator's status as `status` shows it, received at `now`. A worker's free slots are
+ * its idle threads: the leases it holds, running or queued, take its threads first.
+ */
+export function statusFromWire(r: GetStatusResponse, now: number): StatusReport {
+  return {
+    now,
+    sweeps: r.sweeps.map((s) => {
+      const c = s.counts ?? { queued: 0, running: 0, done: 0, failed: 0 };
+      const total = c.queued + c.running + c.done + c.failed;
+      return {
+        name: s.name,
+        total,
+        queued: c.queued,
+        running: c.running,
+        done: c.done,
+        failed: c.failed,
+        progress: total === 0 ? 100 : (100 * (c.done + c.failed)) / total,
+        runsPerMinute: s.runsPerMinute,
+        etaMs: s.etaSeconds === undefined ? null : s.etaSeconds * 1000,
+      };
+    }),
+    workers: r.workers.map((w) => ({
+      id: w.workerId,
+      name: w.name,
+      host: w.host,
+      slots: w.slots,
+      free_slots: w.connected ? Math.max(0, w.slots - w.running) : 0,
+      connected: w.connected,
+      registered_at: 0,
+      last_heartbeat_at: Number(w.lastHeartbeatUnixMs),
+      heartbeatAgeMs: now - Number(w.lastHeartbeatUnixMs),
+    })),
+  };
+}
+
+/** A run of a watched sweep that ended. */
+export function runEventToWire(lease: LeaseRef, status: 'done' | 'failed', error: string | undefined): MessageInitShape<typeof RunEventSchema> & { runHash: string } {
+  return { runHash: lease.hash, status: status === 'done' ? RunStatusMsg.DONE : RunStatusMsg.FAILED, error: error ?? '', attempt: lease.attempt };
 }

@@ -3,7 +3,7 @@
  *
  * - StoreError: the database cannot be used as asked (missing, foreign, damaged, too new,
  *   read-only, in use by another coordinator, the writer lock lost to another process). Bad
- *   input or a bad place: exit code 2 (src/cli/errors.ts).
+ *   input or a bad place: an InputError, exit code 2 (src/errors.ts).
  * - StoreFailure: the environment failed a write that was allowed (disk full, I/O error, the
  *   file locked by a foreign program). Nothing written is lost; running the same command again
  *   resumes: exit code 1.
@@ -11,9 +11,10 @@
  * `storeErrorFrom` turns better-sqlite3's SqliteErrors into these, naming the file; errors it
  * does not recognise (a constraint violated: a bug) pass through unchanged.
  */
+import { InputError } from '../errors.ts';
 
 /** A database that cannot be used as asked (missing, foreign, damaged, too new, read-only, busy); exit code 2. */
-export class StoreError extends Error {
+export class StoreError extends InputError {
   constructor(message: string) {
     super(message);
     this.name = 'StoreError';

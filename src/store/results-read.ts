@@ -3,10 +3,11 @@
  * SQL. Writes live in run-queue.ts. The functions take any connection, read-only or not, so the
  * embedded `run` command can render its table from the connection it writes with.
  */
-import { METRICS, type Metric } from '../core/tasks/run-result.ts';
+import { isAccuracyMetric, METRICS, type Metric } from '../core/tasks/run-result.ts';
 import type { Db } from './open.ts';
 import { StoreError } from './open.ts';
-import type { RunStatus } from './run-queue.ts';
+import { InputError } from '../errors.ts';
+import type { RunStatus } from './queue.ts';
 
 /** The per-run metrics the results and epoch_metrics tables hold (one column each). */
 export { METRICS, type Metric };
@@ -206,14 +207,26 @@ export function sweepRuns(db: Db, sweepId: number): SweepRunRow[] {
 /** Fraction of a run's epochs the `tail` statistic averages over (the last 20 %, as residual-notes.md). */
 export const TAIL_FRACTION = 0.2;
 
+/*
+ * The two statistics of a metric over each run's epochs: the one home of their rules, which
+ * `table --epoch best|tail`, `plot --epoch best|tail` and `report` all read from here
+ * (src/report/epoch-values.ts).
+ */
+
+/** The name goes into the SQL text: only the known per-epoch columns. */
+function checkEpochMetric(what: string, metric: Metric): void {
+  if (!(METRICS as readonly string[]).includes(metric) || metric === 'wall_ms') {
+    throw new Error(`${what}: not an epoch metric: ${metric}`);
+  }
+}
+
 /**
  * Per done run of a sweep: the mean of `metric` over its last TAIL_FRACTION of epochs (epochs
  * e > (1 - fraction) * E of E; at least the final one), for noisy per-epoch metrics such as the
  * scalar toy's error, where the final epoch alone is one sample.
  */
 export function tailEpochValues(db: Db, sweepId: number, metric: Exclude<Metric, 'wall_ms'>): Map<string, number> {
-  // the name goes into the SQL text: only the known columns
-  if (!(METRICS as readonly string[]).includes(metric) || (metric as Metric) === 'wall_ms') throw new Error(`tailEpochValues: not an epoch metric: ${metric}`);
+  checkEpochMetric('tailEpochValues', metric);
   const rows = db
     .prepare(
       `SELECT e.run_hash AS hash, avg(${metricExpr(db, 'epoch_metrics', 'e', metric)}) AS value
@@ -229,14 +242,16 @@ export function tailEpochValues(db: Db, sweepId: number, metric: Exclude<Metric,
   for (const r of rows) if (r.value !== null) out.set(r.hash, r.value);
   return out;
 }
+
 /**
- * Per done run of the sweep, the best value of `metric` over the epochs of its accepted attempt
- * (`max` or `min`). Epoch 0 (the untrained model) counts only for a run that has no other epoch.
+ * Per done run of the sweep, the best value of `metric` over the epochs of its accepted attempt:
+ * the maximum for accuracies, the minimum for every other metric (losses, errors, the cost
+ * estimates; isAccuracyMetric). Epoch 0 (the untrained model) counts only for a run that has no
+ * other epoch.
  */
-export function bestEpochValues(db: Db, sweepId: number, metric: Exclude<Metric, 'wall_ms'>, best: 'max' | 'min'): Map<string, number> {
-  // the name goes into the SQL text: only the known columns
-  if (!(METRICS as readonly string[]).includes(metric) || (metric as Metric) === 'wall_ms') throw new Error(`bestEpochValues: not an epoch metric: ${metric}`);
-  const agg = best === 'max' ? 'max' : 'min';
+export function bestEpochValues(db: Db, sweepId: number, metric: Exclude<Metric, 'wall_ms'>): Map<string, number> {
+  checkEpochMetric('bestEpochValues', metric);
+  const agg = isAccuracyMetric(metric) ? 'max' : 'min';
   const value = metricExpr(db, 'epoch_metrics', 'e', metric);
   const rows = db
     .prepare(
@@ -306,7 +321,7 @@ export function listWorkers(db: Db): WorkerRow[] {
 }
 
 /** A statement `query` will not run (writes, several statements, bad SQL); exit code 2. */
-export class QueryError extends Error {
+export class QueryError extends InputError {
   /** `cause`: the SQLite error behind it, if any (a damaged database, not a bad statement) */
   constructor(message: string, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });

@@ -1,59 +1,34 @@
 /**
- * The run queue's SQL: every write the scheduler makes (sweeps and their runs, leases,
- * heartbeats, progress, results, failures, expiry). Each method is one transaction, so a crash
- * at any moment leaves the database consistent; results are accepted only from the worker
- * holding the current attempt's lease, so a late result from a dead lease is rejected, never
- * duplicated. Every write goes through writer.ts's writeTransaction (BEGIN IMMEDIATE, the
- * writer lock's fencing token checked first, SQLite failures as one-line errors).
+ * The run queue in SQLite (the RunQueue of queue.ts): every write the scheduler makes (sweeps
+ * and their runs, leases, heartbeats, progress, results, failures, expiry). Each method is one
+ * transaction, so a crash at any moment leaves the database consistent; results are accepted
+ * only from the worker holding the current attempt's lease, so a late result from a dead lease
+ * is rejected, never duplicated. Every write goes through writer.ts's writeTransaction (BEGIN
+ * IMMEDIATE, the writer lock's fencing token checked first, SQLite failures as one-line errors).
  */
 import { EPOCH_METRICS } from '../core/tasks/run-result.ts';
-import type { EpochMetrics, RunResult } from '../core/train.ts';
+import type { EpochMetrics } from '../core/tasks/run-result.ts';
 import type { Statement } from 'better-sqlite3';
+import type { HostProbe, OwnerLiveness } from './host.ts';
 import type { Db } from './open.ts';
+import {
+  type Counts,
+  type Lease,
+  type LeaseRef,
+  type OpenedSweep,
+  type ReportedResult,
+  type RunQueue,
+  type RunStatus,
+  type SweepHeader,
+  type SweepInput,
+  type SweepRecorded,
+  type SweepRunInput,
+  sweepRecorded,
+  type Verdict,
+} from './queue.ts';
 import { StatementCache } from './statements.ts';
-import { type Acquired, acquireWriterLock, type OwnerLiveness, refreshWriterLock, releaseWriterLock, writeTransaction } from './writer.ts';
+import { type Acquired, acquireWriterLock, refreshWriterLock, releaseWriterLock, writeTransaction } from './writer.ts';
 
-export type RunStatus = 'queued' | 'running' | 'done' | 'failed';
-
-/** One lease: the run and the attempt it was leased as. */
-export interface LeaseRef {
-  hash: string;
-  attempt: number;
-}
-export interface Lease extends LeaseRef {
-  configJson: string;
-}
-/** What a worker reports of a finished run (the config is the coordinator's own). */
-export type ReportedResult = Pick<RunResult, 'numerics_version' | 'history' | 'weights_digest' | 'wall_ms'>;
-
-export type Verdict = { accepted: true } | { accepted: false; reason: string };
-
-export interface SweepRunInput {
-  hash: string;
-  configJson: string;
-  numericsVersion: number;
-  assignmentsJson: string;
-}
-export interface SweepInput {
-  name: string;
-  description: string;
-  specJson: string;
-  source: string;
-  runs: SweepRunInput[];
-  provenanceId?: number;
-}
-export interface SweepRecorded {
-  sweepId: number;
-  /** runs in the sweep now */
-  total: number;
-  /** runs the database did not hold before (in any sweep) */
-  newRuns: number;
-  /** when the sweep existed with another definition: runs joined and left it */
-  definitionChanged: boolean;
-  joined: number;
-  left: number;
-}
-export type Counts = Record<RunStatus, number>;
 
 /** The metric columns of epoch_metrics and results (one per EpochMetrics number but wall_ms). */
 const METRIC_COLUMNS = EPOCH_METRICS;
@@ -91,7 +66,7 @@ function nonFinite(history: EpochMetrics[]): string | undefined {
   return undefined;
 }
 
-export class RunQueue {
+export class SqliteRunQueue implements RunQueue {
   private readonly db: Db;
   private readonly statements: StatementCache;
 
@@ -107,45 +82,58 @@ export class RunQueue {
   // ---- sweeps ---------------------------------------------------------------------------
 
   /**
-   * Records a sweep and its runs (insert-or-ignore by run hash). Re-recording the same name
-   * resumes it; with a changed definition the membership follows the new one (results of runs
-   * that left stay in the database, under their hash).
+   * Records a sweep and its runs in one transaction (insert-or-ignore by run hash). Re-recording
+   * the same name resumes it; with a changed definition the membership follows the new one
+   * (results of runs that left stay in the database, under their hash).
    */
   recordSweep(s: SweepInput, now: number): SweepRecorded {
-    const db = this.db;
-    return writeTransaction(db, 'record-sweep', (): SweepRecorded => {
+    return writeTransaction(this.db, 'record-sweep', (): SweepRecorded => {
+      const opened = this.openSweep(s, now);
+      return sweepRecorded(opened, s.runs, this.addSweepRuns(opened.sweepId, s.runs, 0, now));
+    });
+  }
+
+  /**
+   * The sweep's row, created or updated to `s`; when its definition changed, its runs are
+   * dropped from it (addSweepRuns adds those of the new definition).
+   */
+  openSweep(s: SweepHeader, now: number): OpenedSweep {
+    return writeTransaction(this.db, 'record-sweep', (): OpenedSweep => {
       const existing = this.sql('SELECT id, spec_json FROM sweeps WHERE name = ?').get(s.name) as { id: number; spec_json: string } | undefined;
-      let sweepId: number;
-      let definitionChanged = false;
-      const before = new Set<string>();
-      if (existing) {
-        sweepId = existing.id;
-        definitionChanged = existing.spec_json !== s.specJson;
-        for (const r of this.sql('SELECT run_hash FROM sweep_runs WHERE sweep_id = ?').all(sweepId) as { run_hash: string }[]) before.add(r.run_hash);
-        this.sql('UPDATE sweeps SET description = ?, spec_json = ?, source = ?, updated_at = ? WHERE id = ?').run(s.description, s.specJson, s.source, now, sweepId);
-        if (definitionChanged) this.sql('DELETE FROM sweep_runs WHERE sweep_id = ?').run(sweepId);
-      } else {
-        sweepId = Number(
-          db
-            .prepare('INSERT INTO sweeps (name, description, spec_json, source, created_at, updated_at, provenance_id) VALUES (?, ?, ?, ?, ?, ?, ?)')
-            .run(s.name, s.description, s.specJson, s.source, now, now, s.provenanceId ?? null).lastInsertRowid,
+      if (!existing) {
+        const sweepId = Number(
+          this.sql('INSERT INTO sweeps (name, description, spec_json, source, created_at, updated_at, provenance_id) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+            s.name,
+            s.description,
+            s.specJson,
+            s.source,
+            now,
+            now,
+            s.provenanceId ?? null,
+          ).lastInsertRowid,
         );
+        return { sweepId, definitionChanged: false, before: new Set(), existed: false };
       }
+      const sweepId = existing.id;
+      const definitionChanged = existing.spec_json !== s.specJson;
+      const before = new Set((this.sql('SELECT run_hash FROM sweep_runs WHERE sweep_id = ?').all(sweepId) as { run_hash: string }[]).map((r) => r.run_hash));
+      this.sql('UPDATE sweeps SET description = ?, spec_json = ?, source = ?, updated_at = ? WHERE id = ?').run(s.description, s.specJson, s.source, now, sweepId);
+      if (definitionChanged) this.sql('DELETE FROM sweep_runs WHERE sweep_id = ?').run(sweepId);
+      return { sweepId, definitionChanged, before, existed: true };
+    });
+  }
+
+  /** Adds runs to sweep `sweepId` (insert-or-ignore), runs[i] at position first + i; returns the runs new to the database. */
+  addSweepRuns(sweepId: number, runs: readonly SweepRunInput[], first: number, now: number): number {
+    return writeTransaction(this.db, 'record-sweep-runs', (): number => {
       const insertRun = this.sql("INSERT OR IGNORE INTO runs (hash, config_json, numerics_version, status, created_at) VALUES (?, ?, ?, 'queued', ?)");
       const insertMember = this.sql('INSERT OR IGNORE INTO sweep_runs (sweep_id, run_hash, position, assignments_json) VALUES (?, ?, ?, ?)');
       let newRuns = 0;
-      s.runs.forEach((r, i) => {
+      runs.forEach((r, i) => {
         newRuns += insertRun.run(r.hash, r.configJson, r.numericsVersion, now).changes;
-        insertMember.run(sweepId, r.hash, i, r.assignmentsJson);
+        insertMember.run(sweepId, r.hash, first + i, r.assignmentsJson);
       });
-      const now_ = new Set(s.runs.map((r) => r.hash));
-      let joined = 0;
-      let left = 0;
-      if (existing) {
-        for (const h of now_) if (!before.has(h)) joined++;
-        for (const h of before) if (!now_.has(h)) left++;
-      }
-      return { sweepId, total: now_.size, newRuns, definitionChanged, joined, left };
+      return newRuns;
     });
   }
 
@@ -358,8 +346,17 @@ export class RunQueue {
    * heartbeat can (another host: gone after `staleMs` without a refresh). From then on every
    * write of this queue's connection checks the lock's fencing token.
    */
-  acquireWriterLock(owner: string, now: number, staleMs: number, file: string, ownerAlive: OwnerLiveness, started = '', onFatal?: (e: Error) => void): Acquired {
-    return acquireWriterLock(this.db, { owner, started }, now, staleMs, file, ownerAlive, onFatal);
+  acquireWriterLock(
+    owner: string,
+    now: number,
+    staleMs: number,
+    file: string,
+    ownerAlive: OwnerLiveness,
+    started = '',
+    onFatal?: (e: Error) => void,
+    host?: HostProbe,
+  ): Acquired {
+    return acquireWriterLock(this.db, { owner, started }, now, staleMs, file, ownerAlive, onFatal, host);
   }
 
   /** `owner`'s heartbeat; WriterLockLost once another process took the lock over. */

@@ -1,26 +1,18 @@
 /**
- * The worker registry's SQL: workers registered with the coordinator, whether their session is
- * connected, their free slots and last heartbeat (what `status` shows). Worker ids survive a
- * coordinator restart, so a worker that reconnects keeps its leases.
+ * The worker registry in SQLite (the WorkerRegistry of queue.ts): workers registered with the
+ * coordinator, whether their session is connected, the leases they will take and their last
+ * heartbeat (what `status` shows). Worker ids survive a coordinator restart, so a worker that
+ * reconnects keeps its leases.
  */
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './open.ts';
+import type { NewWorker, WorkerRecord, WorkerRegistry } from './queue.ts';
 import { StatementCache } from './statements.ts';
 import { writeTransaction } from './writer.ts';
 
-export interface WorkerRecord {
-  id: string;
-  name: string;
-  host: string;
-  slots: number;
-  free_slots: number;
-  connected: number;
-  registered_at: number;
-  last_heartbeat_at: number;
-  provenance_id: number | null;
-}
+export type { WorkerRecord } from './queue.ts';
 
-export class WorkerRegistry {
+export class SqliteWorkerRegistry implements WorkerRegistry {
   private readonly db: Db;
   private readonly statements: StatementCache;
 
@@ -33,7 +25,7 @@ export class WorkerRegistry {
     return this.statements.get(text);
   }
 
-  register(w: { id: string; name: string; host: string; slots: number; provenanceId: number }, now: number): void {
+  register(w: NewWorker, now: number): void {
     writeTransaction(this.db, 'register-worker', () =>
       this.sql(
         `INSERT INTO workers (id, name, host, slots, free_slots, connected, registered_at, last_heartbeat_at, provenance_id)
@@ -51,11 +43,11 @@ export class WorkerRegistry {
     writeTransaction(this.db, 'worker-connected', () => this.sql('UPDATE workers SET connected = ?, last_heartbeat_at = ? WHERE id = ?').run(connected ? 1 : 0, now, id));
   }
 
-  /** A heartbeat or slots update arrived. */
-  touch(id: string, now: number, freeSlots?: number): void {
+  /** A heartbeat or slots update arrived (with the free leases it announced: the free_slots column). */
+  touch(id: string, now: number, freeLeases?: number): void {
     writeTransaction(this.db, 'worker-heartbeat', () => {
-      if (freeSlots === undefined) this.sql('UPDATE workers SET last_heartbeat_at = ? WHERE id = ?').run(now, id);
-      else this.sql('UPDATE workers SET last_heartbeat_at = ?, free_slots = ? WHERE id = ?').run(now, freeSlots, id);
+      if (freeLeases === undefined) this.sql('UPDATE workers SET last_heartbeat_at = ? WHERE id = ?').run(now, id);
+      else this.sql('UPDATE workers SET last_heartbeat_at = ?, free_slots = ? WHERE id = ?').run(now, freeLeases, id);
     });
   }
 
@@ -69,5 +61,4 @@ export class WorkerRegistry {
     const rows = this.sql("SELECT worker, count(*) AS n FROM runs WHERE status = 'running' AND worker IS NOT NULL GROUP BY worker").all() as { worker: string; n: number }[];
     return new Map(rows.map((r) => [r.worker, r.n]));
   }
-
 }

@@ -11,8 +11,8 @@
  *
  * Who may take the lock over: nobody while its owner lives. On this host that is decided by the
  * owner's pid (alive, and started when the lock says: a reused pid is another process); a
- * suspended process is alive. An owner on another host is judged by its heartbeat
- * (`refreshed_at`): after `staleMs` without one it counts as gone.
+ * suspended process is alive (the OS is asked through host.ts's HostProbe). An owner on another
+ * host is judged by its heartbeat (`refreshed_at`): after `staleMs` without one it counts as gone.
  *
  * Write failures the environment causes (disk full, I/O errors, a foreign program holding the
  * file locked, a read-only file) become one-line StoreFailure / StoreError (errors.ts); the
@@ -20,26 +20,16 @@
  * tests make a write fail as the disk would.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import type { Statement } from 'better-sqlite3';
 import { StoreError, StoreFailure, sqliteCode, storeErrorFrom, WriterLockLost } from './errors.ts';
+import { type HostProbe, localHost, type LockOwner, type OwnerLiveness, suspendedNote } from './host.ts';
 import type { Db } from './open.ts';
+
+// the OS probing of the lock lives in host.ts; these are its names as the lock's users know them
+export { localOwnerAlive, type LockOwner, type OwnerLiveness, processIdentity } from './host.ts';
 
 /** The lock counts as abandoned by an owner on another host after this long without a heartbeat. */
 export const DEFAULT_LOCK_STALE_MS = 15_000;
-
-/** A lock owner: `host:pid`, and the process's start time on its host ('' when unknown). */
-export interface LockOwner {
-  owner: string;
-  started: string;
-}
-
-/**
- * Whether the owner of a lock still runs: true or false when this host can tell (a process on
- * this host), undefined when only its heartbeat can (another host).
- */
-export type OwnerLiveness = (owner: string, started: string) => boolean | undefined;
 
 export interface LockRow {
   owner: string;
@@ -140,70 +130,20 @@ export function writeTransaction<T>(db: Db, what: string, fn: () => T): T {
 
 // ---- the lock ---------------------------------------------------------------------------
 
-interface ProcStat {
-  state: string;
-  started: string;
-}
-
-/** State and start time (clock ticks since boot) of a process, from /proc (undefined elsewhere or when gone). */
-function procStat(pid: number): ProcStat | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ')'
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0] ?? '', started: fields[19] ?? '' };
-}
-
-/** This process as a lock owner. */
-export function processIdentity(): LockOwner {
-  return { owner: `${hostname()}:${process.pid}`, started: procStat(process.pid)?.started ?? '' };
-}
-
-function localPid(owner: string): number | undefined {
-  const at = owner.lastIndexOf(':');
-  if (at < 0 || owner.slice(0, at) !== hostname()) return undefined;
-  const pid = Number(owner.slice(at + 1));
-  return Number.isInteger(pid) && pid > 0 ? pid : -1;
-}
-
 /**
- * The liveness of a lock owner as this host sees it: for `host:pid` on this host, whether that
- * process exists (a zombie does not; a stopped one does) and is the one that took the lock (its
- * start time, when recorded, matches); undefined for owners on other hosts.
+ * Why `row`'s owner keeps the lock, or undefined when it may be taken over. `host` says whether
+ * a live owner on this machine is suspended (for the message).
  */
-export const localOwnerAlive: OwnerLiveness = (owner, started) => {
-  const pid = localPid(owner);
-  if (pid === undefined) return undefined;
-  if (pid < 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false; // EPERM: it exists, another user's
-  }
-  const stat = procStat(pid);
-  if (stat === undefined) return true; // no /proc (not Linux): trust signal 0
-  if (stat.state === 'Z' || stat.state === 'X') return false;
-  if (started !== '' && stat.started !== '' && stat.started !== started) return false; // the pid was reused
-  return true;
-}
-
-/** ", stopped (...)" when `owner` is a suspended process on this host. */
-function stoppedNote(owner: string): string {
-  const pid = localPid(owner);
-  if (pid === undefined || pid < 0) return '';
-  const state = procStat(pid)?.state;
-  return state === 'T' || state === 't' ? `, stopped (suspended): resume it (fg, or kill -CONT ${pid}) or end it` : '';
-}
-
-/** Why `row`'s owner keeps the lock, or undefined when it may be taken over. */
-export function lockHeld(row: { owner: string; owner_started?: string; refreshed_at: number }, now: number, staleMs: number, alive: OwnerLiveness): string | undefined {
+export function lockHeld(
+  row: { owner: string; owner_started?: string; refreshed_at: number },
+  now: number,
+  staleMs: number,
+  alive: OwnerLiveness,
+  host: HostProbe = localHost,
+): string | undefined {
   const verdict = alive(row.owner, row.owner_started ?? '');
   const idle = Math.max(0, Math.round((now - row.refreshed_at) / 1000));
-  if (verdict === true) return `${row.owner}, a live process on this host${stoppedNote(row.owner)}; active ${idle} s ago`;
+  if (verdict === true) return `${row.owner}, a live process on this host${suspendedNote(row.owner, host)}; active ${idle} s ago`;
   if (verdict === undefined && now - row.refreshed_at < staleMs) return `${row.owner}, active ${idle} s ago`;
   return undefined;
 }
@@ -212,6 +152,7 @@ export function lockHeld(row: { owner: string; owner_started?: string; refreshed
  * Takes the writer lock of `db` for `me`, refusing (StoreError) while its owner lives; returns
  * the fencing token, and whose lock it took over. From then on every writeTransaction on `db`
  * checks the token; `onFatal` hears of the first error that stops this connection's writes.
+ * `host` tells a suspended owner on this machine (for the refusal's message).
  */
 export function acquireWriterLock(
   db: Db,
@@ -221,6 +162,7 @@ export function acquireWriterLock(
   file: string,
   alive: OwnerLiveness,
   onFatal?: (e: Error) => void,
+  host: HostProbe = localHost,
 ): Acquired {
   let acquired: Acquired;
   try {
@@ -229,7 +171,7 @@ export function acquireWriterLock(
         const row = lockRow(db);
         let tookOver: Acquired['tookOver'];
         if (row && !(row.owner === me.owner && row.owner_started === me.started)) {
-          const held = lockHeld(row, now, staleMs, alive);
+          const held = lockHeld(row, now, staleMs, alive, host);
           if (held) throw new StoreError(`${file}: in use by another coordinator (${held}); stop it or use another --db`);
           const idleMs = now - row.refreshed_at;
           const why = alive(row.owner, row.owner_started) === false ? 'its process is gone' : `no heartbeat for ${Math.round(idleMs / 1000)} s`;

@@ -9,11 +9,12 @@ import { isAlias, isCollection, isMap, isScalar, isSeq, LineCounter, type Node, 
 import { didYouMean } from '../core/config/schema.ts';
 import { parseReferences, type ReferenceCell } from './reference.ts';
 import { parseView, type SweepView } from './view.ts';
+import { InputError } from '../errors.ts';
 
 /** Longest error message: a key or value of a hostile file is quoted, never the whole file. */
 const MAX_MESSAGE = 1500;
 
-export class SweepError extends Error {
+export class SweepError extends InputError {
   constructor(message: string) {
     super(message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}... (${message.length - MAX_MESSAGE} more characters)` : message);
     this.name = 'SweepError';

@@ -10,12 +10,11 @@
 import { hostname } from 'node:os';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
-import { NUMERICS_VERSION } from '../core/version.ts';
 import { type SessionRequestSchema, type SessionResponse, WorkerService } from '../gen/aimcsweep/v1/worker_pb.ts';
 import { type BidiStream, type Client, createClient, isServiceError } from '../rpc/bridge.ts';
-import { epochToWire, leaseFromWire, leaseToWire, resultToWire } from '../rpc/convert.ts';
+import { epochToWire, leaseFromWire, leaseToWire, registrationToWire, resultToWire } from '../rpc/convert.ts';
 import { localProvenance } from '../store/provenance.ts';
-import type { LeaseRef } from '../store/run-queue.ts';
+import type { LeaseRef } from '../store/queue.ts';
 import { LEASES_PER_THREAD, type SimulationPool } from './pool.ts';
 
 type Outgoing = MessageInitShape<typeof SessionRequestSchema>;
@@ -128,18 +127,13 @@ export class WorkerAgent {
   }
 
   private async register(): Promise<void> {
-    const p = localProvenance();
     const r = await this.client.register(
-      {
-        name: this.o.name ?? `${hostname()}:${process.pid}`,
-        host: hostname(),
+      registrationToWire(
         // slots: the runs it computes at once (its threads); it asks for up to `capacity`
         // leases through the free counts of its slots updates (one queued per thread)
-        slots: this.o.pool.threads,
-        packageVersion: p.package_version,
-        numericsVersion: NUMERICS_VERSION,
-        nodeVersion: p.node_version,
-      },
+        { name: this.o.name ?? `${hostname()}:${process.pid}`, host: hostname(), slots: this.o.pool.threads },
+        localProvenance(),
+      ),
       { deadline: Date.now() + 10_000 },
     );
     this.workerId = r.workerId;

@@ -4,8 +4,9 @@
  * (e.g. `device.gamma_res` only for `device.kind: pow | exp`). One schema drives validation,
  * defaulting (the canonical config), `--set key=value` parsing and docs/config.md.
  */
+import { InputError } from '../../errors.ts';
 
-export class ConfigError extends Error {
+export class ConfigError extends InputError {
   readonly path: string;
   constructor(path: string, message: string) {
     super(path ? `${path}: ${message}` : message);

@@ -17,8 +17,9 @@ export const file_aimcsweep_v1_run: GenFile = /*@__PURE__*/
 
 /**
  * Identifies one attempt at one run. A run is leased to at most one worker at a time; each new
- * lease of the same run (after an expiry, a release or a failure) gets the next attempt number,
- * and the coordinator accepts reports only for the attempt it currently has outstanding.
+ * lease of the same run (after an expiry, a release, or a failure queued again by
+ * --retry-failed) gets the next attempt number, and the coordinator accepts reports only for
+ * the attempt it currently has outstanding.
  *
  * @generated from message aimcsweep.v1.LeaseRef
  */
@@ -168,7 +169,8 @@ export const EpochMetricsSchema: GenMessage<EpochMetrics> = /*@__PURE__*/
 export type RunResult = Message<"aimcsweep.v1.RunResult"> & {
   /**
    * Numerics version of the core that computed the result (src/core/version.ts). The
-   * coordinator rejects results whose version differs from its own.
+   * coordinator rejects results whose version differs from the run's (the version it was
+   * queued with, which Register makes every worker match).
    *
    * @generated from field: uint32 numerics_version = 1;
    */

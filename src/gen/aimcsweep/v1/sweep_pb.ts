@@ -117,7 +117,8 @@ export type GetStatusResponse = Message<"aimcsweep.v1.GetStatusResponse"> & {
   sweeps: SweepStatus[];
 
   /**
-   * Every worker registered since the coordinator started, connected or not.
+   * Every worker ever registered with the coordinator's database (before restarts too),
+   * connected or not.
    *
    * @generated from field: repeated aimcsweep.v1.WorkerStatus workers = 2;
    */
@@ -250,7 +251,9 @@ export type WorkerStatus = Message<"aimcsweep.v1.WorkerStatus"> & {
   slots: number;
 
   /**
-   * Slots the coordinator believes are free now.
+   * The leases the worker last said it would take more of (its last SlotsUpdate.free: it holds
+   * up to two per slot, one running and one queued); 0 until it says. Not its idle slots: those
+   * are slots - running while it is connected.
    *
    * @generated from field: uint32 free_slots = 5;
    */
@@ -264,8 +267,9 @@ export type WorkerStatus = Message<"aimcsweep.v1.WorkerStatus"> & {
   running: number;
 
   /**
-   * When the coordinator last heard from the worker (any Session message), milliseconds since
-   * the Unix epoch; 0 when never. (A bigint in TypeScript: protobuf-es ignores jstype.)
+   * When the coordinator last heard from the worker (its registration, a session opened or
+   * closed, a Heartbeat or SlotsUpdate), milliseconds since the Unix epoch. (A bigint in
+   * TypeScript: protobuf-es ignores jstype.)
    *
    * @generated from field: int64 last_heartbeat_unix_ms = 7;
    */
@@ -384,9 +388,12 @@ export const RunEventSchema: GenMessage<RunEvent> = /*@__PURE__*/
  */
 export const SweepService: GenService<{
   /**
-   * Validates and expands a sweep definition and queues its runs that have no result yet. Runs
-   * are identified by their hash, so submitting the same sweep twice queues nothing new. Fails
-   * with INVALID_ARGUMENT (details: the file:line messages) when the definition is invalid.
+   * Validates and expands a sweep definition and queues its runs the coordinator's database does
+   * not hold yet (runs it holds keep their state: a failed run stays failed). Runs are
+   * identified by their hash, so submitting the same sweep twice queues nothing new. Fails with
+   * INVALID_ARGUMENT (details: the file:line messages) when the definition is invalid or larger
+   * than 1 MiB, RESOURCE_EXHAUSTED when too many sweeps wait to be expanded or this one takes
+   * too long to expand, UNAVAILABLE when the coordinator is shutting down.
    *
    * @generated from rpc aimcsweep.v1.SweepService.Submit
    */
@@ -406,9 +413,9 @@ export const SweepService: GenService<{
     output: typeof GetStatusResponseSchema;
   },
   /**
-   * Follows one sweep: a snapshot first, then one message per run that ends, until no run of
-   * the sweep is queued or running; then the stream ends with OK. Fails with NOT_FOUND for an
-   * unknown sweep.
+   * Follows one sweep: a snapshot first, then one message per run that ends and a snapshot
+   * every 2 s, until no run of the sweep is queued or running; then the stream ends with OK.
+   * Fails with NOT_FOUND for an unknown sweep.
    *
    * @generated from rpc aimcsweep.v1.SweepService.Watch
    */

@@ -5,8 +5,9 @@
 // Lease life cycle: the coordinator sends LeaseGrant; the worker keeps it alive by listing it in
 // every Heartbeat; it ends with exactly one ResultReport, FailureReport or LeaseReleased from the
 // worker (answered by LeaseAck), or a LeaseCancel from the coordinator. A lease not heartbeated
-// within its lease_ttl_ms expires and the run is re-queued with attempt + 1; reports for an
-// expired attempt are answered with LeaseAck accepted = false.
+// within its lease_ttl_ms expires and the run is re-queued with attempt + 1 (or failed, once the
+// run has lost the coordinator's --max-lost-leases leases); reports for an expired attempt are
+// answered with LeaseAck accepted = false.
 //
 // Authentication: when the coordinator is configured with a shared token, every call must carry
 // the metadata "authorization: Bearer <token>", else it fails with UNAUTHENTICATED.
@@ -317,9 +318,9 @@ export const SlotsUpdateSchema: GenMessage<SlotsUpdate> = /*@__PURE__*/
 export type Heartbeat = Message<"aimcsweep.v1.Heartbeat"> & {
   /**
    * Every lease the worker holds (received, not yet ended by a report or a cancel). The
-   * coordinator extends these; a lease it believes this worker holds but that is not listed is
-   * treated as lost and re-queued; a listed lease that is no longer current is answered with
-   * LeaseCancel.
+   * coordinator extends these by lease_ttl_ms; a listed lease that is no longer this worker's
+   * current one is answered with LeaseCancel. A lease of this worker that is not listed is not
+   * extended: it expires lease_ttl_ms after the last heartbeat that listed it, and is re-queued.
    *
    * @generated from field: repeated aimcsweep.v1.LeaseRef held = 1;
    */
@@ -390,8 +391,9 @@ export const ResultReportSchema: GenMessage<ResultReport> = /*@__PURE__*/
   messageDesc(file_aimcsweep_v1_worker, 8);
 
 /**
- * A leased run failed; answered by LeaseAck. The coordinator re-queues the run with attempt + 1
- * or, after its attempt limit, marks it failed with this error.
+ * A leased run failed; answered by LeaseAck. The coordinator marks the run failed with this
+ * error, without retrying it (the core is deterministic: another attempt fails the same way);
+ * `run --retry-failed` or a new sweep queues it again.
  *
  * @generated from message aimcsweep.v1.FailureReport
  */
@@ -529,8 +531,9 @@ export type LeaseAck = Message<"aimcsweep.v1.LeaseAck"> & {
   lease?: LeaseRef | undefined;
 
   /**
-   * True when the report was recorded; false when it was ignored (stale attempt, unknown lease,
-   * result with a different numerics version).
+   * True when the report was recorded; false when it was ignored (a stale attempt, a lease held
+   * by another worker, a run not leased, an unknown run, a malformed report, a result with
+   * another numerics version than the run's).
    *
    * @generated from field: bool accepted = 2;
    */
@@ -552,8 +555,9 @@ export const LeaseAckSchema: GenMessage<LeaseAck> = /*@__PURE__*/
   messageDesc(file_aimcsweep_v1_worker, 14);
 
 /**
- * The coordinator asks the worker to drain (e.g. it is shutting down): take no more leases,
- * finish or release the ones held, then close the stream.
+ * The coordinator asks the worker to drain: take no more leases, finish or release the ones
+ * held, then close the stream (as on SIGTERM). The coordinator does not send it today (when it
+ * stops it ends the sessions, and workers reconnect); workers honour it.
  *
  * @generated from message aimcsweep.v1.Drain
  */
@@ -589,7 +593,8 @@ export const WorkerService: GenService<{
    * The worker's one long-lived stream. The first message must be SessionRequest.hello with the
    * id Register returned (else FAILED_PRECONDITION; an unknown id fails with NOT_FOUND and the
    * worker registers again, e.g. after a coordinator restart). When the stream ends, for any
-   * reason, the worker's leases are no longer heartbeated and expire.
+   * reason, the worker's leases are no longer heartbeated: they expire lease_ttl_ms after their
+   * last heartbeat unless the worker opens a new session and heartbeats them before.
    *
    * @generated from rpc aimcsweep.v1.WorkerService.Session
    */
