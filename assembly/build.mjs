@@ -1,5 +1,6 @@
-// Builds the WebAssembly kernels: assembly/pulse.ts (pulsed update) and assembly/matmul.ts (forward /
-// backward products) -> one module, build/kernels.wasm (AssemblyScript).
+// Builds the WebAssembly kernels: assembly/pulse.ts (pulsed update), assembly/matmul.ts (forward /
+// backward products), assembly/digital.ts (digital updates) and assembly/layers.ts (the network
+// modules' loops) -> one module, build/kernels.wasm (AssemblyScript).
 // `node assembly/build.mjs` rebuilds only when the .wasm is missing or older than a source here;
 // `--force` always rebuilds. Run by `npm run build:wasm`, `prepare` (npm ci) and `pretest`.
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
@@ -18,7 +19,7 @@ const stale = !existsSync(out) || sources.some((f) => statSync(f).mtimeMs > stat
 if (process.argv.includes('--force') || stale) {
   const asc = await import('assemblyscript/asc');
   mkdirSync(dirname(out), { recursive: true });
-  const args = [join(here, 'pulse.ts'), join(here, 'matmul.ts'), '-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--noExportMemory', '--enable', 'simd', '--use', 'abort=', '-o', out];
+  const args = [join(here, 'pulse.ts'), join(here, 'matmul.ts'), join(here, 'digital.ts'), join(here, 'layers.ts'), '-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--noExportMemory', '--enable', 'simd', '--use', 'abort=', '-o', out];
   const { error } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
   if (error) {
     process.stderr.write(`assembly/build.mjs: ${error.message}\n`);

@@ -1,6 +1,6 @@
 /**
  * WebAssembly (SIMD) kernel of the stochastic-pulse rank-1 update: the bit-identical twin of the
- * TypeScript reference in src/core/tile.ts, src/core/pulse-trains.ts, src/core/rng.ts
+ * TypeScript reference in src/core/tile.ts, src/core/pulse-trains.ts, src/core/normal-stream.ts
  * (NormalStream) and src/core/devices/{constant-step,affine-response}.ts. Every formula below
  * mirrors one there, op for op (float32 where they use Math.fround, float64 where they use
  * numbers); change both together, test/kernel.test.ts compares them bit for bit.
@@ -18,6 +18,8 @@ declare function zigTailJs(hz: i32): f64;
 // use immediate offsets: the normals' swizzle table at 0 and the normal buffer at 1024.
 const SHUF_AT: usize = 0;
 const NBUF_AT: usize = 1024;
+// and the left-pack table at 256 (lane r of mask m's entry takes the lane of m's r-th set bit)
+const PACK_AT: usize = 256;
 
 // ---- control block: i32 words at the address given to init (same order in pulse-kernel.ts) ----
 const F_ROWS = 0;
@@ -56,6 +58,15 @@ const F_XBITS16 = 39;
 const F_STEPS = 40; // uniform constant step: the columns' signed steps for rows of sign 0, then -1 (padded columns each)
 const F_THR = 44; // i32 per column, then per row: the lines' firing thresholds (update)
 const F_WORDS = 45; // the pulse generator's words of one update (up to 32 per line)
+// update management (updateBatch): desired BL (i32), flags (bit 0 update_management, bit 1
+// update_bl_management), um_grad_scale and the device granularity (float64 at words 48, 50), and
+// the pulse slots of the last updateBatch (float64 at word 52, written by the kernel)
+const F_DESIRED = 46;
+const F_UFLAGS = 47;
+const F_UMSCALE = 48;
+const F_GRAN = 50;
+const F_SLOTS = 52;
+const F_FIRE = 54; // the columns whose x train fires, ascending (cols i32), then 16 i32 of counts
 const F_SCRATCH = 37; // 528 bytes: a block's coefficients (0..255); loop constants: 256 i16 ones, 272 row bits, 288 ~row sign, 304 zero, 320 sign bits; uniform constant step: 336 s_up, 352 s_down, 368 b_min, 384 b_max; closed form: 400..527 the (G, a^m) pairs of 4 groups
 
 // kernel modes (KernelMode in src/core/devices/base.ts)
@@ -108,6 +119,17 @@ let pStepPos: usize = 0;
 let pStepNeg: usize = 0;
 let pThr: usize = 0;
 let pWords: usize = 0;
+let pCtl: usize = 0;
+/** The benchmark's profile (bench/profile.ts): 1 = stop each update after its trains (no pulses). */
+let trainsOnly: i32 = 0;
+
+/** The benchmark's profile only: 1 makes `update` stop after the trains (the weights do not move). */
+export function setTrainsOnly(on: i32): void {
+  trainsOnly = on;
+}
+let pFire: usize = 0;
+/** Entries of the fire list of the current update. */
+let nFire = 0;
 
 @inline function field(ctl: usize, f: i32): usize {
   return <usize>load<u32>(ctl + (<usize>f << 2));
@@ -119,6 +141,7 @@ export function heapBase(): usize {
 }
 
 export function init(ctl: usize): void {
+  pCtl = ctl;
   rows = <i32>field(ctl, F_ROWS);
   cols = <i32>field(ctl, F_COLS);
   mode = <i32>field(ctl, F_MODE);
@@ -156,6 +179,7 @@ export function init(ctl: usize): void {
   pStepPos = field(ctl, F_STEPS);
   pThr = field(ctl, F_THR);
   pWords = field(ctl, F_WORDS);
+  pFire = field(ctl, F_FIRE);
   pStepNeg = pStepPos + ((<usize>(cols + 15) & ~15) << 2);
   v128.store(pScratch, i16x8.splat(1), 256);
   // constant step with the same step sizes and bounds on every weight (no device-to-device
@@ -227,7 +251,7 @@ function tailUniform53(): f64 {
   return (<f64>hi * 67108864.0 + <f64>lo) / 9007199254740992.0;
 }
 
-// ---- zigExp of rng.ts, op for op ----
+// ---- zigExp of ziggurat.ts, op for op ----
 const EXP_LN2_HI: f64 = 6.93147180369123816490e-1;
 const EXP_LN2_LO: f64 = 1.90821492927058770002e-10;
 const EXP_INV_LN2: f64 = 1.4426950408889634;
@@ -246,11 +270,11 @@ function zigExp(t: f64): f64 {
   const r2 = r * r;
   const c = r - r2 * (EXP_P1 + r2 * (EXP_P2 + r2 * (EXP_P3 + r2 * (EXP_P4 + r2 * EXP_P5))));
   const y = 1.0 - (lo - (r * c) / (2.0 - c) - hi);
-  // 2^k exactly (k in [-1010, 0]): the same bits as rng.ts's POW2_NEG[-k]
+  // 2^k exactly (k in [-1010, 0]): the same bits as ziggurat.ts's POW2_NEG[-k]
   return y * reinterpret<f64>(<u64>(1023 + <i32>k) << 52);
 }
 
-/** NormalStream.reject of rng.ts: the ziggurat's rejection path on the tail generator. */
+/** NormalStream.reject of normal-stream.ts: the ziggurat's rejection path on the tail generator. */
 function reject(hzIn: i32, izIn: i32): f32 {
   let hz = hzIn;
   let iz = izIn;
@@ -327,7 +351,7 @@ function noteRejects(pos: i32, ra: v128, rb: v128, bad: i32): void {
 }
 
 /**
- * Writes `block` normals of the stream at buf[at ..] (NormalStream.generate of rng.ts): the four
+ * Writes `block` normals of the stream at buf[at ..] (NormalStream.generate of normal-stream.ts): the four
  * lanes step together; the rare rejected words are noted and run afterwards, in stream order.
  */
 function generate(at: i32): void {
@@ -375,7 +399,7 @@ function generate(at: i32): void {
   tailStore();
 }
 
-/** NormalStream.refillReference of rng.ts: carry the unread normals to the front, append a block. */
+/** NormalStream.refillReference of normal-stream.ts: carry the unread normals to the front, append a block. */
 export function refill(): void {
   const idx = load<i32>(pNCtl);
   const end = load<i32>(pNCtl, 4);
@@ -959,6 +983,145 @@ function rowAffineMult(base: usize, rowBits: i32, rowNeg: i32, width: i32): i32 
 }
 
 /**
+ * A row of the pulse-one-by-one modes (rowBlocks: constant step with noise, affine with or without
+ * noise) when few columns fire: the same pulses in the same order, visiting only the columns of
+ * the fire list. Block by block of 16 columns (those with a firing column), round by round, in
+ * column order; one pulse is pulse4's float32 arithmetic on one weight; one normal per pulse when
+ * noisy. Returns the pulses.
+ */
+@inline function rowSparse(base: usize, rowBits: i32, rowNeg: i32, slope: bool, noise: bool, mult: bool): i32 {
+  const cnt = pFire + ((<usize>cols + 16) << 2);
+  let idx = noise ? load<i32>(pNCtl) : 0;
+  let nEnd = noise ? load<i32>(pNCtl, 4) : 0;
+  let total = 0;
+  let t = 0;
+  while (t < nFire) {
+    const end = (load<i32>(pFire + (<usize>t << 2)) & ~15) + 16;
+    // the block's firing columns [t, u) and their coincidence counts
+    let u = t;
+    let longest = 0;
+    let sum = 0;
+    while (u < nFire) {
+      const j = load<i32>(pFire + (<usize>u << 2));
+      if (j >= end) break;
+      const n = popcnt<i32>(rowBits & load<i32>(pXBits + (<usize>j << 2)));
+      store<i32>(cnt + (<usize>(u - t) << 2), n);
+      if (n > longest) longest = n;
+      sum += n;
+      u++;
+    }
+    if (sum != 0) {
+      total += sum;
+      for (let p = 0; p < longest; p++) {
+        for (let q = t; q < u; q++) {
+          if (load<i32>(cnt + (<usize>(q - t) << 2)) <= p) continue;
+          const j = <usize>load<i32>(pFire + (<usize>q << 2));
+          const k = base + (j << 2);
+          // branch-free: the direction picks the arrays and the sign (xor of the sign bit is f32 negation)
+          const up = (load<i32>(pXNeg + (j << 2)) ^ rowNeg) != 0;
+          const sg = select<i32>(0, <i32>0x80000000, up);
+          const c = reinterpret<f32>(reinterpret<i32>(load<f32>(select<usize>(slope ? pCUp : pSUp, slope ? pCDown : pSDown, up) + k)) ^ sg);
+          const v = load<f32>(pW + k);
+          let st: f32 = slope ? c - load<f32>(select<usize>(pKUp, pKDown, up) + k) * v : c;
+          if (noise) {
+            if (idx >= nEnd) {
+              // the buffer is used up (a refill moves the unread rest first, here none)
+              store<i32>(pNCtl, idx);
+              refill();
+              idx = load<i32>(pNCtl);
+              nEnd = load<i32>(pNCtl, 4);
+            }
+            const z = load<f32>(NBUF_AT + (<usize>idx << 2));
+            idx++;
+            if (mult) st = st + st * stdf * z;
+            else st = st + reinterpret<f32>(reinterpret<i32>(load<f32>(select<usize>(pSUp, pSDown, up) + k) * stdf) ^ sg) * z;
+          }
+          const vn = v + st;
+          const hi = load<f32>(pBMax + k);
+          const lo = load<f32>(pBMin + k);
+          const m = select<f32>(hi, vn, hi < vn);
+          store<f32>(pW + k, select<f32>(lo, m, m < lo));
+        }
+      }
+    }
+    t = u;
+  }
+  if (noise) store<i32>(pNCtl, idx);
+  return total;
+}
+
+/** Stores the x trains of columns j .. j+3 (i32 lanes) in the three widths the row kernels read. */
+@inline function storeX4(j: usize, bits: v128): void {
+  v128.store(pXBits + (j << 2), bits);
+  v128.store32_lane(pXBits8 + j, v128.shuffle<u8>(bits, bits, 0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 0);
+  v128.store64_lane(pXBits16 + (j << 1), v128.shuffle<u8>(bits, bits, 0, 1, 4, 5, 8, 9, 12, 13, 0, 0, 0, 0, 0, 0, 0, 0), 0);
+}
+
+/**
+ * The x trains for BL = 1 from the words at pWords, 4 columns at a time: the drawing lanes
+ * (threshold > 0) take the next words in column order (through the swizzle table), a lane fires
+ * when its word's upper 24 bits are below the threshold; threshold -1 fires, 0 never. Returns
+ * the number of columns with a pulse.
+ */
+function xTrains1(thrX: usize): i32 {
+  const zero = i32x4.splat(0);
+  const one = i32x4.splat(1);
+  let wp = pWords;
+  let nx = 0;
+  const c4 = cols & ~3;
+  for (let j = 0; j < c4; j += 4) {
+    const t = v128.load(thrX + (<usize>j << 2));
+    const draw = i32x4.gt_s(t, zero);
+    const m = i32x4.bitmask(draw);
+    const w = i8x16.swizzle(v128.load(wp), v128.load(<usize>m << 4, SHUF_AT));
+    wp += <usize>popcnt<i32>(m) << 2;
+    const fire = v128.or(i32x4.lt_s(t, zero), v128.and(draw, i32x4.lt_s(i32x4.shr_u(w, 8), t)));
+    storeX4(<usize>j, v128.and(fire, one));
+    // the firing columns, left-packed onto the list (branch-free: lanes past the count are
+    // overwritten by the next group)
+    const f = i32x4.bitmask(fire);
+    v128.store(pFire + (<usize>nx << 2), i8x16.swizzle(i32x4.add(i32x4.splat(j), i32x4(0, 1, 2, 3)), v128.load(<usize>f << 4, PACK_AT)));
+    nx += popcnt<i32>(f);
+  }
+  for (let j = c4; j < cols; j++) {
+    const t = load<i32>(thrX + (<usize>j << 2));
+    let mask = t < 0 ? 1 : 0;
+    if (t > 0) {
+      mask = (load<u32>(wp) >>> 8) < <u32>t ? 1 : 0;
+      wp += 4;
+    }
+    store<i32>(pXBits + (<usize>j << 2), mask);
+    store<u8>(pXBits8 + <usize>j, <u8>mask);
+    store<u16>(pXBits16 + (<usize>j << 1), <u16>mask);
+    // branch-free: the entry is kept only when the column fires
+    store<i32>(pFire + (<usize>nx << 2), j);
+    nx += <i32>(mask != 0);
+  }
+  return nx;
+}
+
+/** The x trains for any BL (one column at a time, trainBits); returns the columns with a pulse. */
+function xTrains(thrX: usize, bl: i32, nv: i32, full: i32): i32 {
+  let wp = pWords;
+  let nx = 0;
+  for (let j = 0; j < cols; j++) {
+    const t = load<i32>(thrX + (<usize>j << 2));
+    let mask = t < 0 ? full : 0;
+    if (t > 0) {
+      mask = trainBits(wp, t, nv) & full;
+      wp += <usize>bl << 2;
+    }
+    store<i32>(pXBits + (<usize>j << 2), mask);
+    store<u8>(pXBits8 + <usize>j, <u8>mask);
+    store<u16>(pXBits16 + (<usize>j << 1), <u16>mask);
+    // branch-free: the entry is kept only when the column fires
+    store<i32>(pFire + (<usize>nx << 2), j);
+    nx += <i32>(mask != 0);
+  }
+  return nx;
+}
+
+/**
  * One stochastic-pulse rank-1 update (AnalogTile.updateVector after update management): the
  * trains of x (staged at pX, scale b) and d (staged at pD, scale a) with BL = bl, then the
  * pulses of every active row; `flip` = -1 for a negative learning rate. Returns the pulse count.
@@ -1003,6 +1166,7 @@ export function update(a: f64, b: f64, bl: i32, flip: i32): f64 {
       store<f32>(pStepNeg + (<usize>j << 2), v < 0 ? sdn : su);
     }
   }
+  const drawingX = drawing;
   const r4 = rows & ~3;
   const av = f64x2.splat(a);
   for (let i = 0; i < r4; i += 4) {
@@ -1017,24 +1181,32 @@ export function update(a: f64, b: f64, bl: i32, flip: i32): f64 {
   }
   // 2. their words, in stream order: bl per drawing line
   drawWords(drawing * bl);
-  // 3. the trains: bit s of a drawing line from its s-th word
+  // 3. the trains (bit s of a drawing line from its s-th word): d first, whose words follow the
+  //    x lines' words; with no active row nothing reads the x trains, so they are left out
   const nv = bl <= 8 ? 2 : bl <= 16 ? 4 : 8;
-  let wp = pWords;
-  let nx = 0;
-  for (let j = 0; j < cols; j++) {
-    const t = load<i32>(thrX + (<usize>j << 2));
-    let mask = t < 0 ? full : 0;
-    if (t > 0) {
-      mask = trainBits(wp, t, nv) & full;
-      wp += <usize>bl << 2;
-    }
-    store<i32>(pXBits + (<usize>j << 2), mask);
-    store<u8>(pXBits8 + <usize>j, <u8>mask);
-    store<u16>(pXBits16 + (<usize>j << 1), <u16>mask);
-    if (mask != 0) nx++;
-  }
+  let wp = pWords + ((<usize>drawingX * <usize>bl) << 2);
   let nd = 0;
-  for (let i = 0; i < rows; i++) {
+  let i0 = 0;
+  if (bl == 1) {
+    // 4 lines at a time, as xTrains1; the firing rows left-packed onto the lists
+    const zero = i32x4.splat(0);
+    for (; i0 + 4 <= rows; i0 += 4) {
+      const t = v128.load(thrD + (<usize>i0 << 2));
+      const draw = i32x4.gt_s(t, zero);
+      const m = i32x4.bitmask(draw);
+      const w = i8x16.swizzle(v128.load(wp), v128.load(<usize>m << 4, SHUF_AT));
+      wp += <usize>popcnt<i32>(m) << 2;
+      const fire = v128.or(i32x4.lt_s(t, zero), v128.and(draw, i32x4.lt_s(i32x4.shr_u(w, 8), t)));
+      const f = i32x4.bitmask(fire);
+      const pack = v128.load(<usize>f << 4, PACK_AT);
+      const at = <usize>nd << 2;
+      v128.store(pDIdx + at, i8x16.swizzle(i32x4.add(i32x4.splat(i0), i32x4(0, 1, 2, 3)), pack));
+      v128.store(pDBits + at, i32x4.splat(1));
+      v128.store(pDNeg + at, i8x16.swizzle(f32x4.lt(v128.load(pD + (<usize>i0 << 2)), f32x4.splat(0)), pack));
+      nd += popcnt<i32>(f);
+    }
+  }
+  for (let i = i0; i < rows; i++) {
     const t = load<i32>(thrD + (<usize>i << 2));
     if (t == 0) continue;
     let mask = full;
@@ -1048,9 +1220,27 @@ export function update(a: f64, b: f64, bl: i32, flip: i32): f64 {
     store<i32>(pDNeg + (<usize>nd << 2), load<f32>(pD + (<usize>i << 2)) < 0 ? -1 : 0);
     nd++;
   }
-  if (nx == 0 || nd == 0) return 0;
+  if (nd == 0) return 0;
+  const nx = bl == 1 ? xTrains1(thrX) : xTrains(thrX, bl, nv, full);
+  if (nx == 0 || trainsOnly != 0) return 0;
   const width = bl <= 8 ? 8 : bl <= 16 ? 16 : 32;
   let total: f64 = 0;
+  // few firing columns: the pulse-one-by-one modes visit only those (the same pulses and normals)
+  nFire = nx;
+  if (bl == 1 && nx * 8 < cols && (mode == MODE_CONSTANT_NOISE || mode == MODE_AFFINE || mode == MODE_AFFINE_ADD || mode == MODE_AFFINE_MULT)) {
+    for (let t = 0; t < nd; t++) {
+      const base = (<usize>load<i32>(pDIdx + (<usize>t << 2)) * <usize>cols) << 2;
+      const rowBits = load<i32>(pDBits + (<usize>t << 2));
+      const rowNeg = load<i32>(pDNeg + (<usize>t << 2)) ^ flip;
+      let n = 0;
+      if (mode == MODE_CONSTANT_NOISE) n = rowSparse(base, rowBits, rowNeg, false, true, false);
+      else if (mode == MODE_AFFINE) n = rowSparse(base, rowBits, rowNeg, true, false, false);
+      else if (mode == MODE_AFFINE_ADD) n = rowSparse(base, rowBits, rowNeg, true, true, false);
+      else n = rowSparse(base, rowBits, rowNeg, true, true, true);
+      total += <f64>n;
+    }
+    return total;
+  }
   for (let t = 0; t < nd; t++) {
     const base = (<usize>load<i32>(pDIdx + (<usize>t << 2)) * <usize>cols) << 2;
     const rowBits = load<i32>(pDBits + (<usize>t << 2));
@@ -1066,4 +1256,67 @@ export function update(a: f64, b: f64, bl: i32, flip: i32): f64 {
     total += <f64>n;
   }
   return total;
+}
+
+/** max |v| over n float32 at p, as AnalogTile.updateVector takes it (0 when none is > 0; NaN never wins). */
+@inline function absMax(p: usize, n: i32): f32 {
+  // 4 lanes at a time, the last group with the lanes past n cleared (|0| never wins); then across
+  // the lanes (pmax keeps the running maximum where a lane is not greater, so NaN never wins)
+  const mask = i32x4.splat(0x7fffffff);
+  let acc = f32x4.splat(0);
+  let k = 0;
+  for (; k + 4 <= n; k += 4) acc = f32x4.pmax(acc, v128.and(v128.load(p + (<usize>k << 2)), mask));
+  if (k < n) {
+    const valid = i32x4.gt_s(i32x4.splat(n - k), i32x4(0, 1, 2, 3));
+    acc = f32x4.pmax(acc, v128.and(v128.load(p + (<usize>k << 2)), v128.and(mask, valid)));
+  }
+  acc = f32x4.pmax(acc, v128.shuffle<i32>(acc, acc, 2, 3, 0, 1));
+  acc = f32x4.pmax(acc, v128.shuffle<i32>(acc, acc, 1, 0, 3, 2));
+  return f32x4.extract_lane(acc, 0);
+}
+
+/**
+ * `count` rank-1 updates of the vectors staged at xs ([count][cols] float32) and ds ([count][rows])
+ * one after another at learning rate lr: AnalogTile.updateVector's update management
+ * (PulseSchedule.plan of pulse-trains.ts, op for op in float64) and `update` for each. Returns
+ * the pulses; the pulse slots go to the control block (F_SLOTS).
+ */
+export function updateBatch(xs: usize, ds: usize, count: i32, lr: f64): f64 {
+  const x0 = pX;
+  const d0 = pD;
+  const desired = load<i32>(pCtl + (<usize>F_DESIRED << 2));
+  const flags = load<i32>(pCtl + (<usize>F_UFLAGS << 2));
+  const um = (flags & 3) != 0;
+  const ublm = (flags & 2) != 0;
+  const umScale = load<f64>(pCtl + (<usize>F_UMSCALE << 2));
+  const g = load<f64>(pCtl + (<usize>F_GRAN << 2));
+  const alr = abs<f64>(lr);
+  const flip = lr < 0 ? -1 : 0;
+  let pulses: f64 = 0;
+  let slots: f64 = 0;
+  for (let s = 0; s < count; s++) {
+    pX = xs + ((<usize>s * <usize>cols) << 2);
+    pD = ds + ((<usize>s * <usize>rows) << 2);
+    const xmax = <f64>absMax(pX, cols);
+    const dmax = <f64>absMax(pD, rows);
+    if (alr == 0 || xmax == 0 || dmax == 0) continue;
+    let bl: f64 = <f64>desired;
+    let dv = umScale * dmax;
+    const k = (alr * xmax * dv) / g;
+    if (ublm) bl = min<f64>(Math.ceil(k), <f64>desired);
+    let a = Math.sqrt(alr / (g * bl));
+    let b = a;
+    if (um) {
+      if (k > <f64>desired) dv *= <f64>desired / k;
+      a *= Math.sqrt(xmax / dv);
+      b *= Math.sqrt(dv / xmax);
+    }
+    if (bl == 0) continue;
+    slots += bl;
+    pulses += update(a, b, <i32>bl, flip);
+  }
+  pX = x0;
+  pD = d0;
+  store<f64>(pCtl + (<usize>F_SLOTS << 2), slots);
+  return pulses;
 }

@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: prints the benchmark figures as markdown tables. Speed targets live here,
  * never in timed test assertions. BENCH_REPS sets the repetitions (default 7); arguments name
- * the sections to run (kernels, training, sweep, distributed; default all).
+ * the sections to run (kernels, training, profile, sweep, distributed; default all).
  */
 import { arch, cpus } from 'node:os';
 import { runDistributedBench } from './distributed.ts';
-import { runKernelBench, runNormalBench } from './kernels.ts';
+import { runKernelBench, runNoiseCostBench, runNormalBench } from './kernels.ts';
+import { runProfileBench } from './profile.ts';
 import { runSweepBench } from './sweep.ts';
 import { runTrainingBench } from './training.ts';
 
@@ -20,7 +21,9 @@ const wanted = (section: string): boolean => only.size === 0 || only.has(section
 if (wanted('kernels')) {
   runKernelBench(log);
   runNormalBench(log);
+  runNoiseCostBench(log);
 }
 if (wanted('training')) runTrainingBench(log);
+if (wanted('profile')) runProfileBench(log);
 if (wanted('sweep')) await runSweepBench(log);
 if (wanted('distributed')) await runDistributedBench(log);

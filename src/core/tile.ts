@@ -99,6 +99,7 @@ export class AnalogTile {
   private readonly dBits: Int32Array;
   private readonly dNeg: Int32Array;
   private readonly oneHot: Float32Array;
+  private readonly rangeCounts = { pulses: 0, slots: 0 };
 
   constructor(spec: TileSpec) {
     const { rows, cols } = spec;
@@ -121,10 +122,11 @@ export class AnalogTile {
     if (choice === 'wasm' && !usable) {
       throw new Error(module === null ? 'tile: the WebAssembly kernel is not available' : `tile: no kernel for this ${this.device.kind} device`);
     }
-    this.wasm = usable ? new PulseKernel(module, rows, cols, this.device, this.pulseRng) : null;
+    this.wasm = usable ? new PulseKernel(module, rows, cols, this.device, this.pulseRng, spec.update, spec.maxBatch) : null;
     this.kernel = this.wasm === null ? 'typescript' : 'wasm';
     this.weights = this.wasm === null ? new Float32Array(rows * cols) : this.wasm.weights;
-    const products = module === null ? undefined : sharedMatmulKernel(module);
+    // products in place on the kernel's memory, else on the thread's shared kernel (a copy of W)
+    const products = module === null ? undefined : (this.wasm?.products ?? sharedMatmulKernel(module));
     this.matmul = products === undefined ? 'typescript' : 'wasm';
     this.fwd = new IoPath(spec.io, 'forward', spec.maxBatch, rows, cols, products);
     this.bwd = new IoPath(spec.io, 'backward', spec.maxBatch, rows, cols, products);
@@ -150,7 +152,26 @@ export class AnalogTile {
 
   /** Pulsed update for dW = -lr sum_b d[b] x[b]^T, applied one sample after another. */
   updateBatch(x: Float32Array, d: Float32Array, batch: number, lr: number): void {
-    for (let b = 0; b < batch; b++) this.updateVector(x, b * this.cols, d, b * this.rows, lr);
+    this.updateRange(x, d, 0, batch, lr);
+  }
+
+  /**
+   * updateVector for samples b in [from, to) of x (rows of cols) and d (rows of rows), one after
+   * another: on the kernel in one call per chunk of samples (the same bits as one call each).
+   */
+  updateRange(x: Float32Array, d: Float32Array, from: number, to: number, lr: number): void {
+    if (this.wasm === null) {
+      for (let b = from; b < to; b++) this.updateVector(x, b * this.cols, d, b * this.rows, lr);
+      return;
+    }
+    if (to <= from) return;
+    const counts = this.rangeCounts;
+    counts.pulses = 0;
+    counts.slots = 0;
+    this.wasm.updateRange(x, d, from, to, lr, counts);
+    this.updates += to - from;
+    this.slots += counts.slots;
+    this.pulses += counts.pulses;
   }
 
   /** One stochastic-pulse rank-1 update for dW = -lr d x^T (x at xOff, d at dOff). */

@@ -6,7 +6,10 @@
 import type { LayerCounters } from '../../cost/activity.ts';
 import type { RunConfig } from '../config/run-config.ts';
 import { IoPath } from '../io.ts';
+import { KernelMatrix } from '../kernels/kernel-matrix.ts';
+import { pulseKernelModule } from '../kernels/loader.ts';
 import { type Rng, streamFor } from '../rng.ts';
+import { KERNEL_MIN_WEIGHTS } from '../tile.ts';
 import type { LayerSpec, TrainableMatrix } from './types.ts';
 
 export abstract class CompositeMatrix implements TrainableMatrix {
@@ -22,9 +25,14 @@ export abstract class CompositeMatrix implements TrainableMatrix {
     if (config.io === undefined) throw new Error(`algorithm ${config.algorithm} needs an io section`);
     this.rows = layer.rows;
     this.cols = layer.cols;
-    this.visible = new Float32Array(layer.rows * layer.cols);
-    this.fwd = new IoPath(config.io, 'forward', layer.maxBatch, layer.rows, layer.cols);
-    this.bwd = new IoPath(config.io, 'backward', layer.maxBatch, layer.rows, layer.cols);
+    // the effective weights in a WebAssembly memory with the product kernel beside them (same
+    // bits as the TypeScript products, which small matrices and engines without the module use)
+    const module = layer.rows * layer.cols >= KERNEL_MIN_WEIGHTS ? pulseKernelModule() : null;
+    const kernel = module === null ? null : new KernelMatrix(module, layer.rows, layer.cols, { maxBatch: layer.maxBatch });
+    this.visible = kernel === null ? new Float32Array(layer.rows * layer.cols) : kernel.weights;
+    const products = kernel?.products ?? undefined;
+    this.fwd = new IoPath(config.io, 'forward', layer.maxBatch, layer.rows, layer.cols, products);
+    this.bwd = new IoPath(config.io, 'backward', layer.maxBatch, layer.rows, layer.cols, products);
     this.ioRng = streamFor(config.seed, `${layer.name}/composite-io-noise`);
   }
 

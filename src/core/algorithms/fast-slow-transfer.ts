@@ -64,6 +64,18 @@ export abstract class FastSlowTransfer extends CompositeMatrix {
     this.fast.tile.updateVector(x, b * this.cols, d, b * this.rows, fastLr(this.config, lr));
   }
 
+  /**
+   * Pulses samples [from, to) of the batch onto the fast array, one after another: `pulse` each,
+   * or (where a subclass keeps the plain pulse) the tile's range update, with the same bits.
+   */
+  protected pulseRange(x: Float32Array, d: Float32Array, from: number, to: number, lr: number): void {
+    if (this.pulse !== FastSlowTransfer.prototype.pulse) {
+      for (let b = from; b < to; b++) this.pulse(x, d, b, lr);
+      return;
+    }
+    this.fast.tile.updateRange(x, d, from, to, fastLr(this.config, lr));
+  }
+
   /** The fast array's contribution to element k of the effective weight, before gamma. */
   protected fastEffective(k: number): number {
     return this.fast.effective(k);
@@ -71,9 +83,13 @@ export abstract class FastSlowTransfer extends CompositeMatrix {
 
   update(x: Float32Array, d: Float32Array, batch: number, lr: number): void {
     this.samples += batch;
-    for (let b = 0; b < batch; b++) {
-      this.pulse(x, d, b, lr);
-      if (this.clock.tick()) {
+    // the samples up to the next transfer in one range, then the transfer (the same order as
+    // pulse and tick sample by sample)
+    for (let b = 0; b < batch; ) {
+      const n = Math.min(batch - b, this.clock.untilDue());
+      this.pulseRange(x, d, b, b + n, lr);
+      b += n;
+      if (this.clock.advance(n)) {
         this.transfer(this.columns.next(), lr);
         this.transfers++;
       }
@@ -83,7 +99,17 @@ export abstract class FastSlowTransfer extends CompositeMatrix {
 
   protected reduce(out: Float32Array): void {
     const sw = this.slow.weights;
-    for (let k = 0; k < out.length; k++) out[k] = sw[k] + (this.gamma === 0 ? 0 : this.gamma * this.fastEffective(k));
+    const gamma = this.gamma;
+    if (gamma === 0) {
+      for (let k = 0; k < out.length; k++) out[k] = sw[k] + 0;
+    } else if (this.fastEffective === FastSlowTransfer.prototype.fastEffective) {
+      // fast.effective(k) inlined: the same float64 operations, without a call per element
+      const fw = this.fast.tile.weights;
+      const ref = this.fast.ref;
+      for (let k = 0; k < out.length; k++) out[k] = sw[k] + gamma * (fw[k] - ref[k]);
+    } else {
+      for (let k = 0; k < out.length; k++) out[k] = sw[k] + gamma * this.fastEffective(k);
+    }
   }
 
   setWeights(values: Float32Array): void {

@@ -14,7 +14,9 @@ import type { LayerCounters } from '../../cost/activity.ts';
 import { outerProductOps } from '../../cost/digital-ops.ts';
 import { updateVectorElements } from '../../cost/storage.ts';
 import type { RunConfig } from '../config/run-config.ts';
-import type { AnalogTile } from '../tile.ts';
+import { KernelMatrix } from '../kernels/kernel-matrix.ts';
+import { pulseKernelModule } from '../kernels/loader.ts';
+import { type AnalogTile, KERNEL_MIN_WEIGHTS } from '../tile.ts';
 import { tileFor } from './analog-sgd.ts';
 import { tileCounts } from './cost-counts.ts';
 import { pulseWeight } from './pulse-writes.ts';
@@ -31,6 +33,8 @@ class MixedPrecisionMatrix implements TrainableMatrix {
   readonly cols: number;
   private readonly w: AnalogTile;
   private readonly chi: Float64Array;
+  /** chi's WebAssembly home with the accumulation kernel (null: the TypeScript loop, mpAccumulateReference). */
+  private readonly kernel: KernelMatrix | null;
   private readonly eps: number;
   private readonly transferLr: number;
   private readonly maxSteps: number;
@@ -42,7 +46,9 @@ class MixedPrecisionMatrix implements TrainableMatrix {
     this.rows = layer.rows;
     this.cols = layer.cols;
     this.w = tileFor(config, layer, 'W');
-    this.chi = new Float64Array(layer.rows * layer.cols);
+    const module = layer.rows * layer.cols >= KERNEL_MIN_WEIGHTS ? pulseKernelModule() : null;
+    this.kernel = module === null ? null : new KernelMatrix(module, layer.rows, layer.cols, { maxBatch: 0, chi: true });
+    this.chi = this.kernel?.chi ?? new Float64Array(layer.rows * layer.cols);
     this.eps = config.mp_granularity ?? this.w.device.granularity;
     this.transferLr = config.transfer_lr ?? 1;
     this.maxSteps = config.update?.desired_bl ?? 31;
@@ -58,16 +64,14 @@ class MixedPrecisionMatrix implements TrainableMatrix {
   }
 
   update(x: Float32Array, d: Float32Array, batch: number, lr: number): void {
-    const { rows, cols, chi } = this;
-    for (let b = 0; b < batch; b++) {
-      for (let i = 0; i < rows; i++) {
-        const g = lr * d[b * rows + i];
-        if (g === 0) continue;
-        const o = i * cols;
-        const xo = b * cols;
-        for (let j = 0; j < cols; j++) chi[o + j] += g * x[xo + j];
-      }
-      if (++this.samples % this.period === 0) this.transfer();
+    // the samples up to the next transfer accumulate in one range (the same order as one by one)
+    for (let b = 0; b < batch; ) {
+      const n = Math.min(batch - b, this.period - (this.samples % this.period));
+      if (this.kernel !== null) this.kernel.mpAccumulate(x, d, b, b + n, lr);
+      else mpAccumulateReference(this.chi, this.rows, this.cols, x, d, b, b + n, lr);
+      b += n;
+      this.samples += n;
+      if (this.samples % this.period === 0) this.transfer();
     }
   }
 
@@ -120,6 +124,19 @@ class MixedPrecisionMatrix implements TrainableMatrix {
     const counts = tileCounts([this.w]);
     counts.flops += samples * outerProductOps(rows, cols);
     return { samples, arraysRead: 1, ...counts, storedElements: updateVectorElements(rows, cols) + this.chi.length };
+  }
+}
+
+/** chi += lr d[b] x[b]^T (float64, every column; rows with g = lr d[i] = 0 skipped) for samples b in [from, to): the reference of the kernel's mpAccumulate. */
+export function mpAccumulateReference(chi: Float64Array, rows: number, cols: number, x: Float32Array, d: Float32Array, from: number, to: number, lr: number): void {
+  for (let b = from; b < to; b++) {
+    for (let i = 0; i < rows; i++) {
+      const g = lr * d[b * rows + i];
+      if (g === 0) continue;
+      const o = i * cols;
+      const xo = b * cols;
+      for (let j = 0; j < cols; j++) chi[o + j] += g * x[xo + j];
+    }
   }
 }
 

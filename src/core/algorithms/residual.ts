@@ -76,9 +76,13 @@ class MultiTileResidualMatrix extends CompositeMatrix {
     const lrFast = fastLr(this.config, lr);
     const gradientTile = this.tiles[0].tile;
     const scaleLr = this.config.scale_transfer_lr ? lr : 1;
-    for (let b = 0; b < batch; b++) {
-      gradientTile.updateVector(x, b * this.cols, d, b * this.rows, lrFast);
-      const t = ++this.samples;
+    // the samples up to the next transfer of any tile in one range of the gradient tile, then
+    // that sample's transfers (the same order as sample by sample)
+    for (let b = 0; b < batch; ) {
+      const n = Math.min(batch - b, this.untilTransfer());
+      gradientTile.updateRange(x, d, b, b + n, lrFast);
+      b += n;
+      const t = (this.samples += n);
       if (this.warmTarget > 0) {
         if (t % this.periods[0] === 0) this.transfer(0, this.warmTarget, this.lrs[0] * scaleLr);
         continue;
@@ -86,6 +90,15 @@ class MultiTileResidualMatrix extends CompositeMatrix {
       for (let j = 0; j < this.periods.length; j++) if (t % this.periods[j] === 0) this.transfer(j, j + 1, this.lrs[j] * scaleLr);
     }
     this.invalidate();
+  }
+
+  /** Samples until the next one after which a transfer is due (that one included). */
+  private untilTransfer(): number {
+    const t = this.samples;
+    const n = this.warmTarget > 0 ? 1 : this.periods.length;
+    let m = Infinity;
+    for (let j = 0; j < n; j++) m = Math.min(m, this.periods[j] - (t % this.periods[j]));
+    return m;
   }
 
   /** Tile `to`, column k += lr * (tile `from` - its reference), column k (pulsed, one-hot x). */
@@ -104,8 +117,10 @@ class MultiTileResidualMatrix extends CompositeMatrix {
     out.fill(0);
     for (let i = 0; i < this.tiles.length; i++) {
       const s = this.scale[i];
-      const t = this.tiles[i];
-      for (let k = 0; k < out.length; k++) out[k] += s * t.effective(k);
+      // t.effective(k) inlined: the same float64 operations, without a call per element
+      const w = this.tiles[i].tile.weights;
+      const ref = this.tiles[i].ref;
+      for (let k = 0; k < out.length; k++) out[k] += s * (w[k] - ref[k]);
     }
   }
 

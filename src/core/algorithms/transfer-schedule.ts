@@ -50,6 +50,17 @@ export class PeriodicClock {
     this.count++;
     return this.count % this.period === 0;
   }
+
+  /** Ticks until the next one that returns true, that one included (>= 1). */
+  untilDue(): number {
+    return this.period - (this.count % this.period);
+  }
+
+  /** n ticks at once (n <= untilDue()): whether the last one is due. */
+  advance(n: number): boolean {
+    this.count += n;
+    return this.count % this.period === 0;
+  }
 }
 
 /** Sequential column selection 0, 1, ..., n-1, 0, ... (aihwkit n_reads_per_transfer = 1). */

@@ -48,14 +48,40 @@ function load(): { module: object | null; note: string } {
   return { module: null, note: missing ? 'build/kernels.wasm not built (npm run build:wasm)' : 'kernel not loaded' };
 }
 
+let enabled = true;
+
 /** The compiled kernel module, or null (then tiles use the TypeScript path). */
 export function pulseKernelModule(): object | null {
   loaded ??= load();
-  return loaded.module;
+  return enabled ? loaded.module : null;
+}
+
+/**
+ * Turns the kernels off (false) or on again for what is built afterwards: with them off every
+ * tile, matrix and network module takes its TypeScript reference, which gives the same bits (the
+ * benchmark's "same bits" check runs training both ways). Objects already built keep theirs.
+ */
+export function useKernels(on: boolean): void {
+  enabled = on;
 }
 
 /** Which kernel tiles get and why, for logs and the benchmark. */
 export function pulseKernelNote(): string {
   loaded ??= load();
   return loaded.note;
+}
+
+let heapBase = -1;
+
+/**
+ * Where a kernel instance's own layout may start in its memory: the module's static data ends
+ * before (probed once, on a throwaway instance).
+ */
+export function layoutBase(module: object): number {
+  if (heapBase < 0) {
+    const api = wasmApi!;
+    const probe = new api.Instance(module, { env: { memory: new api.Memory({ initial: 1 }), zigTail: () => 0 } });
+    heapBase = (probe.exports as unknown as { heapBase(): number }).heapBase();
+  }
+  return heapBase;
 }

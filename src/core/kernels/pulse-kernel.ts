@@ -16,8 +16,12 @@
  */
 import { KernelMode, type PulsedDevice } from '../devices/base.ts';
 import type { AffineResponseDevice } from '../devices/affine-response.ts';
+import type { UpdateConfig } from '../pulse-trains.ts';
 import { NORMAL_BLOCK, NORMAL_CAPACITY, type Rng, ZIGGURAT, zigTail } from '../rng.ts';
-import { type WasmInstance, wasmApi } from './loader.ts';
+import { layoutBase, type WasmInstance, wasmApi } from './loader.ts';
+import { Products, productRegionBytes } from './matmul-kernel.ts';
+
+export { layoutBase } from './loader.ts';
 
 // control block fields (i32 words), as in assembly/pulse.ts
 const F = {
@@ -58,17 +62,27 @@ const F = {
   thr: 44,
   words: 45,
   prng: 20,
+  desired: 46,
+  uflags: 47,
+  umScale: 48,
+  granularity: 50,
+  slots: 52,
+  fire: 54,
 } as const;
+/** Bytes of samples staged per updateBatch call (as many x and d as fit, at least one). */
+const STAGE_BYTES = 1 << 16;
 const CTL_WORDS = 64;
 const SHUF_AT = 0;
 const NBUF_AT = 1024;
 const PAGE = 65536;
 
 interface KernelExports {
-  heapBase(): number;
   init(ctl: number): void;
   refill(): void;
   update(a: number, b: number, bl: number, flip: number): number;
+  updateBatch(xs: number, ds: number, count: number, lr: number): number;
+  setTrainsOnly(on: number): void;
+  product(w: number, rows: number, cols: number, x: number, count: number, y: number, back: number, scratch: number): number;
 }
 
 /**
@@ -89,6 +103,26 @@ function shuffleTable(): Uint8Array {
 }
 const SHUFFLE = shuffleTable();
 
+/**
+ * left-pack masks: for the lane mask m of a group of 4 i32, output lane r takes the lane of the
+ * r-th set bit of m (its 4 bytes); lanes past popcount(m) take zero bytes. The kernel compacts
+ * the firing lines of a group with it (assembly/pulse.ts PACK_AT).
+ */
+function packTable(): Uint8Array {
+  const t = new Uint8Array(256).fill(0x80);
+  for (let m = 0; m < 16; m++) {
+    let r = 0;
+    for (let l = 0; l < 4; l++) {
+      if (((m >> l) & 1) === 0) continue;
+      for (let b = 0; b < 4; b++) t[16 * m + 4 * r + b] = 4 * l + b;
+      r++;
+    }
+  }
+  return t;
+}
+const PACK = packTable();
+const PACK_AT = 256;
+
 /** The ziggurat tables as the kernel reads them: (k, w32) pairs, then w, then f (float64). */
 const TABLES = (() => {
   const nz = ZIGGURAT.k.length;
@@ -104,18 +138,6 @@ const TABLES = (() => {
   return bytes;
 })();
 
-let heapBase = -1;
-
-/** Where a tile's layout may start: the module's own static data ends before (probed once). */
-export function layoutBase(module: object): number {
-  if (heapBase < 0) {
-    const api = wasmApi!;
-    const probe = new api.Instance(module, { env: { memory: new api.Memory({ initial: 1 }), zigTail: () => 0 } });
-    heapBase = (probe.exports as unknown as KernelExports).heapBase();
-  }
-  return heapBase;
-}
-
 /** True when the device has a kernel (constant step or affine response, no write noise). */
 export function kernelSupports(device: PulsedDevice): boolean {
   return device.kernelMode() !== KernelMode.none;
@@ -124,8 +146,18 @@ export function kernelSupports(device: PulsedDevice): boolean {
 export class PulseKernel {
   /** The tile's weights (rows x cols, row-major) in the kernel's memory. */
   readonly weights: Float32Array;
+  /** Forward / backward products on the weights in place (null when built without productsBatch). */
+  readonly products: Products | null;
   private readonly x: Float32Array;
   private readonly d: Float32Array;
+  /** The staging areas of updateBatch (stageCount samples; x and d are their first rows). */
+  private readonly xs: Float32Array;
+  private readonly ds: Float32Array;
+  private readonly stageCount: number;
+  private readonly xAt: number;
+  private readonly dAt: number;
+  /** The pulse slots of the last updateBatch call (written by the kernel). */
+  private readonly slotsOut: Float64Array;
   private readonly rows: number;
   private readonly cols: number;
   private readonly fn: KernelExports;
@@ -133,9 +165,10 @@ export class PulseKernel {
   /**
    * Builds the instance of a rows x cols tile: moves the device's per-weight arrays, its normal
    * stream and the pulse-train generator `pulseRng` into the kernel's memory (they keep working,
-   * on views). `device` must support a kernel (kernelSupports).
+   * on views). `device` must support a kernel (kernelSupports). With productsBatch > 0 the
+   * memory also holds the scratch of forward / backward products of up to that many vectors.
    */
-  constructor(module: object, rows: number, cols: number, device: PulsedDevice, pulseRng: Rng) {
+  constructor(module: object, rows: number, cols: number, device: PulsedDevice, pulseRng: Rng, update: UpdateConfig, productsBatch = 0) {
     const mode = device.kernelMode();
     if (mode === KernelMode.none) throw new Error(`PulseKernel: no kernel for a ${device.kind} device with these settings`);
     const api = wasmApi!;
@@ -153,6 +186,8 @@ export class PulseKernel {
       return at;
     };
     const cols16 = (cols + 15) & ~15;
+    // the staging areas hold stageCount samples; `update` reads the first
+    const stageCount = Math.max(1, Math.floor(STAGE_BYTES / (4 * (rows + cols))));
     const nBufAt = take(4 * NORMAL_CAPACITY);
     const ctl = take(4 * CTL_WORDS);
     const tablesAt = take(TABLES.length);
@@ -169,8 +204,8 @@ export class PulseKernel {
       nBuf: nBufAt,
       rej: take(8 * NORMAL_BLOCK),
       scratch: take(528),
-      x: take(4 * cols),
-      d: take(4 * rows),
+      x: take(4 * cols * stageCount),
+      d: take(4 * rows * stageCount),
       xBits: take(4 * cols16),
       xBits8: take(cols16),
       xBits16: take(2 * cols16),
@@ -178,6 +213,7 @@ export class PulseKernel {
       steps: take(8 * cols16),
       thr: take(4 * (rows + cols)),
       words: take(4 * 32 * (rows + cols)),
+      fire: take(4 * (cols + 32)),
       dIdx: take(4 * rows),
       dBits: take(4 * rows),
       dNeg: take(4 * rows),
@@ -185,6 +221,7 @@ export class PulseKernel {
     };
     const deviceArrays: number[] = [];
     for (let k = 0; k < (affine ? 8 : 4); k++) deviceArrays.push(take(4 * size));
+    const regionAt = productsBatch > 0 ? take(productRegionBytes(rows, cols, productsBatch)) : 0;
     const memory = new api.Memory({ initial: Math.ceil(top / PAGE), maximum: Math.ceil(top / PAGE) });
     const buf = memory.buffer;
 
@@ -201,9 +238,15 @@ export class PulseKernel {
     const noise = device.noise;
     noise.moveTo(new Int32Array(buf, off.lanes, 16), new Int32Array(buf, off.tail, 4), new Int32Array(buf, off.nCtl, 2), new Float32Array(buf, off.nBuf, NORMAL_CAPACITY));
     new Uint8Array(buf, off.shuf, 256).set(SHUFFLE);
+    new Uint8Array(buf, PACK_AT, 256).set(PACK);
     new Uint8Array(buf, tablesAt, TABLES.length).set(TABLES);
     this.x = new Float32Array(buf, off.x, cols);
     this.d = new Float32Array(buf, off.d, rows);
+    this.xs = new Float32Array(buf, off.x, cols * stageCount);
+    this.ds = new Float32Array(buf, off.d, rows * stageCount);
+    this.stageCount = stageCount;
+    this.xAt = off.x;
+    this.dAt = off.d;
 
     // ---- control block ----
     const c = new Int32Array(buf, ctl, CTL_WORDS);
@@ -213,6 +256,12 @@ export class PulseKernel {
     c[F.mode] = mode;
     cf[F.std] = device.kernelStd();
     c[F.block] = NORMAL_BLOCK;
+    c[F.desired] = update.desired_bl;
+    c[F.uflags] = (update.update_management ? 1 : 0) | (update.update_bl_management ? 2 : 0);
+    const cd = new Float64Array(buf, ctl, CTL_WORDS / 2);
+    cd[F.umScale / 2] = update.um_grad_scale;
+    cd[F.granularity / 2] = device.granularity;
+    this.slotsOut = cd.subarray(F.slots / 2, F.slots / 2 + 1);
     c[F.w] = off.w;
     c[F.bMin] = device.bMin.byteOffset;
     c[F.bMax] = device.bMax.byteOffset;
@@ -225,7 +274,7 @@ export class PulseKernel {
       c[F.cDown] = a.cDown.byteOffset;
       c[F.kDown] = a.kDown.byteOffset;
     }
-    for (const key of ['x', 'd', 'xBits', 'xNeg', 'dIdx', 'dBits', 'dNeg', 'prng', 'lanes', 'tail', 'nCtl', 'nBuf', 'zk', 'zw', 'zf', 'shuf', 'rej', 'scratch', 'xBits8', 'xBits16', 'steps', 'thr', 'words'] as const) {
+    for (const key of ['x', 'd', 'xBits', 'xNeg', 'dIdx', 'dBits', 'dNeg', 'prng', 'lanes', 'tail', 'nCtl', 'nBuf', 'zk', 'zw', 'zf', 'shuf', 'rej', 'scratch', 'xBits8', 'xBits16', 'steps', 'thr', 'words', 'fire'] as const) {
       c[F[key]] = off[key];
     }
 
@@ -235,6 +284,7 @@ export class PulseKernel {
     this.fn = instance.exports as unknown as KernelExports;
     this.fn.init(ctl);
     noise.refillHook = () => this.fn.refill();
+    this.products = productsBatch > 0 ? new Products(module, this.fn, () => buf, off.w, rows, cols, regionAt, productsBatch) : null;
     this.rows = rows;
     this.cols = cols;
   }
@@ -248,6 +298,31 @@ export class PulseKernel {
     stage(this.x, x, xOff);
     stage(this.d, d, dOff);
     return this.fn.update(a, b, bl, flip);
+  }
+
+  /**
+   * For the benchmark's profile only: with `on`, every update of this instance stops after its
+   * trains (the weights do not move), so that the time of the trains can be told from the
+   * pulsing's. Never on in a run.
+   */
+  profileTrainsOnly(on: boolean): void {
+    this.fn.setTrainsOnly(on ? 1 : 0);
+  }
+
+  /**
+   * Rank-1 updates of samples [from, to) of x ([sample][cols]) and d ([sample][rows]), one after
+   * another at learning rate lr, update management included (AnalogTile.updateVector's, in the
+   * kernel: the same bits). Adds the pulses and the pulse slots to `out`.
+   */
+  updateRange(x: Float32Array, d: Float32Array, from: number, to: number, lr: number, out: { pulses: number; slots: number }): void {
+    const { rows, cols, stageCount } = this;
+    for (let b = from; b < to; b += stageCount) {
+      const count = Math.min(stageCount, to - b);
+      this.xs.set(x.subarray(b * cols, (b + count) * cols));
+      this.ds.set(d.subarray(b * rows, (b + count) * rows));
+      out.pulses += this.fn.updateBatch(this.xAt, this.dAt, count, lr);
+      out.slots += this.slotsOut[0];
+    }
   }
 }
 

@@ -10,10 +10,12 @@ import { algorithmFor } from '../algorithms/index.ts';
 import type { Algorithm, LayerSpec } from '../algorithms/types.ts';
 import type { AlgorithmName, RunConfig } from '../config/run-config.ts';
 import { LENET5_LAYERS } from '../config/task-schema.ts';
+import { LayerSpace } from '../kernels/layer-space.ts';
+import { pulseKernelModule } from '../kernels/loader.ts';
 import { streamFor } from '../rng.ts';
 import { ActivationLayer, Conv2d, Dense, MaxPool2, type Module, type WeightModule } from './layers.ts';
 import { Network } from './network.ts';
-import { type InputShape, planNetwork, type WeightLayerPlan } from './plan.ts';
+import { type InputShape, type ModulePlan, planNetwork, type WeightLayerPlan } from './plan.ts';
 
 export { Network, softmaxNll } from './network.ts';
 export type { Module, WeightModule } from './layers.ts';
@@ -38,14 +40,18 @@ export function buildModel(config: RunConfig, input: InputShape, classes: number
     return algorithm(p.digital ? 'sgd' : config.algorithm).create(config, layer);
   };
   const initialise = (m: WeightModule): void => m.initialise(streamFor(config.seed, `${m.name}/init`), model.init_scale);
-  for (const p of planNetwork(model, config.algorithm, input, classes)) {
+  const plan = planNetwork(model, config.algorithm, input, classes);
+  // the modules' buffers and loops in one WebAssembly space (layers.ts), when the module loads
+  const wasm = pulseKernelModule();
+  const space = wasm === null ? null : new LayerSpace(wasm, spaceBytes(plan, maxBatch));
+  for (const p of plan) {
     // input gradients are needed everywhere but in the first module
     const needGradIn = modules.length > 0;
     let m: Module;
-    if (p.kind === 'dense') m = new Dense(p.layer.name, matrix(p.layer), maxBatch, needGradIn, p.layer.digital);
-    else if (p.kind === 'conv') m = new Conv2d(p.layer.name, p.shape, matrix(p.layer), maxBatch, needGradIn, p.layer.digital);
-    else if (p.kind === 'pool') m = new MaxPool2(p.channels, p.height, p.width, maxBatch, needGradIn);
-    else m = new ActivationLayer(p.activation, p.size, maxBatch, needGradIn);
+    if (p.kind === 'dense') m = new Dense(p.layer.name, matrix(p.layer), maxBatch, needGradIn, p.layer.digital, space);
+    else if (p.kind === 'conv') m = new Conv2d(p.layer.name, p.shape, matrix(p.layer), maxBatch, needGradIn, p.layer.digital, space);
+    else if (p.kind === 'pool') m = new MaxPool2(p.channels, p.height, p.width, maxBatch, needGradIn, space);
+    else m = new ActivationLayer(p.activation, p.size, maxBatch, needGradIn, space);
     if (p.kind === 'dense' || p.kind === 'conv') initialise(m as WeightModule);
     modules.push(m);
   }
@@ -55,4 +61,17 @@ export function buildModel(config: RunConfig, input: InputShape, classes: number
     if (names !== LENET5_LAYERS.join(',')) throw new Error(`lenet5 layer names ${names} differ from ${LENET5_LAYERS.join(',')}`);
   }
   return net;
+}
+
+/** Bytes of the LayerSpace the modules of `plan` take (each module's spaceBytes). */
+function spaceBytes(plan: readonly ModulePlan[], maxBatch: number): number {
+  let bytes = 0;
+  plan.forEach((p, k) => {
+    const needGradIn = k > 0;
+    if (p.kind === 'dense') bytes += Dense.spaceBytes(p.layer.rows, p.layer.cols, maxBatch, needGradIn);
+    else if (p.kind === 'conv') bytes += Conv2d.spaceBytes(p.shape, maxBatch, needGradIn);
+    else if (p.kind === 'pool') bytes += MaxPool2.spaceBytes(p.channels, p.height, p.width, maxBatch, needGradIn);
+    else bytes += ActivationLayer.spaceBytes(p.size, maxBatch, needGradIn);
+  });
+  return bytes;
 }

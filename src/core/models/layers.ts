@@ -7,10 +7,20 @@
  * Training follows PyTorch/aihwkit: the whole backward pass runs on the weights of the forward
  * pass, then every weight layer applies its update (`update`). Weight matrices are the run's
  * TrainableMatrix objects (analog tiles or digital); biases are digital float SGD.
+ *
+ * Given a LayerSpace (kernels/layer-space.ts), a module keeps its buffers there and runs its
+ * loops as the WebAssembly kernels of assembly/layers.ts, which give the same bits as the
+ * TypeScript loops below (their reference); `spaceBytes` says how much of the space it takes.
  */
 import type { TrainableMatrix } from '../algorithms/types.ts';
 import type { Activation } from '../config/task-schema.ts';
+import { arrayBytes, type LayerSpace } from '../kernels/layer-space.ts';
 import type { Rng } from '../rng.ts';
+
+/** A float32 array of n elements in the space (null: a plain array). */
+function f32(space: LayerSpace | null, n: number): Float32Array {
+  return space === null ? new Float32Array(n) : space.f32(n);
+}
 
 export interface Module {
   /** Features per sample in and out. */
@@ -55,17 +65,22 @@ export class Dense implements WeightModule {
   private x: Float32Array;
   private d: Float32Array;
 
-  constructor(name: string, matrix: TrainableMatrix, maxBatch: number, needGradIn: boolean, digital: boolean) {
+  constructor(name: string, matrix: TrainableMatrix, maxBatch: number, needGradIn: boolean, digital: boolean, space: LayerSpace | null = null) {
     this.name = name;
     this.matrix = matrix;
     this.inSize = matrix.cols;
     this.outSize = matrix.rows;
     this.digital = digital;
     this.bias = new Float32Array(matrix.rows);
-    this.out = new Float32Array(maxBatch * matrix.rows);
-    this.gradIn = needGradIn ? new Float32Array(maxBatch * matrix.cols) : null;
+    this.out = f32(space, maxBatch * matrix.rows);
+    this.gradIn = needGradIn ? f32(space, maxBatch * matrix.cols) : null;
     this.x = this.out;
     this.d = this.out;
+  }
+
+  /** Bytes of a LayerSpace the constructor takes. */
+  static spaceBytes(rows: number, cols: number, maxBatch: number, needGradIn: boolean): number {
+    return arrayBytes(maxBatch * rows) + (needGradIn ? arrayBytes(maxBatch * cols) : 0);
   }
 
   initialise(rng: Rng, scale: number): void {
@@ -135,9 +150,13 @@ export class Conv2d implements WeightModule {
   private readonly gradCols: Float32Array | null;
   /** For each patch column (p, c, ki, kj): the offset of its pixel in one input sample. */
   private readonly colIndex: Int32Array;
+  /** The kernels' space (null: the TypeScript loops). */
+  private readonly space: LayerSpace | null;
+  /** Inputs that do not live in the space are copied here first. */
+  private readonly xStage: Float32Array | null;
 
   /** `matrix` must be outChannels x (inChannels kernel^2) with maxBatch >= maxBatch x patches. */
-  constructor(name: string, shape: ConvShape, matrix: TrainableMatrix, maxBatch: number, needGradIn: boolean, digital: boolean) {
+  constructor(name: string, shape: ConvShape, matrix: TrainableMatrix, maxBatch: number, needGradIn: boolean, digital: boolean, space: LayerSpace | null = null) {
     const { inChannels, height, width, outChannels, kernel } = shape;
     this.name = name;
     this.shape = shape;
@@ -151,12 +170,14 @@ export class Conv2d implements WeightModule {
     this.patches = this.outHeight * this.outWidth;
     this.inSize = inChannels * height * width;
     this.outSize = outChannels * this.patches;
-    this.bias = new Float32Array(outChannels);
-    this.out = new Float32Array(maxBatch * this.outSize);
-    this.gradIn = needGradIn ? new Float32Array(maxBatch * this.inSize) : null;
-    this.cols = new Float32Array(maxBatch * this.patches * k2);
-    this.y = new Float32Array(maxBatch * this.patches * outChannels);
-    this.gradCols = needGradIn ? new Float32Array(maxBatch * this.patches * k2) : null;
+    this.bias = space === null ? new Float32Array(outChannels) : space.f32(outChannels);
+    this.out = f32(space, maxBatch * this.outSize);
+    this.gradIn = needGradIn ? f32(space, maxBatch * this.inSize) : null;
+    this.cols = f32(space, maxBatch * this.patches * k2);
+    this.y = f32(space, maxBatch * this.patches * outChannels);
+    this.gradCols = needGradIn ? f32(space, maxBatch * this.patches * k2) : null;
+    this.space = space;
+    this.xStage = space === null ? null : space.f32(maxBatch * this.inSize);
     this.colIndex = new Int32Array(this.patches * k2);
     for (let oi = 0, q = 0; oi < this.outHeight; oi++) {
       for (let oj = 0; oj < this.outWidth; oj++) {
@@ -169,6 +190,23 @@ export class Conv2d implements WeightModule {
     }
   }
 
+  /** Bytes of a LayerSpace the constructor takes. */
+  static spaceBytes(shape: ConvShape, maxBatch: number, needGradIn: boolean): number {
+    const { inChannels, height, width, outChannels, kernel } = shape;
+    const patches = (height - kernel + 1) * (width - kernel + 1);
+    const k2 = inChannels * kernel * kernel;
+    const inSize = inChannels * height * width;
+    return (
+      arrayBytes(outChannels) +
+      arrayBytes(maxBatch * outChannels * patches) +
+      (needGradIn ? arrayBytes(maxBatch * inSize) : 0) +
+      arrayBytes(maxBatch * patches * k2) +
+      arrayBytes(maxBatch * patches * outChannels) +
+      (needGradIn ? arrayBytes(maxBatch * patches * k2) : 0) +
+      arrayBytes(maxBatch * inSize)
+    );
+  }
+
   initialise(rng: Rng, scale: number): void {
     const bound = scale / Math.sqrt(this.matrix.cols);
     const w = new Float32Array(this.matrix.rows * this.matrix.cols);
@@ -178,9 +216,21 @@ export class Conv2d implements WeightModule {
   }
 
   forward(x: Float32Array, batch: number): void {
-    const { cols, colIndex, y, out, bias, inSize, outSize, patches } = this;
+    const { cols, colIndex, y, out, bias, inSize, outSize, patches, space } = this;
     const per = colIndex.length;
     const oc = this.shape.outChannels;
+    if (space !== null) {
+      let xAt = space.at(x);
+      if (xAt < 0) {
+        this.xStage!.set(x.subarray(0, batch * inSize));
+        xAt = this.xStage!.byteOffset;
+      }
+      const { inChannels, height, width, kernel } = this.shape;
+      space.fn.im2col(xAt, inSize, batch, cols.byteOffset, inChannels, height, width, kernel);
+      this.matrix.forward(cols, y, batch * patches);
+      space.fn.convOut(y.byteOffset, out.byteOffset, bias.byteOffset, batch, patches, oc);
+      return;
+    }
     for (let b = 0; b < batch; b++) {
       const xo = b * inSize;
       const co = b * per;
@@ -199,8 +249,17 @@ export class Conv2d implements WeightModule {
   }
 
   backward(gradOut: Float32Array, batch: number): void {
-    const { y, outSize, patches, gradIn, gradCols, colIndex, inSize } = this;
+    const { y, outSize, patches, gradIn, gradCols, colIndex, inSize, space } = this;
     const oc = this.shape.outChannels;
+    const gAt = space === null ? -1 : space.at(gradOut);
+    if (space !== null && gAt >= 0) {
+      space.fn.convGrad(gAt, y.byteOffset, batch, patches, oc);
+      if (gradIn === null || gradCols === null) return;
+      this.matrix.backward(y, gradCols, batch * patches);
+      const { inChannels, height, width, kernel } = this.shape;
+      space.fn.col2im(gradCols.byteOffset, gradIn.byteOffset, inSize, batch, inChannels, height, width, kernel);
+      return;
+    }
     // y now holds dLoss/dy in patch-major order (the matrix's batch layout)
     for (let b = 0; b < batch; b++) {
       const yo = b * patches * oc;
@@ -224,8 +283,12 @@ export class Conv2d implements WeightModule {
   update(lr: number, batch: number): void {
     const n = batch * this.patches;
     this.matrix.update(this.cols, this.y, n, lr);
-    const { bias, y } = this;
+    const { bias, y, space } = this;
     const oc = this.shape.outChannels;
+    if (space !== null) {
+      space.fn.convBias(y.byteOffset, n, oc, lr, bias.byteOffset);
+      return;
+    }
     for (let c = 0; c < oc; c++) {
       let g = 0;
       for (let r = 0; r < n; r++) g += y[r * oc + c];
@@ -247,8 +310,9 @@ export class MaxPool2 implements Module {
   private readonly width: number;
   /** Input offset (within the sample) of each output's maximum in the last forward. */
   readonly argmax: Int32Array;
+  private readonly space: LayerSpace | null;
 
-  constructor(channels: number, height: number, width: number, maxBatch: number, needGradIn: boolean) {
+  constructor(channels: number, height: number, width: number, maxBatch: number, needGradIn: boolean, space: LayerSpace | null = null) {
     this.channels = channels;
     this.height = height;
     this.width = width;
@@ -257,13 +321,25 @@ export class MaxPool2 implements Module {
     if (this.outHeight < 1 || this.outWidth < 1) throw new Error(`max-pool: a ${height}x${width} input is too small to pool 2x2`);
     this.inSize = channels * height * width;
     this.outSize = channels * this.outHeight * this.outWidth;
-    this.out = new Float32Array(maxBatch * this.outSize);
-    this.gradIn = needGradIn ? new Float32Array(maxBatch * this.inSize) : null;
-    this.argmax = new Int32Array(maxBatch * this.outSize);
+    this.out = f32(space, maxBatch * this.outSize);
+    this.gradIn = needGradIn ? f32(space, maxBatch * this.inSize) : null;
+    this.argmax = space === null ? new Int32Array(maxBatch * this.outSize) : space.i32(maxBatch * this.outSize);
+    this.space = space;
+  }
+
+  /** Bytes of a LayerSpace the constructor takes. */
+  static spaceBytes(channels: number, height: number, width: number, maxBatch: number, needGradIn: boolean): number {
+    const outSize = channels * (height >> 1) * (width >> 1);
+    return 2 * arrayBytes(maxBatch * outSize) + (needGradIn ? arrayBytes(maxBatch * channels * height * width) : 0);
   }
 
   forward(x: Float32Array, batch: number): void {
-    const { out, argmax, channels, height, width, outHeight, outWidth, inSize, outSize } = this;
+    const { out, argmax, channels, height, width, outHeight, outWidth, inSize, outSize, space } = this;
+    const xAt = space === null ? -1 : space.at(x);
+    if (space !== null && xAt >= 0) {
+      space.fn.poolForward(xAt, out.byteOffset, argmax.byteOffset, batch, channels, height, width);
+      return;
+    }
     for (let b = 0; b < batch; b++) {
       const xo = b * inSize;
       let o = b * outSize;
@@ -285,8 +361,13 @@ export class MaxPool2 implements Module {
   }
 
   backward(gradOut: Float32Array, batch: number): void {
-    const { gradIn, argmax, inSize, outSize } = this;
+    const { gradIn, argmax, inSize, outSize, space } = this;
     if (gradIn === null) return;
+    const gAt = space === null ? -1 : space.at(gradOut);
+    if (space !== null && gAt >= 0) {
+      space.fn.poolBackward(gAt, argmax.byteOffset, gradIn.byteOffset, batch, inSize, outSize);
+      return;
+    }
     gradIn.fill(0, 0, batch * inSize);
     for (let b = 0; b < batch; b++) {
       const xo = b * inSize;
@@ -302,18 +383,32 @@ export class ActivationLayer implements Module {
   readonly out: Float32Array;
   readonly gradIn: Float32Array | null;
   readonly kind: Activation;
+  private readonly space: LayerSpace | null;
 
-  constructor(kind: Activation, size: number, maxBatch: number, needGradIn: boolean) {
+  constructor(kind: Activation, size: number, maxBatch: number, needGradIn: boolean, space: LayerSpace | null = null) {
     this.kind = kind;
     this.inSize = size;
     this.outSize = size;
-    this.out = new Float32Array(maxBatch * size);
-    this.gradIn = needGradIn ? new Float32Array(maxBatch * size) : null;
+    this.out = f32(space, maxBatch * size);
+    this.gradIn = needGradIn ? f32(space, maxBatch * size) : null;
+    // sigmoid keeps its TypeScript loop (Math.exp has no kernel twin)
+    this.space = kind === 'sigmoid' ? null : space;
+  }
+
+  /** Bytes of a LayerSpace the constructor takes. */
+  static spaceBytes(size: number, maxBatch: number, needGradIn: boolean): number {
+    return arrayBytes(maxBatch * size) + (needGradIn ? arrayBytes(maxBatch * size) : 0);
   }
 
   forward(x: Float32Array, batch: number): void {
-    const { out } = this;
+    const { out, space } = this;
     const n = batch * this.outSize;
+    const xAt = space === null ? -1 : space.at(x);
+    if (space !== null && xAt >= 0) {
+      if (this.kind === 'tanh') space.fn.tanhForward(xAt, out.byteOffset, n, space.scratch);
+      else space.fn.reluForward(xAt, out.byteOffset, n);
+      return;
+    }
     switch (this.kind) {
       case 'sigmoid':
         for (let k = 0; k < n; k++) out[k] = 1 / (1 + Math.exp(-x[k]));
@@ -328,9 +423,15 @@ export class ActivationLayer implements Module {
   }
 
   backward(gradOut: Float32Array, batch: number): void {
-    const { gradIn, out } = this;
+    const { gradIn, out, space } = this;
     if (gradIn === null) return;
     const n = batch * this.outSize;
+    const gAt = space === null ? -1 : space.at(gradOut);
+    if (space !== null && gAt >= 0) {
+      if (this.kind === 'tanh') space.fn.tanhBackward(gAt, out.byteOffset, gradIn.byteOffset, n);
+      else space.fn.reluBackward(gAt, out.byteOffset, gradIn.byteOffset, n);
+      return;
+    }
     switch (this.kind) {
       case 'sigmoid':
         for (let k = 0; k < n; k++) gradIn[k] = gradOut[k] * out[k] * (1 - out[k]);
