@@ -14,7 +14,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { resolveRunConfig } from '../src/core/config/run-config.ts';
 import { pulseKernelModule, pulseKernelNote } from '../src/core/kernels/loader.ts';
-import { NORMAL_BLOCK, streamFor } from '../src/core/rng.ts';
+import { NORMAL_BLOCK } from '../src/core/normal-stream.ts';
+import { streamFor } from '../src/core/rng.ts';
 import { AnalogTile, type KernelChoice } from '../src/core/tile.ts';
 
 const BATCH = 100;

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { resolveRunConfig } from '../src/core/config/run-config.ts';
 import { CLOSED_FORM_MIN } from '../src/core/devices/closed-form.ts';
-import { NORMAL_BLOCK } from '../src/core/rng.ts';
+import { NORMAL_BLOCK } from '../src/core/normal-stream.ts';
 import { AnalogTile } from '../src/core/tile.ts';
 
 const ROWS = 4;

@@ -12,7 +12,8 @@
  * report a `kernelMode`; their `pulseRow` is then the TypeScript reference of that kernel: the
  * same float32 arithmetic and the same order of the per-pulse normals (see src/core/kernels/).
  */
-import { NormalStream, type Rng } from '../rng.ts';
+import { NormalStream } from '../normal-stream.ts';
+import type { Rng } from '../rng.ts';
 import type { DeviceParams } from './params.ts';
 
 /**

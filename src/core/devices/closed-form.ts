@@ -23,7 +23,7 @@
  * slow weights follow after the row in column order, n normals each. Float32 arithmetic, op for op as
  * the kernel does it (Math.fround; x / y and sqrt of float32 values are correctly rounded).
  */
-import type { NormalStream } from '../rng.ts';
+import type { NormalStream } from '../normal-stream.ts';
 import { popcount32, PULSE_BLOCK } from './base.ts';
 
 /** Margin, in standard deviations of the n-pulse noise, that a bound must keep (see above). */

@@ -17,7 +17,9 @@
 import { KernelMode, type PulsedDevice } from '../devices/base.ts';
 import type { AffineResponseDevice } from '../devices/affine-response.ts';
 import type { UpdateConfig } from '../pulse-trains.ts';
-import { NORMAL_BLOCK, NORMAL_CAPACITY, type Rng, ZIGGURAT, zigTail } from '../rng.ts';
+import { NORMAL_BLOCK, NORMAL_CAPACITY } from '../normal-stream.ts';
+import type { Rng } from '../rng.ts';
+import { ZIGGURAT, zigTail } from '../ziggurat.ts';
 import { layoutBase, type WasmInstance, wasmApi } from './loader.ts';
 import { Products, productRegionBytes } from './matmul-kernel.ts';
 
