@@ -13,7 +13,7 @@ import { create, fromBinary, type MessageInitShape, toBinary } from '@bufbuild/p
 import * as grpc from '@grpc/grpc-js';
 import { EPOCH_METRICS, type EpochMetrics, type RunResult } from '../src/core/tasks/run-result.ts';
 import { EpochMetricsSchema, RunResultSchema, RunStatus } from '../src/gen/aimcsweep/v1/run_pb.ts';
-import { type GetStatusResponse, GetStatusResponseSchema, SweepService, type WatchResponse } from '../src/gen/aimcsweep/v1/sweep_pb.ts';
+import { type GetStatusResponse, GetStatusResponseSchema, SweepService, type WatchResponse, WatchResponseSchema } from '../src/gen/aimcsweep/v1/sweep_pb.ts';
 import { type SessionRequest, WorkerService } from '../src/gen/aimcsweep/v1/worker_pb.ts';
 import {
   addService,
@@ -29,7 +29,7 @@ import {
   serviceDefinition,
   type ServiceImpl,
 } from '../src/rpc/bridge.ts';
-import { epochFromWire, epochToWire, resultFromWire, resultToWire } from '../src/rpc/convert.ts';
+import { epochFromWire, epochToWire, resultFromWire, resultToWire, runEventToWire, sweepStatusToWire, watchUpdateFromWire } from '../src/rpc/convert.ts';
 
 const unimplemented = (): never => {
   throw new RpcError(grpc.status.UNIMPLEMENTED, 'not in this test');
@@ -122,6 +122,22 @@ test('convert: every epoch metric crosses the wire in binary and back; absent st
   const result: RunResult = { numerics_version: 3, config: {} as RunResult['config'], history: [bare, least], final: least, weights_digest: 'd', wall_ms: 4 };
   const wire = fromBinary(RunResultSchema, toBinary(RunResultSchema, create(RunResultSchema, resultToWire(result))));
   assert.deepEqual(resultFromWire(wire), { numerics_version: 3, history: [bare, least], weights_digest: 'd', wall_ms: 4 });
+});
+
+test('convert: a watched sweep crosses the wire in binary and back as submit --wait reads it', () => {
+  const sweep = sweepStatusToWire({ name: 's', total: 5, queued: 1, running: 1, done: 2, failed: 1, progress: 60, runsPerMinute: 2, etaMs: 60_000 });
+  const through = (m: MessageInitShape<typeof WatchResponseSchema>): WatchResponse => fromBinary(WatchResponseSchema, toBinary(WatchResponseSchema, create(WatchResponseSchema, m)));
+  const counts = { queued: 1, running: 1, done: 2, failed: 1 };
+  assert.deepEqual(watchUpdateFromWire(through({ sweep })), { counts });
+  assert.deepEqual(watchUpdateFromWire(through({ sweep, run: runEventToWire({ hash: 'abc', attempt: 2 }, 'done', undefined) })), {
+    counts,
+    run: { lease: { hash: 'abc', attempt: 2 }, status: 'done', error: '' },
+  });
+  assert.deepEqual(watchUpdateFromWire(through({ sweep, run: runEventToWire({ hash: 'def', attempt: 1 }, 'failed', 'diverged') })), {
+    counts,
+    run: { lease: { hash: 'def', attempt: 1 }, status: 'failed', error: 'diverged' },
+  });
+  assert.equal(watchUpdateFromWire(through({})), undefined, 'no counts: nothing to show');
 });
 
 test('service definitions carry the gRPC paths and streaming flags of the descriptors', () => {

@@ -9,10 +9,10 @@
  * back into idle threads.)
  */
 import type { Argv } from 'yargs';
-import { SweepService } from '../gen/aimcsweep/v1/sweep_pb.ts';
 import { formatStatus, type StatusReport, statusReport } from '../report/status.ts';
 import { createClient } from '../rpc/bridge.ts';
 import { statusFromWire } from '../rpc/convert.ts';
+import { SweepService } from '../rpc/services.ts';
 import { CLIENT_OPTIONS, channelCredentialsFrom, checkAddress, coordinatorError, readToken } from './connection.ts';
 import { LEASES_PER_THREAD } from '../worker/pool.ts';
 import { DEFAULT_DB, withReadonlyStore, writeStdout } from './read-command.ts';

@@ -11,9 +11,9 @@
  * says how to get the table instead.
  */
 import type { Argv } from 'yargs';
-import { RunStatus } from '../gen/aimcsweep/v1/run_pb.ts';
-import { SweepService } from '../gen/aimcsweep/v1/sweep_pb.ts';
 import { createClient } from '../rpc/bridge.ts';
+import { watchUpdateFromWire } from '../rpc/convert.ts';
+import { SweepService } from '../rpc/services.ts';
 import { sweepWarnings } from '../diagnostics/sweep-warnings.ts';
 import { type Expansion, expandSweep } from '../sweep/expand.ts';
 import { parseSweepText, readSweepText, SweepError } from '../sweep/spec.ts';
@@ -92,14 +92,16 @@ export function submitCommand(yargs: Argv): Argv {
         process.stdout.write(`${r.sweepName}: submitted to ${argv.coordinator}: ${r.totalRuns} runs (${r.newRuns} new, ${r.doneRuns} already done)\n`);
         if (!argv.wait) return;
         let failed = 0;
-        for await (const update of client.watch({ sweepName: r.sweepName })) {
-          const c = update.sweep?.counts;
-          if (!c) continue;
+        for await (const message of client.watch({ sweepName: r.sweepName })) {
+          const update = watchUpdateFromWire(message);
+          if (!update) continue;
+          const c = update.counts;
           const total = c.queued + c.running + c.done + c.failed;
           if (update.run) {
-            if (update.run.status === RunStatus.FAILED) failed++;
-            const what = update.run.status === RunStatus.DONE ? 'done' : `FAILED: ${update.run.error}`;
-            process.stdout.write(`[${c.done + c.failed}/${total}] ${update.run.runHash.slice(0, 12)}#${update.run.attempt} ${what}\n`);
+            const { lease, status, error } = update.run;
+            if (status === 'failed') failed++;
+            const what = status === 'done' ? 'done' : `FAILED: ${error}`;
+            process.stdout.write(`[${c.done + c.failed}/${total}] ${lease.hash.slice(0, 12)}#${lease.attempt} ${what}\n`);
           }
         }
         process.stdout.write(`${r.sweepName}: finished${failed > 0 ? ` (${failed} failed while watching)` : ''}\n`);

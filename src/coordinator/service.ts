@@ -11,13 +11,9 @@
  * a failure of the coordinator's own database is INTERNAL, whatever it means to the operator.
  */
 import { randomBytes } from 'node:crypto';
-import type { MessageInitShape } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { NUMERICS_VERSION } from '../core/version.ts';
-import { SweepService, type WatchRequest, type WatchResponseSchema } from '../gen/aimcsweep/v1/sweep_pb.ts';
-import type { RegisterRequest, SessionRequest, SessionResponseSchema } from '../gen/aimcsweep/v1/worker_pb.ts';
-import { WorkerService } from '../gen/aimcsweep/v1/worker_pb.ts';
-import { addService, bindServer, errorToStatus, RpcError, type ServerBidiCall } from '../rpc/bridge.ts';
+import { addService, bindServer, errorToStatus, type RequestOf, type ResponseInitOf, RpcError, type ServerBidiCall } from '../rpc/bridge.ts';
 import {
   epochFromWire,
   leaseFromWire,
@@ -28,6 +24,7 @@ import {
   statusToWire,
   sweepStatusToWire,
 } from '../rpc/convert.ts';
+import { SweepService, WorkerService } from '../rpc/services.ts';
 import type { Db } from '../store/open.ts';
 import type { LeaseRef, Verdict } from '../store/queue.ts';
 import { DEFAULT_MAX_RUNS } from '../sweep/expand.ts';
@@ -54,8 +51,12 @@ export interface CoordinatorOptions {
   now?: () => number;
 }
 
-type SessionCall = ServerBidiCall<SessionRequest, MessageInitShape<typeof SessionResponseSchema>>;
-type WatchCall = grpc.ServerWritableStream<WatchRequest, MessageInitShape<typeof WatchResponseSchema>>;
+type RegisterRequest = RequestOf<typeof WorkerService.method.register>;
+type SessionMethod = typeof WorkerService.method.session;
+type SessionRequest = RequestOf<SessionMethod>;
+type SessionCall = ServerBidiCall<SessionRequest, ResponseInitOf<SessionMethod>>;
+type WatchMethod = typeof SweepService.method.watch;
+type WatchCall = grpc.ServerWritableStream<RequestOf<WatchMethod>, ResponseInitOf<WatchMethod>>;
 
 /** One connected worker session. */
 interface Session {

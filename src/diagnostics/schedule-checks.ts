@@ -12,7 +12,8 @@
  */
 import { algorithmFor } from '../core/algorithms/index.ts';
 import { residualSchedule } from '../core/algorithms/residual.ts';
-import { fastLr, type TransferClock } from '../core/algorithms/transfer-schedule.ts';
+import { fastLr } from '../core/algorithms/transfer-schedule.ts';
+import type { TransferClock } from '../core/algorithms/types.ts';
 import { TRANSFER_ALGORITHMS } from '../core/config/algorithm-schema.ts';
 import type { RunConfig } from '../core/config/run-config.ts';
 import { planNetwork, weightLayers } from '../core/models/index.ts';

@@ -1,9 +1,9 @@
 /**
  * Wire messages <-> our types, every mapping in one place: leases, metrics and results (worker
- * <-> coordinator), a worker's registration, and the status a coordinator serves (coordinator
- * <-> CLI). Metrics cross as proto3 `optional double`s (absent stays absent, NaN stays NaN so
- * the coordinator can see a diverged run), pulses as a map. What comes from a peer is checked
- * or left for the store to refuse; configs never cross from a worker.
+ * <-> coordinator), a worker's registration, and the status and watched runs a coordinator
+ * serves (coordinator <-> CLI). Metrics cross as proto3 `optional double`s (absent stays
+ * absent, NaN stays NaN so the coordinator can see a diverged run), pulses as a map. What comes
+ * from a peer is checked or left for the store to refuse; configs never cross from a worker.
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { EPOCH_METRICS } from '../core/tasks/run-result.ts';
@@ -16,7 +16,7 @@ import {
   RunResultSchema,
   RunStatus as RunStatusMsg,
 } from '../gen/aimcsweep/v1/run_pb.ts';
-import type { GetStatusResponse, GetStatusResponseSchema, RunEventSchema, SweepStatusSchema } from '../gen/aimcsweep/v1/sweep_pb.ts';
+import type { GetStatusResponse, GetStatusResponseSchema, RunEventSchema, SweepStatusSchema, WatchResponse } from '../gen/aimcsweep/v1/sweep_pb.ts';
 import type { RegisterRequest, RegisterRequestSchema } from '../gen/aimcsweep/v1/worker_pb.ts';
 import type { StatusReport, SweepStatus } from '../report/status.ts';
 import type { Provenance } from '../store/provenance.ts';
@@ -166,4 +166,22 @@ export function statusFromWire(r: GetStatusResponse, now: number): StatusReport 
 /** A run of a watched sweep that ended. */
 export function runEventToWire(lease: LeaseRef, status: 'done' | 'failed', error: string | undefined): MessageInitShape<typeof RunEventSchema> & { runHash: string } {
   return { runHash: lease.hash, status: status === 'done' ? RunStatusMsg.DONE : RunStatusMsg.FAILED, error: error ?? '', attempt: lease.attempt };
+}
+
+/** One update of a watched sweep as `submit --wait` follows it. */
+export interface WatchUpdate {
+  /** the sweep's runs by state after the update */
+  counts: { queued: number; running: number; done: number; failed: number };
+  /** the run whose end brought the update; absent in the first snapshot */
+  run?: { lease: LeaseRef; status: 'done' | 'failed'; error: string };
+}
+
+/** An update of a watched sweep; undefined for one without counts (nothing to show). */
+export function watchUpdateFromWire(u: WatchResponse): WatchUpdate | undefined {
+  const c = u.sweep?.counts;
+  if (!c) return undefined;
+  const counts = { queued: c.queued, running: c.running, done: c.done, failed: c.failed };
+  if (!u.run) return { counts };
+  const { runHash, attempt, status, error } = u.run;
+  return { counts, run: { lease: { hash: runHash, attempt }, status: status === RunStatusMsg.DONE ? 'done' : 'failed', error } };
 }

@@ -4,6 +4,10 @@
  * start time (Linux /proc). The lock (writer.ts), the store's open check (open.ts) and the
  * scheduler (src/coordinator/scheduler.ts, option `host`) probe the OS only through a HostProbe,
  * so tests give them another machine, a suspended owner or a reused pid without real processes.
+ *
+ * Built on it, the one verdict on a lock row's owner (`lockHeld`: a live process on this host,
+ * or a heartbeat from another host fresher than the stale limit, keeps the lock). The lock
+ * applies it before a takeover, open.ts before it migrates a schema; it lives here, below both.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -108,4 +112,27 @@ export function suspendedNote(owner: string, host: HostProbe = localHost): strin
   if (pid === undefined || pid < 0) return '';
   const state = host.stat(pid)?.state;
   return state === 'T' || state === 't' ? `, stopped (suspended): resume it (fg, or kill -CONT ${pid}) or end it` : '';
+}
+
+// ---- the verdict on a lock's owner ---------------------------------------------------------
+
+/** The lock counts as abandoned by an owner on another host after this long without a heartbeat. */
+export const DEFAULT_LOCK_STALE_MS = 15_000;
+
+/**
+ * Why `row`'s owner keeps the lock, or undefined when it may be taken over. `host` says whether
+ * a live owner on this machine is suspended (for the message).
+ */
+export function lockHeld(
+  row: { owner: string; owner_started?: string; refreshed_at: number },
+  now: number,
+  staleMs: number,
+  alive: OwnerLiveness,
+  host: HostProbe = localHost,
+): string | undefined {
+  const verdict = alive(row.owner, row.owner_started ?? '');
+  const idle = Math.max(0, Math.round((now - row.refreshed_at) / 1000));
+  if (verdict === true) return `${row.owner}, a live process on this host${suspendedNote(row.owner, host)}; active ${idle} s ago`;
+  if (verdict === undefined && now - row.refreshed_at < staleMs) return `${row.owner}, active ${idle} s ago`;
+  return undefined;
 }

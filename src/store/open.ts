@@ -12,8 +12,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError, StoreFailure, storeErrorFrom } from './errors.ts';
 import { MIGRATIONS, READABLE_FROM_VERSION, SCHEMA_VERSION } from './migrations.ts';
-import { localOwnerAlive } from './host.ts';
-import { DEFAULT_LOCK_STALE_MS, lockHeld } from './writer.ts';
+import { DEFAULT_LOCK_STALE_MS, localOwnerAlive, lockHeld } from './host.ts';
 
 export { StoreError } from './errors.ts';
 

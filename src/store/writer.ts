@@ -22,14 +22,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import { StoreError, StoreFailure, sqliteCode, storeErrorFrom, WriterLockLost } from './errors.ts';
-import { type HostProbe, localHost, type LockOwner, type OwnerLiveness, suspendedNote } from './host.ts';
+import { type HostProbe, localHost, lockHeld, type LockOwner, type OwnerLiveness } from './host.ts';
 import type { Db } from './open.ts';
 
-// the OS probing of the lock lives in host.ts; these are its names as the lock's users know them
-export { localOwnerAlive, type LockOwner, type OwnerLiveness, processIdentity } from './host.ts';
-
-/** The lock counts as abandoned by an owner on another host after this long without a heartbeat. */
-export const DEFAULT_LOCK_STALE_MS = 15_000;
+// the OS probing of the lock and the verdict on its owner live in host.ts (open.ts applies the
+// verdict too); these are their names as the lock's users know them
+export { DEFAULT_LOCK_STALE_MS, localOwnerAlive, lockHeld, type LockOwner, type OwnerLiveness, processIdentity } from './host.ts';
 
 export interface LockRow {
   owner: string;
@@ -129,24 +127,6 @@ export function writeTransaction<T>(db: Db, what: string, fn: () => T): T {
 }
 
 // ---- the lock ---------------------------------------------------------------------------
-
-/**
- * Why `row`'s owner keeps the lock, or undefined when it may be taken over. `host` says whether
- * a live owner on this machine is suspended (for the message).
- */
-export function lockHeld(
-  row: { owner: string; owner_started?: string; refreshed_at: number },
-  now: number,
-  staleMs: number,
-  alive: OwnerLiveness,
-  host: HostProbe = localHost,
-): string | undefined {
-  const verdict = alive(row.owner, row.owner_started ?? '');
-  const idle = Math.max(0, Math.round((now - row.refreshed_at) / 1000));
-  if (verdict === true) return `${row.owner}, a live process on this host${suspendedNote(row.owner, host)}; active ${idle} s ago`;
-  if (verdict === undefined && now - row.refreshed_at < staleMs) return `${row.owner}, active ${idle} s ago`;
-  return undefined;
-}
 
 /**
  * Takes the writer lock of `db` for `me`, refusing (StoreError) while its owner lives; returns

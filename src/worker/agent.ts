@@ -8,16 +8,17 @@
  * finishes the rest and resolves `run()`.
  */
 import { hostname } from 'node:os';
-import type { MessageInitShape } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
-import { type SessionRequestSchema, type SessionResponse, WorkerService } from '../gen/aimcsweep/v1/worker_pb.ts';
-import { type BidiStream, type Client, createClient, isServiceError } from '../rpc/bridge.ts';
+import { type BidiStream, type Client, createClient, isServiceError, type RequestInitOf, type ResponseOf } from '../rpc/bridge.ts';
 import { epochToWire, leaseFromWire, leaseToWire, registrationToWire, resultToWire } from '../rpc/convert.ts';
+import { WorkerService } from '../rpc/services.ts';
 import { localProvenance } from '../store/provenance.ts';
 import type { LeaseRef } from '../store/queue.ts';
 import { LEASES_PER_THREAD, type SimulationPool } from './pool.ts';
 
-type Outgoing = MessageInitShape<typeof SessionRequestSchema>;
+type SessionMethod = typeof WorkerService.method.session;
+type Outgoing = RequestInitOf<SessionMethod>;
+type SessionResponse = ResponseOf<SessionMethod>;
 
 export interface AgentOptions {
   /** host:port of the coordinator */

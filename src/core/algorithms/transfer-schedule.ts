@@ -4,7 +4,7 @@
  * column a transfer moves, and the learning rates of the fast array and of transfers.
  */
 import type { RunConfig } from '../config/run-config.ts';
-import type { LayerSpec } from './types.ts';
+import type { ClockLayer, TransferClock } from './types.ts';
 
 /**
  * A period in sample updates: `batches` units mean ceil(every * samplesPerBatch) updates
@@ -13,19 +13,6 @@ import type { LayerSpec } from './types.ts';
 export function periodInSamples(every: number, units: 'batches' | 'samples', samplesPerBatch: number): number {
   return units === 'batches' ? Math.max(1, Math.ceil(every * samplesPerBatch)) : Math.max(1, Math.round(every));
 }
-
-/** One transfer clock of an algorithm in one layer: what the schedule diagnostics count. */
-export interface TransferClock {
-  /** the receiving array, named as in pulseCounts and transferCounts */
-  array: string;
-  /** vector updates between two transfers */
-  period: number;
-  /** columns one transfer moves: 1 (column transfers), all of them (mp's whole-matrix writes) */
-  columns: number;
-}
-
-/** The layer facts a clock depends on. */
-export type ClockLayer = Pick<LayerSpec, 'cols' | 'vectorsPerBatch'>;
 
 /** The clock of the two-array algorithms: one column into `array` every basePeriod. */
 export function fastSlowClocks(array: string): (config: RunConfig, layer: ClockLayer) => TransferClock[] {

@@ -5,7 +5,6 @@
  */
 import type { LayerCounters } from '../../cost/activity.ts';
 import type { RunConfig } from '../config/run-config.ts';
-import type { ClockLayer, TransferClock } from './transfer-schedule.ts';
 
 export interface LayerSpec {
   /** Outputs (rows of W). */
@@ -22,6 +21,22 @@ export interface LayerSpec {
   /** Unique name within the run (keys the layer's random streams). */
   name: string;
 }
+
+/**
+ * One transfer clock of an algorithm in one layer (Algorithm.transferClocks): what the schedule
+ * diagnostics count. The clocks themselves are in transfer-schedule.ts.
+ */
+export interface TransferClock {
+  /** the receiving array, named as in pulseCounts and transferCounts */
+  array: string;
+  /** vector updates between two transfers */
+  period: number;
+  /** columns one transfer moves: 1 (column transfers), all of them (mp's whole-matrix writes) */
+  columns: number;
+}
+
+/** The layer facts a clock depends on. */
+export type ClockLayer = Pick<LayerSpec, 'cols' | 'vectorsPerBatch'>;
 
 export interface TrainableMatrix {
   readonly rows: number;
