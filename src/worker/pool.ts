@@ -35,6 +35,14 @@ export class SimulationPool {
     this.threads = threads;
     // idle threads stay: a sweep keeps them busy and each holds its cached dataset
     this.pool = new Piscina({ filename: taskFile(), minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+    // Errors no task owns. piscina emits one when a run aborted just as its thread posted the
+    // result (that result arrives for a task already settled by the abort: dropping it is what
+    // the abort asked for), or when an idle thread dies (piscina starts another). Neither loses a
+    // run, and an 'error' event without a listener would end the process with a trace.
+    this.pool.on('error', (err: unknown) => {
+      if (err instanceof Error && err.message.startsWith('Unexpected message from Worker')) return;
+      process.stderr.write(`aimc-sweep: a simulation thread failed outside any run (replaced): ${err instanceof Error ? err.message : String(err)}\n`);
+    });
   }
 
   /** Runs one leased config; rejects with the run's error, or an AbortError when aborted. */
