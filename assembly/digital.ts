@@ -1,6 +1,6 @@
 /**
  * WebAssembly (SIMD) kernels of the digital updates, the bit-identical twins of the TypeScript
- * loops they replace (test/digital-kernel.test.ts compares them bit for bit):
+ * loops they replace (test/speed-paths.test.ts compares them bit for bit):
  *   - sgdUpdate: digital SGD (src/core/algorithms/sgd.ts), sample by sample
  *       w[i][j] = float32(w[i][j] - g x[j]),  g = lr d[i] (float64)
  *     for the rows with g != 0 and the columns with x[j] != 0 only (the others keep their bits);

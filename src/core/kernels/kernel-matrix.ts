@@ -8,7 +8,7 @@
  * Users: digital sgd (algorithms/sgd.ts), the composite algorithms' effective weights
  * (algorithms/composite.ts) and mixed precision's chi (algorithms/mixed-precision.ts). Without the
  * WebAssembly module they keep their TypeScript loops (the references these kernels match bit for
- * bit, test/digital-kernel.test.ts).
+ * bit, test/speed-paths.test.ts).
  */
 import { layoutBase, wasmApi } from './loader.ts';
 import { Products, type ProductExports, productRegionBytes } from './matmul-kernel.ts';
