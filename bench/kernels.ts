@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { resolveRunConfig } from '../src/core/config/run-config.ts';
-import { pulseKernelModule, pulseKernelNote } from '../src/core/kernels/loader.ts';
+import { kernelModule, kernelNote } from '../src/core/kernels/loader.ts';
 import { NORMAL_BLOCK } from '../src/core/normal-stream.ts';
 import { streamFor } from '../src/core/rng.ts';
 import { AnalogTile, type KernelChoice } from '../src/core/tile.ts';
@@ -121,7 +121,7 @@ function spin(fn: () => void, ms: number): void {
 export function runKernelBench(log: (line: string) => void): void {
   log(`## Tile kernels (batch ${BATCH}, median of ${REPS}; ns per weight per sample)`);
   log('');
-  log(`Forward/backward products: ${pulseKernelModule() !== null ? 'WebAssembly SIMD kernel (assembly/matmul.ts) and' : 'no WebAssembly kernel, only'} the TypeScript reference (src/core/io.ts).`);
+  log(`Forward/backward products: ${kernelModule() !== null ? 'WebAssembly SIMD kernel (assembly/matmul.ts) and' : 'no WebAssembly kernel, only'} the TypeScript reference (src/core/io.ts).`);
   log('');
   log('| tile (out x in) | path | forward ns/w | forward us/sample | backward ns/w | backward us/sample | same bits |');
   log('|---|---|---|---|---|---|---|');
@@ -155,12 +155,12 @@ export function runKernelBench(log: (line: string) => void): void {
     }
   }
   const cref = compileCReference();
-  const wasm = pulseKernelModule() !== null;
+  const wasm = kernelModule() !== null;
   if (wasm) warmUpKernel();
   log('');
   log(`## Pulsed update (batch ${BATCH}, dw_min 0.001; ns per weight per sample; ${cref.note})`);
   log('');
-  log(`Kernel: ${pulseKernelNote()}.`);
+  log(`Kernel: ${kernelNote()}.`);
   log('');
   log('| tile | device | lr | BL mgmt | pulses/w/sample | TS ns/w | WASM ns/w | TS / WASM | C ns/w | WASM / C | same bits |');
   log('|---|---|---|---|---|---|---|---|---|---|---|');
@@ -215,7 +215,7 @@ export function runNormalBench(log: (line: string) => void): void {
   log('|---|---|');
   const blocks = 2000;
   for (const kernel of ['typescript', 'wasm'] as const) {
-    if (kernel === 'wasm' && pulseKernelModule() === null) continue;
+    if (kernel === 'wasm' && kernelModule() === null) continue;
     const tile = makeTile(64, 64, DEVICES['softbounds std0.3'], true, kernel);
     const noise = tile.device.noise;
     const ms = timeIt(() => {
@@ -237,7 +237,7 @@ export function runNormalBench(log: (line: string) => void): void {
  * The set-ups alternate; fastest of BENCH_REPS.
  */
 export function runNoiseCostBench(log: (line: string) => void): void {
-  if (pulseKernelModule() === null) return;
+  if (kernelModule() === null) return;
   const [rows, cols, lr] = [256, 256, 0.01];
   const x = uniformData(BATCH * cols, -1, 1, 'x');
   const d = uniformData(BATCH * rows, -1, 1, 'd');

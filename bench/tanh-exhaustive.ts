@@ -7,11 +7,11 @@
  * (payloads may differ). test/speed-paths.test.ts checks a sample of 2^20 on every test run.
  */
 import { LayerSpace } from '../src/core/kernels/layer-space.ts';
-import { pulseKernelModule, pulseKernelNote } from '../src/core/kernels/loader.ts';
+import { kernelModule, kernelNote } from '../src/core/kernels/loader.ts';
 
-const module = pulseKernelModule();
+const module = kernelModule();
 if (module === null) {
-  process.stderr.write(`no kernel: ${pulseKernelNote()}\n`);
+  process.stderr.write(`no kernel: ${kernelNote()}\n`);
   process.exit(2);
 }
 const from = Number(process.argv[2] ?? 0);

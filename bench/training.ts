@@ -16,7 +16,7 @@ import { algorithmFor } from '../src/core/algorithms/index.ts';
 import type { Algorithm } from '../src/core/algorithms/types.ts';
 import { ALGORITHMS, type AlgorithmName, resolveRunConfig } from '../src/core/config/run-config.ts';
 import { digestFloat32 } from '../src/core/hash.ts';
-import { pulseKernelModule, useKernels } from '../src/core/kernels/loader.ts';
+import { kernelModule, useKernels } from '../src/core/kernels/loader.ts';
 import { streamFor } from '../src/core/rng.ts';
 import { ClassificationTrainer } from '../src/core/tasks/classification.ts';
 import { loadDataset } from '../src/data/index.ts';
@@ -87,7 +87,7 @@ export function runTrainingBench(log: (line: string) => void): void {
   log('');
   log(`## Training steps on MNIST (per sample: forward + backward + update of every layer; fastest of ${REPS}, algorithms alternating)`);
   log('');
-  const kernels = pulseKernelModule() !== null;
+  const kernels = kernelModule() !== null;
   log(
     kernels
       ? 'same bits: the same steps with the WebAssembly kernels off (TypeScript references) end with the same weights, biases and pulse counts.'

@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pulseKernelModule, pulseKernelNote } from '../src/core/kernels/loader.ts';
+import { kernelModule, kernelNote } from '../src/core/kernels/loader.ts';
 
 /** The `skip` option of the calling file's kernel tests: false when the module is loaded. */
 export function kernelTestsSkip(): string | false {
-  if (pulseKernelModule() !== null) return false;
-  const why = `WebAssembly kernel not available: ${pulseKernelNote()}`;
+  if (kernelModule() !== null) return false;
+  const why = `WebAssembly kernel not available: ${kernelNote()}`;
   if (process.env.AIMC_SKIP_KERNEL_TESTS !== '1') {
     test('the WebAssembly kernel is built and loads', () => {
       assert.fail(`${why} (AIMC_SKIP_KERNEL_TESTS=1 skips the kernel tests instead)`);

@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { resolveRunConfig } from '../src/core/config/run-config.ts';
 import { KernelMode } from '../src/core/devices/base.ts';
-import { pulseKernelModule } from '../src/core/kernels/loader.ts';
+import { kernelModule } from '../src/core/kernels/loader.ts';
 import { type Rng, streamFor } from '../src/core/rng.ts';
 import { AnalogTile, type KernelChoice, KERNEL_MIN_WEIGHTS } from '../src/core/tile.ts';
 import { NO_VARIATION } from './helpers.ts';
 import { kernelTestsSkip } from './kernel-required.ts';
 
-const available = pulseKernelModule() !== null;
+const available = kernelModule() !== null;
 const skip = kernelTestsSkip();
 
 const DEVICES: Record<string, Record<string, unknown>> = {

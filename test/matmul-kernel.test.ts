@@ -10,13 +10,13 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { resolveRunConfig } from '../src/core/config/run-config.ts';
 import { matmulBackward, matmulForward } from '../src/core/io.ts';
-import { pulseKernelModule } from '../src/core/kernels/loader.ts';
+import { kernelModule } from '../src/core/kernels/loader.ts';
 import { MATMUL_CHUNK, MatmulKernel, sharedMatmulKernel } from '../src/core/kernels/matmul-kernel.ts';
 import { streamFor } from '../src/core/rng.ts';
 import { AnalogTile, type KernelChoice } from '../src/core/tile.ts';
 import { kernelTestsSkip } from './kernel-required.ts';
 
-const module = pulseKernelModule();
+const module = kernelModule();
 const skip = kernelTestsSkip();
 
 /** Values of widely varying magnitude (so that rounding depends on the summation order), some exact zeros and -0. */

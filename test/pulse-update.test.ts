@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { resolveRunConfig } from '../src/core/config/run-config.ts';
 import { PulseSchedule, UPDATE_DEFAULTS } from '../src/core/pulse-trains.ts';
-import { pulseKernelModule } from '../src/core/kernels/loader.ts';
+import { kernelModule } from '../src/core/kernels/loader.ts';
 import { AnalogTile, type KernelChoice } from '../src/core/tile.ts';
 import { deviceParams, NO_VARIATION } from './helpers.ts';
 
 /** Both implementations of the update (bit-identical, test/kernel.test.ts), when the kernel is built. */
-const KERNELS: KernelChoice[] = pulseKernelModule() === null ? ['typescript'] : ['typescript', 'wasm'];
+const KERNELS: KernelChoice[] = kernelModule() === null ? ['typescript'] : ['typescript', 'wasm'];
 
 /** A tile whose device is an exact constant step with huge bounds: its E[dW] is exactly -lr d x^T (docs/science.md §6). */
 function linearTile(dwMin: number, seed: number, update = UPDATE_DEFAULTS, kernel: KernelChoice = 'auto'): AnalogTile {

@@ -23,7 +23,7 @@ import { resolveRunConfig } from '../src/core/config/run-config.ts';
 import { matmulBackward, matmulForward } from '../src/core/io.ts';
 import { KernelMatrix } from '../src/core/kernels/kernel-matrix.ts';
 import { arrayBytes, LayerSpace } from '../src/core/kernels/layer-space.ts';
-import { pulseKernelModule } from '../src/core/kernels/loader.ts';
+import { kernelModule } from '../src/core/kernels/loader.ts';
 import { MatmulKernel } from '../src/core/kernels/matmul-kernel.ts';
 import { ActivationLayer, Conv2d, MaxPool2 } from '../src/core/models/layers.ts';
 import { type Rng, streamFor } from '../src/core/rng.ts';
@@ -32,7 +32,7 @@ import { train, needsDataset } from '../src/core/train.ts';
 import { loadDataset } from '../src/data/index.ts';
 import { kernelTestsSkip } from './kernel-required.ts';
 
-const module = pulseKernelModule();
+const module = kernelModule();
 const skip = kernelTestsSkip();
 
 const bits = (a: Float32Array | Float64Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.byteLength / 4);

@@ -14,7 +14,7 @@
 import { createDevice, type PulsedDevice } from './devices/index.ts';
 import type { DeviceParams } from './devices/params.ts';
 import { IO_DEFAULTS, type IoConfig, IoPath, type TransferIoConfig } from './io.ts';
-import { pulseKernelModule } from './kernels/loader.ts';
+import { kernelModule } from './kernels/loader.ts';
 import { sharedMatmulKernel } from './kernels/matmul-kernel.ts';
 import { kernelSupports, PulseKernel } from './kernels/pulse-kernel.ts';
 import { drawTrains, drawTrainsDense, PulseSchedule, type UpdateConfig } from './pulse-trains.ts';
@@ -117,7 +117,7 @@ export class AnalogTile {
     this.pulseRng = streamFor(spec.seed, `${spec.name}/pulse-trains`);
     this.ioRng = streamFor(spec.seed, `${spec.name}/io-noise`);
     const choice = spec.kernel ?? 'auto';
-    const module = choice === 'typescript' || (choice === 'auto' && rows * cols < KERNEL_MIN_WEIGHTS) ? null : pulseKernelModule();
+    const module = choice === 'typescript' || (choice === 'auto' && rows * cols < KERNEL_MIN_WEIGHTS) ? null : kernelModule();
     const usable = module !== null && kernelSupports(this.device);
     if (choice === 'wasm' && !usable) {
       throw new Error(module === null ? 'tile: the WebAssembly kernel is not available' : `tile: no kernel for this ${this.device.kind} device`);

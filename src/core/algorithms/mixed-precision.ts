@@ -15,7 +15,7 @@ import { outerProductOps } from '../../cost/digital-ops.ts';
 import { updateVectorElements } from '../../cost/storage.ts';
 import type { RunConfig } from '../config/run-config.ts';
 import { KernelMatrix } from '../kernels/kernel-matrix.ts';
-import { pulseKernelModule } from '../kernels/loader.ts';
+import { kernelModule } from '../kernels/loader.ts';
 import { type AnalogTile, KERNEL_MIN_WEIGHTS } from '../tile.ts';
 import { tileFor } from './analog-sgd.ts';
 import { tileCounts } from './cost-counts.ts';
@@ -46,7 +46,7 @@ class MixedPrecisionMatrix implements TrainableMatrix {
     this.rows = layer.rows;
     this.cols = layer.cols;
     this.w = tileFor(config, layer, 'W');
-    const module = layer.rows * layer.cols >= KERNEL_MIN_WEIGHTS ? pulseKernelModule() : null;
+    const module = layer.rows * layer.cols >= KERNEL_MIN_WEIGHTS ? kernelModule() : null;
     this.kernel = module === null ? null : new KernelMatrix(module, layer.rows, layer.cols, { maxBatch: 0, chi: true });
     this.chi = this.kernel?.chi ?? new Float64Array(layer.rows * layer.cols);
     this.eps = config.mp_granularity ?? this.w.device.granularity;

@@ -11,7 +11,7 @@ import { outerProductOps } from '../../cost/digital-ops.ts';
 import { updateVectorElements } from '../../cost/storage.ts';
 import { matmulBackward, matmulForward } from '../io.ts';
 import { KernelMatrix } from '../kernels/kernel-matrix.ts';
-import { pulseKernelModule } from '../kernels/loader.ts';
+import { kernelModule } from '../kernels/loader.ts';
 import { KERNEL_MIN_WEIGHTS } from '../tile.ts';
 import type { Algorithm, LayerSpec, TrainableMatrix } from './types.ts';
 
@@ -27,7 +27,7 @@ class DigitalMatrix implements TrainableMatrix {
   constructor(layer: LayerSpec) {
     this.rows = layer.rows;
     this.cols = layer.cols;
-    const module = layer.rows * layer.cols >= KERNEL_MIN_WEIGHTS ? pulseKernelModule() : null;
+    const module = layer.rows * layer.cols >= KERNEL_MIN_WEIGHTS ? kernelModule() : null;
     this.kernel = module === null ? null : new KernelMatrix(module, layer.rows, layer.cols, { maxBatch: layer.maxBatch, sgd: true });
     this.w = this.kernel === null ? new Float32Array(layer.rows * layer.cols) : this.kernel.weights;
     this.active = new Int32Array(layer.cols);

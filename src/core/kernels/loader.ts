@@ -1,9 +1,10 @@
 /**
- * Loads the WebAssembly pulse kernel (built from assembly/pulse.ts into build/kernels.wasm by
- * `npm run build:wasm`, which `prepare` and `pretest` run). The one place of the core that does
+ * Loads the WebAssembly kernels: one module, built from assembly/ (the pulsed update, the matrix
+ * products, the digital updates, the network modules' loops) into build/kernels.wasm by
+ * `npm run build:wasm`, which `prepare` and `pretest` run. The one place of the core that does
  * I/O: it reads the file once, on first use, and compiles it. When the file is missing or this
- * engine lacks WebAssembly SIMD, `pulseKernelModule()` is null and every tile takes the
- * TypeScript path (the reference the kernel is tested against), with the same results.
+ * engine lacks WebAssembly SIMD, `kernelModule()` is null and every tile, matrix and module takes
+ * its TypeScript path (the reference the kernels are tested against), with the same results.
  */
 import { readFileSync } from 'node:fs';
 
@@ -50,8 +51,8 @@ function load(): { module: object | null; note: string } {
 
 let enabled = true;
 
-/** The compiled kernel module, or null (then tiles use the TypeScript path). */
-export function pulseKernelModule(): object | null {
+/** The compiled module of every kernel, or null (then everything takes its TypeScript path). */
+export function kernelModule(): object | null {
   loaded ??= load();
   return enabled ? loaded.module : null;
 }
@@ -65,8 +66,8 @@ export function useKernels(on: boolean): void {
   enabled = on;
 }
 
-/** Which kernel tiles get and why, for logs and the benchmark. */
-export function pulseKernelNote(): string {
+/** Whether the kernels loaded, and why not, for logs and the benchmark. */
+export function kernelNote(): string {
   loaded ??= load();
   return loaded.note;
 }

@@ -11,7 +11,7 @@ import type { Algorithm, LayerSpec } from '../algorithms/types.ts';
 import type { AlgorithmName, RunConfig } from '../config/run-config.ts';
 import { LENET5_LAYERS } from '../config/task-schema.ts';
 import { LayerSpace } from '../kernels/layer-space.ts';
-import { pulseKernelModule } from '../kernels/loader.ts';
+import { kernelModule } from '../kernels/loader.ts';
 import { streamFor } from '../rng.ts';
 import { ActivationLayer, Conv2d, Dense, MaxPool2, type Module, type WeightModule } from './layers.ts';
 import { Network } from './network.ts';
@@ -42,7 +42,7 @@ export function buildModel(config: RunConfig, input: InputShape, classes: number
   const initialise = (m: WeightModule): void => m.initialise(streamFor(config.seed, `${m.name}/init`), model.init_scale);
   const plan = planNetwork(model, config.algorithm, input, classes);
   // the modules' buffers and loops in one WebAssembly space (layers.ts), when the module loads
-  const wasm = pulseKernelModule();
+  const wasm = kernelModule();
   const space = wasm === null ? null : new LayerSpace(wasm, spaceBytes(plan, maxBatch));
   for (const p of plan) {
     // input gradients are needed everywhere but in the first module
