@@ -3,7 +3,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'src/gen/', 'bench/.build/', 'build/', 'assembly/**/*.ts'] }, // assembly/: AssemblyScript, built by asc
+  // assembly/: AssemblyScript, built by asc
+  { ignores: ['dist/', 'node_modules/', 'src/gen/', 'bench/.build/', 'build/', 'assembly/**/*.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -29,10 +29,17 @@ const REPS = Math.max(1, Number(process.env.BENCH_REPS ?? 3));
 const CPU_BOUND = '{ task: { in_size: 64, out_size: 32, n_samples: 500 }, epochs: 10 }';
 
 function sweepYaml(name: string, base: string, seeds: number): string {
-  return `name: ${name}\nbase: ${base}\ngrid: { seed: [${Array.from({ length: seeds }, (_, i) => i + 1).join(', ')}] }\n`;
+  return (
+    `name: ${name}\nbase: ${base}\ngrid: { seed: [${Array.from({ length: seeds }, (_, i) => i + 1).join(', ')}] ` +
+    `}\n`
+  );
 }
 
-async function withCoordinator<T>(dir: string, name: string, fn: (address: string, scheduler: Scheduler) => Promise<T>): Promise<T> {
+async function withCoordinator<T>(
+  dir: string,
+  name: string,
+  fn: (address: string, scheduler: Scheduler) => Promise<T>,
+): Promise<T> {
   const file = join(dir, `${name}.db`);
   const db = openStore(file);
   const scheduler = new Scheduler(db, { file, orphans: 'expire' });
@@ -74,7 +81,9 @@ async function submitAndWait(address: string, scheduler: Scheduler, yaml: string
 async function fakeSessions(address: string, sessions: number, slots: number): Promise<ChildProcess> {
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const file = fileURLToPath(new URL(`./fake-sessions${ext}`, import.meta.url));
-  const child = spawn(process.execPath, [...process.execArgv, file, address, String(sessions), String(slots)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...process.execArgv, file, address, String(sessions), String(slots)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout?.once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`fake sessions exited with ${code}`)));
@@ -112,7 +121,10 @@ export async function runDistributedBench(log: (line: string) => void): Promise<
       fake.kill();
       return runs / seconds;
     });
-    log(`Coordinator throughput, ${runs} trivial runs, 8 simulated worker sessions x 4 slots: **${throughput.toFixed(0)} runs/s** leased and recorded (target >= 500/s)`);
+    log(
+      `Coordinator throughput, ${runs} trivial runs, 8 simulated worker sessions x 4 slots: ` +
+        `**${throughput.toFixed(0)} runs/s** leased and recorded (target >= 500/s)`,
+    );
     log('');
 
     // the three set-ups in turn, fastest of REPS each: this machine's neighbours come and go
@@ -155,7 +167,11 @@ export async function runDistributedBench(log: (line: string) => void): Promise<
     const embedded = rates[0][1];
     log(`| ${seeds} CPU-bound runs (fastest of ${REPS}) | runs/s | vs embedded | target |`);
     log('|---|--:|--:|---|');
-    for (const [label, rate] of rates) log(`| ${label} | ${rate.toFixed(2)} | ${(rate / embedded).toFixed(3)} | ${label.startsWith('embedded') ? '' : '>= 0.9'} |`);
+    for (const [label, rate] of rates)
+      log(
+        `| ${label} | ${rate.toFixed(2)} | ${(rate / embedded).toFixed(3)} | ` +
+          `${label.startsWith('embedded') ? '' : '>= 0.9'} |`,
+      );
     log('');
   } finally {
     rmSync(dir, { recursive: true, force: true });

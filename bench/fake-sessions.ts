@@ -10,10 +10,22 @@ import { channelCredentials, createClient } from '../src/rpc/bridge.ts';
 
 const [address, sessions, slots] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
 const client = createClient(WorkerService, address, channelCredentials());
-const result = { numericsVersion: NUMERICS_VERSION, history: [{ epoch: 0, trainLoss: 1, pulses: { W: 0 } }, { epoch: 1, trainLoss: 0.5, pulses: { W: 3 } }], weightsDigest: '0123456789abcdef' };
+const result = {
+  numericsVersion: NUMERICS_VERSION,
+  history: [
+    { epoch: 0, trainLoss: 1, pulses: { W: 0 } },
+    { epoch: 1, trainLoss: 0.5, pulses: { W: 3 } },
+  ],
+  weightsDigest: '0123456789abcdef',
+};
 
 for (let i = 0; i < sessions; i++) {
-  const { workerId } = await client.register({ name: `fake-${i}`, host: 'bench', slots, numericsVersion: NUMERICS_VERSION });
+  const { workerId } = await client.register({
+    name: `fake-${i}`,
+    host: 'bench',
+    slots,
+    numericsVersion: NUMERICS_VERSION,
+  });
   const stream = client.session();
   let received = 0;
   let held = 0;

@@ -42,14 +42,40 @@ const SOFTBOUNDS = { kind: 'softbounds', dw_min: 0.001, dw_min_std: 0.3 } as con
 
 /** The update cases: a device and the update settings beyond BL management. */
 const DEVICES: Record<string, { device: Record<string, unknown>; update?: Record<string, unknown> }> = {
-  'constant-step': { device: { kind: 'constant-step', dw_min: 0.001, dw_min_std: 0, dw_min_dtod: 0, up_down_dtod: 0, w_max_dtod: 0, w_min_dtod: 0 } },
+  'constant-step': {
+    device: {
+      kind: 'constant-step',
+      dw_min: 0.001,
+      dw_min_std: 0,
+      dw_min_dtod: 0,
+      up_down_dtod: 0,
+      w_max_dtod: 0,
+      w_min_dtod: 0,
+    },
+  },
   'softbounds std0.3': { device: SOFTBOUNDS },
   'softbounds std0.3 closed form': { device: SOFTBOUNDS, update: { closed_form_pulses: true } },
 };
 
-function makeTile(rows: number, cols: number, spec: { device: Record<string, unknown>; update?: Record<string, unknown> }, ublm: boolean, kernel: KernelChoice = 'auto'): AnalogTile {
+function makeTile(
+  rows: number,
+  cols: number,
+  spec: { device: Record<string, unknown>; update?: Record<string, unknown> },
+  ublm: boolean,
+  kernel: KernelChoice = 'auto',
+): AnalogTile {
   const cfg = resolveRunConfig({ device: spec.device, update: { ...spec.update, update_bl_management: ublm } });
-  const tile = new AnalogTile({ rows, cols, device: cfg.device!, io: cfg.io!, update: cfg.update!, maxBatch: BATCH, seed: 1, name: 'bench', kernel });
+  const tile = new AnalogTile({
+    rows,
+    cols,
+    device: cfg.device!,
+    io: cfg.io!,
+    update: cfg.update!,
+    maxBatch: BATCH,
+    seed: 1,
+    name: 'bench',
+    kernel,
+  });
   tile.setWeights(uniformData(rows * cols, -0.3, 0.3, 'w'));
   return tile;
 }
@@ -86,7 +112,9 @@ function compileCReference(): CRef {
   return {
     note: 'C reference: cc -O3 -march=native bench/pulsed-update-ref.c',
     nsPerWeight(rows, cols, lr, ublm) {
-      const out = execFileSync(bin, [String(rows), String(cols), String(lr), ublm ? '1' : '0', String(REPS)], { encoding: 'utf8' });
+      const out = execFileSync(bin, [String(rows), String(cols), String(lr), ublm ? '1' : '0', String(REPS)], {
+        encoding: 'utf8',
+      });
       const m = /ns_per_weight_sample=([0-9.]+)/.exec(out);
       return m ? Number(m[1]) : null;
     },
@@ -121,7 +149,11 @@ function spin(fn: () => void, ms: number): void {
 export function runKernelBench(log: (line: string) => void): void {
   log(`## Tile kernels (batch ${BATCH}, median of ${REPS}; ns per weight per sample)`);
   log('');
-  log(`Forward/backward products: ${kernelModule() !== null ? 'WebAssembly SIMD kernel (assembly/matmul.ts) and' : 'no WebAssembly kernel, only'} the TypeScript reference (src/core/io.ts).`);
+  log(
+    `Forward/backward products: ${
+      kernelModule() !== null ? 'WebAssembly SIMD kernel (assembly/matmul.ts) and' : 'no WebAssembly kernel, only'
+    } the TypeScript reference (src/core/io.ts).`,
+  );
   log('');
   log('| tile (out x in) | path | forward ns/w | forward us/sample | backward ns/w | backward us/sample | same bits |');
   log('|---|---|---|---|---|---|---|');
@@ -151,7 +183,10 @@ export function runKernelBench(log: (line: string) => void): void {
         const a = new Uint32Array(outputs[0].buffer);
         same = new Uint32Array(out.buffer).every((v, k) => v === a[k]) ? 'yes' : 'NO';
       }
-      log(`| ${rows}x${cols} | ${tile.matmul === 'wasm' ? 'WASM' : 'TS'} | ${per(f)} | ${us(f)} | ${per(b)} | ${us(b)} | ${same} |`);
+      log(
+        `| ${rows}x${cols} | ${tile.matmul === 'wasm' ? 'WASM' : 'TS'} | ${per(f)} | ${us(f)} | ${per(b)} | ` +
+          `${us(b)} | ${same} |`,
+      );
     }
   }
   const cref = compileCReference();
@@ -162,7 +197,10 @@ export function runKernelBench(log: (line: string) => void): void {
   log('');
   log(`Kernel: ${kernelNote()}.`);
   log('');
-  log('| tile | device | lr | BL mgmt | pulses/w/sample | TS ns/w | WASM ns/w | TS / WASM | C ns/w | WASM / C | same bits |');
+  log(
+    '| tile | device | lr | BL mgmt | pulses/w/sample | TS ns/w | WASM ns/w | TS / WASM | C ns/w | WASM / C | ' +
+      'same bits |',
+  );
   log('|---|---|---|---|---|---|---|---|---|---|---|');
   const f3 = (v: number | null): string => (v === null ? '-' : v.toFixed(3));
   const f2 = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
@@ -180,7 +218,11 @@ export function runKernelBench(log: (line: string) => void): void {
               tile.updateBatch(x, d, BATCH, lr);
               calls++;
             }, reps);
-            return { ns: (ms * 1e6) / (BATCH * rows * cols), pulses: tile.pulses / (calls * BATCH * rows * cols), tile };
+            return {
+              ns: (ms * 1e6) / (BATCH * rows * cols),
+              pulses: tile.pulses / (calls * BATCH * rows * cols),
+              tile,
+            };
           };
           const reps = Math.min(REPS, 3);
           const ts = run('typescript', reps);
@@ -194,8 +236,10 @@ export function runKernelBench(log: (line: string) => void): void {
           const c = name === 'constant-step' ? cref.nsPerWeight(rows, cols, lr, ublm) : null;
           const wns = wa === null ? null : wa.ns;
           log(
-            `| ${rows}x${cols} | ${name} | ${lr} | ${ublm ? 'on' : 'off'} | ${ts.pulses.toFixed(2)} | ${f3(ts.ns)} | ${f3(wns)} | ` +
-              `${f2(wns === null ? null : ts.ns / wns)} | ${f3(c)} | ${f2(c === null || wns === null ? null : wns / c)} | ${same} |`,
+            `| ${rows}x${cols} | ${name} | ${lr} | ${ublm ? 'on' : 'off'} | ${ts.pulses.toFixed(2)} | ` +
+              `${f3(ts.ns)} | ${f3(wns)} | ` +
+              `${f2(wns === null ? null : ts.ns / wns)} | ${f3(c)} | ` +
+              `${f2(c === null || wns === null ? null : wns / c)} | ${same} |`,
           );
         }
       }
@@ -262,28 +306,42 @@ export function runNoiseCostBench(log: (line: string) => void): void {
   // the normal stream alone
   const tile = makeTile(64, 64, DEVICES['softbounds std0.3'], true, 'wasm');
   const noise = tile.device.noise;
-  const perNormal = timeIt(() => {
-    for (let k = 0; k < 500; k++) {
-      noise.ctl[0] = noise.ctl[1];
-      noise.refill();
-    }
-  }) * 1e6 / (500 * NORMAL_BLOCK);
+  const perNormal =
+    (timeIt(() => {
+      for (let k = 0; k < 500; k++) {
+        noise.ctl[0] = noise.ctl[1];
+        noise.refill();
+      }
+    }) *
+      1e6) /
+    (500 * NORMAL_BLOCK);
   log('');
-  log(`## Where the default noisy update's time goes (${rows}x${cols}, softbounds std 0.3, lr ${lr}, BL management on; ${pulsesPerWeight.toFixed(2)} pulses per weight per sample)`);
+  log(
+    `## Where the default noisy update's time goes (${rows}x${cols}, softbounds std 0.3, lr ${lr}, BL ` +
+      `management on; ${pulsesPerWeight.toFixed(2)} pulses per weight per sample)`,
+  );
   log('');
   log('| update | ns per weight per sample |');
   log('|---|--:|');
   log(`| ${cases[0][0]} | ${best[0].toFixed(2)} |`);
   log(`| ${cases[1][0]} | ${best[1].toFixed(2)} |`);
   log(`| difference: the noise | ${(best[0] - best[1]).toFixed(2)} |`);
-  log(`| the normal stream alone: ${pulsesPerWeight.toFixed(2)} normals x ${perNormal.toFixed(2)} ns | ${(pulsesPerWeight * perNormal).toFixed(2)} |`);
+  log(
+    `| the normal stream alone: ${pulsesPerWeight.toFixed(2)} normals x ${perNormal.toFixed(2)} ns | ` +
+      `${(pulsesPerWeight * perNormal).toFixed(2)} |`,
+  );
   log(`| ${cases[2][0]} | ${best[2].toFixed(2)} |`);
   log('');
   log(
-    'One pulse at a time takes one normal per pulse, in the order the stream defines (block by block, round by round): ' +
-      'the stream\'s generator (a ziggurat on four xoshiro128** lanes, 2-lane table loads since WebAssembly has no gather) ' +
-      'costs the normals row by itself, which no reordering of the bit-identical pulses removes; the rest is the rounds\' ' +
-      'float32 arithmetic. Bit-identical ways below it: generate the stream ahead on another core (it does not depend on ' +
-      'the data, only how much of it is read does), which moves the normals row off the training thread but not off the machine.',
+    'One pulse at a time takes one normal per pulse, in the order the stream defines (block by block, round by ' +
+      'round): ' +
+      "the stream's generator (a ziggurat on four xoshiro128** lanes, 2-lane table loads since WebAssembly has " +
+      'no gather) ' +
+      'costs the normals row by itself, which no reordering of the bit-identical pulses removes; the rest is ' +
+      "the rounds' " +
+      'float32 arithmetic. Bit-identical ways below it: generate the stream ahead on another core (it does not ' +
+      'depend on ' +
+      'the data, only how much of it is read does), which moves the normals row off the training thread but ' +
+      'not off the machine.',
   );
 }

@@ -33,7 +33,13 @@ interface Recorded {
 }
 
 function trainer(algorithm: AlgorithmName): { t: ClassificationTrainer; config: RunConfig; step: () => void } {
-  const config = resolveRunConfig({ algorithm, lr: 0.05, batch_size: BATCH, task: { kind: 'mnist', test_size: 100 }, model: { kind: 'lenet5' } });
+  const config = resolveRunConfig({
+    algorithm,
+    lr: 0.05,
+    batch_size: BATCH,
+    task: { kind: 'mnist', test_size: 100 },
+    model: { kind: 'lenet5' },
+  });
   const data = loadDataset(config.task);
   const t = new ClassificationTrainer(config, data);
   const order = Int32Array.from({ length: data.train.n }, (_, k) => k);
@@ -48,7 +54,8 @@ function trainer(algorithm: AlgorithmName): { t: ClassificationTrainer; config: 
   return { t, config, step };
 }
 
-const name = (m: Module, k: number): string => (m as { name?: string }).name ?? `${m.constructor.name.replace('Layer', '').replace('2', '')}${k}`;
+const name = (m: Module, k: number): string =>
+  (m as { name?: string }).name ?? `${m.constructor.name.replace('Layer', '').replace('2', '')}${k}`;
 
 function profileAlgorithm(algorithm: AlgorithmName, log: (line: string) => void): void {
   const { t, config, step } = trainer(algorithm);
@@ -70,11 +77,23 @@ function profileAlgorithm(algorithm: AlgorithmName, log: (line: string) => void)
   const recording: Recorded[] = [];
   let record = false;
   const original = AnalogTile.prototype.updateRange;
-  AnalogTile.prototype.updateRange = function (this: AnalogTile, x: Float32Array, d: Float32Array, from: number, to: number, lr: number): void {
+  AnalogTile.prototype.updateRange = function (
+    this: AnalogTile,
+    x: Float32Array,
+    d: Float32Array,
+    from: number,
+    to: number,
+    lr: number,
+  ): void {
     if (record && to > from) {
       let r = recording.find((e) => e.tile === this.name);
       if (r === undefined) recording.push((r = { tile: this.name, rows: this.rows, cols: this.cols, calls: [] }));
-      r.calls.push({ x: x.slice(from * this.cols, to * this.cols), d: d.slice(from * this.rows, to * this.rows), n: to - from, lr });
+      r.calls.push({
+        x: x.slice(from * this.cols, to * this.cols),
+        d: d.slice(from * this.rows, to * this.rows),
+        n: to - from,
+        lr,
+      });
     }
     original.call(this, x, d, from, to, lr);
   };
@@ -112,7 +131,8 @@ function profileAlgorithm(algorithm: AlgorithmName, log: (line: string) => void)
     log('');
     log('| layer | phase | us/sample | share |');
     log('|---|---|--:|--:|');
-    const row = (layer: string, phase: string, v: number): void => log(`| ${layer} | ${phase} | ${v.toFixed(1)} | ${((100 * v) / total).toFixed(1)} % |`);
+    const row = (layer: string, phase: string, v: number): void =>
+      log(`| ${layer} | ${phase} | ${v.toFixed(1)} | ${((100 * v) / total).toFixed(1)} % |`);
     const phases: Array<[string, number]> = [];
     const get = (k: string): number => us(best!.get(k) ?? 0);
     t.net.modules.forEach((m, k) => {
@@ -125,7 +145,9 @@ function profileAlgorithm(algorithm: AlgorithmName, log: (line: string) => void)
         }
         const product = get(`${key}|${dir}: product`);
         phases.push([`${key}|${dir}: product`, product]);
-        phases.push([`${key}|${dir}: ${m.constructor.name === 'Conv2d' ? (dir === 'forward' ? 'im2col, layout, bias' : 'layout, col2im') : 'bias'}`, all - product]);
+        const rest =
+          m.constructor.name !== 'Conv2d' ? 'bias' : dir === 'forward' ? 'im2col, layout, bias' : 'layout, col2im';
+        phases.push([`${key}|${dir}: ${rest}`, all - product]);
       }
     });
     t.net.modules.forEach((m, k) => {
@@ -144,15 +166,29 @@ function profileAlgorithm(algorithm: AlgorithmName, log: (line: string) => void)
     row('(rest)', 'loss, batch gathering, timers', total - listed);
     log('');
     // the pulsed updates again, on fresh tiles: as they ran, and stopped after the trains
-    log(`Pulsed updates replayed on fresh tiles of the same device (us/sample; lines = rows + cols per vector update):`);
+    log(
+      `Pulsed updates replayed on fresh tiles of the same device (us/sample; lines = rows + cols per vector update):`,
+    );
     log('');
-    log('| tile | vector updates/sample | weights | lines/sample | pulses/sample | full | trains | pulsing | ns/line (trains) | ns/pulse (pulsing) |');
+    log(
+      '| tile | vector updates/sample | weights | lines/sample | pulses/sample | full | trains | pulsing | ' +
+        'ns/line (trains) | ns/pulse (pulsing) |',
+    );
     log('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
     for (const rec of recording) {
       const vectors = rec.calls.reduce((a, c) => a + c.n, 0);
       // the two set-ups alternate (a busy machine slows them alike); the fastest of each
       const replay = (trainsOnly: boolean, out: { ms: number; pulses: number }): void => {
-        const tile = new AnalogTile({ rows: rec.rows, cols: rec.cols, device: config.device!, io: config.io!, update: config.update!, maxBatch: 1, seed: 1, name: rec.tile });
+        const tile = new AnalogTile({
+          rows: rec.rows,
+          cols: rec.cols,
+          device: config.device!,
+          io: config.io!,
+          update: config.update!,
+          maxBatch: 1,
+          seed: 1,
+          name: rec.tile,
+        });
         const kernel = (tile as unknown as { wasm: PulseKernel | null }).wasm;
         kernel?.profileTrainsOnly(trainsOnly);
         for (const c of rec.calls.slice(0, 2)) tile.updateRange(c.x, c.d, 0, c.n, c.lr); // warm-up
@@ -172,8 +208,11 @@ function profileAlgorithm(algorithm: AlgorithmName, log: (line: string) => void)
       const lines = (rec.rows + rec.cols) * vectors;
       const pulsing = Math.max(0, us(full.ms) - us(trains.ms));
       log(
-        `| ${rec.tile} | ${perSample(vectors).toFixed(0)} | ${rec.rows * rec.cols} | ${perSample(lines).toFixed(0)} | ${perSample(full.pulses).toFixed(0)} | ` +
-          `${us(full.ms).toFixed(1)} | ${us(trains.ms).toFixed(1)} | ${pulsing.toFixed(1)} | ${((trains.ms * 1e6) / lines).toFixed(2)} | ${full.pulses > 0 ? ((pulsing * 1e3 * SAMPLES) / full.pulses).toFixed(1) : '-'} |`,
+        `| ${rec.tile} | ${perSample(vectors).toFixed(0)} | ${rec.rows * rec.cols} | ` +
+          `${perSample(lines).toFixed(0)} | ${perSample(full.pulses).toFixed(0)} | ` +
+          `${us(full.ms).toFixed(1)} | ${us(trains.ms).toFixed(1)} | ${pulsing.toFixed(1)} | ` +
+          `${((trains.ms * 1e6) / lines).toFixed(2)} | ` +
+          `${full.pulses > 0 ? ((pulsing * 1e3 * SAMPLES) / full.pulses).toFixed(1) : '-'} |`,
       );
     }
     log('');
@@ -187,9 +226,11 @@ export function runProfileBench(log: (line: string) => void): void {
   log('## Profile of a LeNet-5 training step (MNIST, batch 8; per sample)');
   log('');
   log(
-    'Floor of this design per image: the forward and backward products (conv1 819k multiply-adds each way, the rest ~0.4M; ' +
+    'Floor of this design per image: the forward and backward products (conv1 819k multiply-adds each way, the ' +
+      'rest ~0.4M; ' +
       'float64 sums in the reference order, about 0.1 ns each on 2-lane SIMD), the update of 705 vector updates ' +
-      '(~52k lines: a threshold, a random word per pulse slot and a train each) and of its pulses, and the tanh of 11.8k values.',
+      '(~52k lines: a threshold, a random word per pulse slot and a train each) and of its pulses, and the ' +
+      'tanh of 11.8k values.',
   );
   log('');
   for (const algorithm of ['analog-sgd', 'residual'] as const) profileAlgorithm(algorithm, log);

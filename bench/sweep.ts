@@ -25,7 +25,13 @@ function sweepOf(name: string, base: string, seeds: number): ReturnType<typeof p
 }
 
 /** Seconds to record and run a whole sweep into a fresh database. */
-async function timeSweep(dir: string, name: string, base: string, seeds: number, pool: Pool): Promise<{ seconds: number; runs: number }> {
+async function timeSweep(
+  dir: string,
+  name: string,
+  base: string,
+  seeds: number,
+  pool: Pool,
+): Promise<{ seconds: number; runs: number }> {
   const file = join(dir, `${name}-${pool.threads}.db`);
   const t0 = performance.now();
   const spec = sweepOf(name, base, seeds);
@@ -37,7 +43,8 @@ async function timeSweep(dir: string, name: string, base: string, seeds: number,
   const counts = scheduler.counts(sweepId);
   scheduler.close();
   db.close();
-  if (counts.done !== expansion.runs.length) throw new Error(`${name}: ${counts.done} of ${expansion.runs.length} runs done`);
+  if (counts.done !== expansion.runs.length)
+    throw new Error(`${name}: ${counts.done} of ${expansion.runs.length} runs done`);
   return { seconds: (performance.now() - t0) / 1000, runs: expansion.runs.length };
 }
 
@@ -60,11 +67,17 @@ export async function runSweepBench(log: (line: string) => void): Promise<void> 
     const canned = train(parseLeasedConfig(probe.hash, JSON.stringify(probe.config)));
     const instant: Pool = { threads: 2, run: async () => canned };
     const store = await timeSweep(dir, 'store-only', TRIVIAL, 2000, instant);
-    log(`| scheduler + store only (instant pool) | ${store.runs} | ${store.seconds.toFixed(2)} | ${((store.seconds / store.runs) * 1000).toFixed(3)} ms | |`);
+    log(
+      `| scheduler + store only (instant pool) | ${store.runs} | ${store.seconds.toFixed(2)} | ` +
+        `${((store.seconds / store.runs) * 1000).toFixed(3)} ms | |`,
+    );
 
     const pool2 = new SimulationPool(2);
     const trivial = await timeSweep(dir, 'trivial', TRIVIAL, 2000, pool2);
-    log(`| 2,000 trivial runs end to end, 2 threads | ${trivial.runs} | ${trivial.seconds.toFixed(2)} | ${((trivial.seconds / trivial.runs) * 1000).toFixed(3)} ms | < 2 ms |`);
+    log(
+      `| 2,000 trivial runs end to end, 2 threads | ${trivial.runs} | ${trivial.seconds.toFixed(2)} | ` +
+        `${((trivial.seconds / trivial.runs) * 1000).toFixed(3)} ms | < 2 ms |`,
+    );
 
     // 1 and 2 threads alternately, fastest of REPS each: this machine's neighbours come and go
     const seeds = 16;
@@ -82,10 +95,19 @@ export async function runSweepBench(log: (line: string) => void): Promise<void> 
     await pool2.destroy();
     const rate1 = serial.runs / serial.seconds;
     const rate2 = parallel.runs / parallel.seconds;
-    log(`| CPU-bound sweep, 1 thread (fastest of ${REPS}) | ${serial.runs} | ${serial.seconds.toFixed(2)} | ${((serial.seconds / serial.runs) * 1000).toFixed(0)} ms | |`);
-    log(`| CPU-bound sweep, 2 threads (fastest of ${REPS}) | ${parallel.runs} | ${parallel.seconds.toFixed(2)} | ${((parallel.seconds / parallel.runs) * 1000).toFixed(0)} ms | |`);
+    log(
+      `| CPU-bound sweep, 1 thread (fastest of ${REPS}) | ${serial.runs} | ${serial.seconds.toFixed(2)} | ` +
+        `${((serial.seconds / serial.runs) * 1000).toFixed(0)} ms | |`,
+    );
+    log(
+      `| CPU-bound sweep, 2 threads (fastest of ${REPS}) | ${parallel.runs} | ${parallel.seconds.toFixed(2)} | ` +
+        `${((parallel.seconds / parallel.runs) * 1000).toFixed(0)} ms | |`,
+    );
     log('');
-    log(`Pool efficiency (runs/s with 2 threads / (2 x runs/s with 1 thread)): **${(rate2 / (2 * rate1)).toFixed(3)}** (target >= 0.9)`);
+    log(
+      `Pool efficiency (runs/s with 2 threads / (2 x runs/s with 1 thread)): ` +
+        `**${(rate2 / (2 * rate1)).toFixed(3)}** (target >= 0.9)`,
+    );
     log('');
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -33,8 +33,11 @@ for (let base = from; base < to; base += CHUNK) {
   for (let k = 0; k < n; k++) ref[k] = Math.tanh(x[k]);
   for (let k = 0; k < n; k++) {
     if (rb[k] === yb[k] || (Number.isNaN(ref[k]) && Number.isNaN(y[k]))) continue;
-    if (mismatches++ < 10) process.stdout.write(`x = ${x[k]} (0x${xb[k].toString(16)}): Math.tanh ${ref[k]}, kernel ${y[k]}\n`);
+    if (mismatches++ < 10)
+      process.stdout.write(`x = ${x[k]} (0x${xb[k].toString(16)}): Math.tanh ${ref[k]}, kernel ${y[k]}\n`);
   }
 }
-process.stdout.write(`float32 inputs [${from}, ${to}): ${mismatches} mismatches (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+process.stdout.write(
+  `float32 inputs [${from}, ${to}): ${mismatches} mismatches (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`,
+);
 process.exit(mismatches === 0 ? 0 : 1);

@@ -61,7 +61,13 @@ class Stepper {
 
   constructor(name: AlgorithmName, m: ModelCase) {
     this.m = m;
-    const config = resolveRunConfig({ algorithm: name, lr: m.lr, batch_size: m.batch, task: { kind: 'mnist', test_size: 100 }, model: m.model });
+    const config = resolveRunConfig({
+      algorithm: name,
+      lr: m.lr,
+      batch_size: m.batch,
+      task: { kind: 'mnist', test_size: 100 },
+      model: m.model,
+    });
     const data = loadDataset(config.task);
     this.trainer = new ClassificationTrainer(config, data);
     this.order = Int32Array.from({ length: data.train.n }, (_, k) => k);
@@ -85,12 +91,16 @@ class Stepper {
 
 export function runTrainingBench(log: (line: string) => void): void {
   log('');
-  log(`## Training steps on MNIST (per sample: forward + backward + update of every layer; fastest of ${REPS}, algorithms alternating)`);
+  log(
+    `## Training steps on MNIST (per sample: forward + backward + update of every layer; fastest of ${REPS}, ` +
+      `algorithms alternating)`,
+  );
   log('');
   const kernels = kernelModule() !== null;
   log(
     kernels
-      ? 'same bits: the same steps with the WebAssembly kernels off (TypeScript references) end with the same weights, biases and pulse counts.'
+      ? 'same bits: the same steps with the WebAssembly kernels off (TypeScript references) end with the same ' +
+          'weights, biases and pulse counts.'
       : 'No WebAssembly kernel: every path is the TypeScript reference (same bits not checked).',
   );
   log('');
@@ -128,7 +138,10 @@ export function runTrainingBench(log: (line: string) => void): void {
         }
       }
       const ms = best[i];
-      log(`| ${m.label} | ${name} | ${m.batch} | ${(ms * 1e3).toFixed(0)} | ${(1000 / ms).toFixed(0)} | ${name === 'sgd' ? '-' : pulses.toFixed(0)} | ${same} |`);
+      log(
+        `| ${m.label} | ${name} | ${m.batch} | ${(ms * 1e3).toFixed(0)} | ${(1000 / ms).toFixed(0)} | ` +
+          `${name === 'sgd' ? '-' : pulses.toFixed(0)} | ${same} |`,
+      );
     });
   }
   if (skipped.length > 0) log(`\nSkipped (not in the algorithm registry yet): ${skipped.join(', ')}`);

@@ -14,5 +14,9 @@ const doc = readFileSync(file, 'utf8');
 const start = doc.indexOf(BEGIN);
 const end = doc.indexOf(END);
 if (start < 0 || end < start) throw new Error(`docs/config.md: markers ${BEGIN} ... ${END} not found`);
-const table = ['| field | type and range | default | meaning |', '|---|---|---|---|', ...renderSchemaDoc(RUN_SCHEMA)].join('\n');
+const table = [
+  '| field | type and range | default | meaning |',
+  '|---|---|---|---|',
+  ...renderSchemaDoc(RUN_SCHEMA),
+].join('\n');
 writeFileSync(file, `${doc.slice(0, start + BEGIN.length)}\n${table}\n${doc.slice(end)}`);

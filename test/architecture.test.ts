@@ -69,7 +69,12 @@ export interface Rules {
   coreNode: Record<string, readonly string[]>;
 }
 
-const RULES: Rules = { rooms: ROOM_RULES, fileDoors: FILE_DOORS, packageDoors: PACKAGE_DOORS, coreNode: CORE_NODE_MODULES };
+const RULES: Rules = {
+  rooms: ROOM_RULES,
+  fileDoors: FILE_DOORS,
+  packageDoors: PACKAGE_DOORS,
+  coreNode: CORE_NODE_MODULES,
+};
 
 export interface ImportRef {
   spec: string;
@@ -78,7 +83,8 @@ export interface ImportRef {
 
 // `import x, { a, type B } from`, `import * as m from`, `import type { T } from`, `export { a } from`,
 // `export * from`, `export type { T } from`, over several lines: the clause is names, braces, `*`
-const FROM = /^[ \t]*(?:import|export)\s+(?:type\s+)?(?:[\w$]+\s*,?\s*)?(?:\*\s*(?:as\s+[\w$]+\s*)?)?(?:\{[^}]*\}\s*)?from\s*(['"])([^'"\n]+)\1/gm;
+const FROM =
+  /^[ \t]*(?:import|export)\s+(?:type\s+)?(?:[\w$]+\s*,?\s*)?(?:\*\s*(?:as\s+[\w$]+\s*)?)?(?:\{[^}]*\}\s*)?from\s*(['"])([^'"\n]+)\1/gm;
 const BARE = /^[ \t]*import\s*(['"])([^'"\n]+)\1/gm;
 const DYNAMIC = /\bimport\(\s*(['"])([^'"\n]+)\1\s*\)/g;
 
@@ -121,7 +127,12 @@ export function importEdges(sources: ReadonlyMap<string, string>): Edge[] {
     for (const { spec, dynamic } of parseImports(text)) {
       const relative = spec.startsWith('.');
       const to = relative ? posix.normalize(posix.join(posix.dirname(file), spec)) : spec;
-      edges.push({ from: file, to, file: relative || spec.startsWith('/') || (/^[a-z][a-z0-9+.-]*:/i.test(spec) && !isBuiltin(spec)), dynamic });
+      edges.push({
+        from: file,
+        to,
+        file: relative || spec.startsWith('/') || (/^[a-z][a-z0-9+.-]*:/i.test(spec) && !isBuiltin(spec)),
+        dynamic,
+      });
     }
   }
   return edges;
@@ -138,7 +149,10 @@ export function ruleViolations(sources: ReadonlyMap<string, string>, rules: Rule
   for (const file of sources.keys()) {
     const room = roomOf(file);
     if (room === undefined) problems.push(`${file}: not in a room (src/<room>/ or workers/)`);
-    else if (!(room in rules.rooms)) problems.push(`${file}: room ${room} has no rule (add it to the table of test/architecture.test.ts and docs/architecture.md)`);
+    else if (!(room in rules.rooms))
+      problems.push(
+        `${file}: room ${room} has no rule (add it to the table of test/architecture.test.ts and docs/architecture.md)`,
+      );
   }
   for (const { from, to, file, dynamic } of importEdges(sources)) {
     const fromRoom = roomOf(from);
@@ -146,7 +160,11 @@ export function ruleViolations(sources: ReadonlyMap<string, string>, rules: Rule
     const how = dynamic ? 'imports (dynamically)' : 'imports';
     if (!file && isBuiltin(to)) {
       if (fromRoom === 'core' && !(rules.coreNode[from] ?? []).includes(to)) {
-        problems.push(`${from} ${how} ${to}: the core does no I/O (only ${Object.entries(rules.coreNode).map(([f, ms]) => `${f}: ${ms.join(', ')}`).join('; ')})`);
+        problems.push(
+          `${from} ${how} ${to}: the core does no I/O (only ${Object.entries(rules.coreNode)
+            .map(([f, ms]) => `${f}: ${ms.join(', ')}`)
+            .join('; ')})`,
+        );
       }
       continue;
     }
@@ -154,7 +172,8 @@ export function ruleViolations(sources: ReadonlyMap<string, string>, rules: Rule
       const pkg = packageOf(to);
       if (fromRoom === 'core') problems.push(`${from} ${how} package ${to}: the core imports no package`);
       const doors = rules.packageDoors[pkg];
-      if (doors && !doors.includes(fromRoom)) problems.push(`${from} ${how} package ${pkg}: only ${doors.join(', ')} may`);
+      if (doors && !doors.includes(fromRoom))
+        problems.push(`${from} ${how} package ${pkg}: only ${doors.join(', ')} may`);
       continue;
     }
     if (!(to.startsWith('src/') || to.startsWith('workers/'))) {
@@ -169,7 +188,10 @@ export function ruleViolations(sources: ReadonlyMap<string, string>, rules: Rule
     if (toRoom === undefined || toRoom === fromRoom) continue;
     const allowed = rules.rooms[fromRoom] ?? [];
     if (!allowed.some((entry) => allows(entry, to))) {
-      problems.push(`${from} ${how} ${to}: room ${fromRoom} may import only ${allowed.length === 0 ? 'nothing' : allowed.join(', ')}`);
+      problems.push(
+        `${from} ${how} ${to}: room ${fromRoom} may import only ` +
+          `${allowed.length === 0 ? 'nothing' : allowed.join(', ')}`,
+      );
     }
     const door = rules.fileDoors[to];
     if (door && !door.includes(from)) problems.push(`${from} ${how} ${to}: only ${door.join(', ')} may (one door)`);
@@ -221,28 +243,30 @@ export function importCycles(sources: ReadonlyMap<string, string>): string[][] {
   };
   for (const file of [...sources.keys()].sort()) if (!index.has(file)) visit(file);
   // one concrete cycle through each component: breadth-first from its first file back to it
-  return components.map((component) => {
-    const inside = new Set(component);
-    const start = [...component].sort()[0];
-    const parent = new Map<string, string>();
-    const queue = [start];
-    while (queue.length > 0) {
-      const v = queue.shift()!;
-      for (const w of next.get(v) ?? []) {
-        if (!inside.has(w)) continue;
-        if (w === start) {
-          const path = [start];
-          for (let u = v; u !== start; u = parent.get(u)!) path.splice(1, 0, u);
-          return [...path, start];
-        }
-        if (!parent.has(w)) {
-          parent.set(w, v);
-          queue.push(w);
+  return components
+    .map((component) => {
+      const inside = new Set(component);
+      const start = [...component].sort()[0];
+      const parent = new Map<string, string>();
+      const queue = [start];
+      while (queue.length > 0) {
+        const v = queue.shift()!;
+        for (const w of next.get(v) ?? []) {
+          if (!inside.has(w)) continue;
+          if (w === start) {
+            const path = [start];
+            for (let u = v; u !== start; u = parent.get(u)!) path.splice(1, 0, u);
+            return [...path, start];
+          }
+          if (!parent.has(w)) {
+            parent.set(w, v);
+            queue.push(w);
+          }
         }
       }
-    }
-    return [...component, component[0]];
-  }).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      return [...component, component[0]];
+    })
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
 /** Every .ts file under the repository's src/ and workers/, by repository path. */
@@ -252,7 +276,8 @@ function repositorySources(): Map<string, string> {
     for (const entry of readdirSync(posix.join(ROOT, dir), { withFileTypes: true })) {
       const path = posix.join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.isFile() && entry.name.endsWith('.ts')) sources.set(path, readFileSync(posix.join(ROOT, path), 'utf8'));
+      else if (entry.isFile() && entry.name.endsWith('.ts'))
+        sources.set(path, readFileSync(posix.join(ROOT, path), 'utf8'));
     }
   };
   walk('src');
@@ -265,7 +290,10 @@ function repositorySources(): Map<string, string> {
  * entries of the second column) and its paragraphs (`### \`room\``, up to the blank line after
  * "May import:"), each as room -> sorted entries.
  */
-export function documentedRules(doc: string): { table: Record<string, string[]>; paragraphs: Record<string, string[]> } {
+export function documentedRules(doc: string): {
+  table: Record<string, string[]>;
+  paragraphs: Record<string, string[]>;
+} {
   const start = doc.indexOf('\n## Rooms\n');
   assert.ok(start >= 0, 'docs/architecture.md has no section "## Rooms"');
   const end = doc.indexOf('\n## ', start + 1);
@@ -288,83 +316,99 @@ export function documentedRules(doc: string): { table: Record<string, string[]>;
 
 // ---- the checker on made-up trees ----------------------------------------------------------
 
-test('parseImports: every static form, over several lines, type-only included; dynamic ones marked; prose is not an import', () => {
-  const text = [
-    "import { a } from './a.ts';",
-    "import type { B } from '../b.ts';",
-    'import {',
-    '  c,',
-    '  type D,',
-    "} from './c.ts';",
-    "import * as e from 'e-pkg';",
-    "import f, { g } from \"./f.ts\";",
-    "export { h } from './h.ts';",
-    "export type { I } from './i.ts';",
-    "export * from './j.ts';",
-    "export * as k from './k.ts';",
-    "import './side-effect.ts';",
-    "  const lazy = async () => (await import('./lazy.ts')).run;",
-    ' * import { nope } from "./comment.ts" (in a comment: not an import)',
-    "const s = 'import x from ./not.ts';",
-    'export const l = 1;',
-    "export function m(): string { return 'from'; }",
-  ].join('\n');
-  assert.deepEqual(parseImports(text), [
-    { spec: './a.ts', dynamic: false },
-    { spec: '../b.ts', dynamic: false },
-    { spec: './c.ts', dynamic: false },
-    { spec: 'e-pkg', dynamic: false },
-    { spec: './f.ts', dynamic: false },
-    { spec: './h.ts', dynamic: false },
-    { spec: './i.ts', dynamic: false },
-    { spec: './j.ts', dynamic: false },
-    { spec: './k.ts', dynamic: false },
-    { spec: './side-effect.ts', dynamic: false },
-    { spec: './lazy.ts', dynamic: true },
-  ]);
-});
+test(
+  'parseImports: every static form, over several lines, type-only included; dynamic ones marked; prose is not an ' +
+    'import',
+  () => {
+    const text = [
+      "import { a } from './a.ts';",
+      "import type { B } from '../b.ts';",
+      'import {',
+      '  c,',
+      '  type D,',
+      "} from './c.ts';",
+      "import * as e from 'e-pkg';",
+      'import f, { g } from "./f.ts";',
+      "export { h } from './h.ts';",
+      "export type { I } from './i.ts';",
+      "export * from './j.ts';",
+      "export * as k from './k.ts';",
+      "import './side-effect.ts';",
+      "  const lazy = async () => (await import('./lazy.ts')).run;",
+      ' * import { nope } from "./comment.ts" (in a comment: not an import)',
+      "const s = 'import x from ./not.ts';",
+      'export const l = 1;',
+      "export function m(): string { return 'from'; }",
+    ].join('\n');
+    assert.deepEqual(parseImports(text), [
+      { spec: './a.ts', dynamic: false },
+      { spec: '../b.ts', dynamic: false },
+      { spec: './c.ts', dynamic: false },
+      { spec: 'e-pkg', dynamic: false },
+      { spec: './f.ts', dynamic: false },
+      { spec: './h.ts', dynamic: false },
+      { spec: './i.ts', dynamic: false },
+      { spec: './j.ts', dynamic: false },
+      { spec: './k.ts', dynamic: false },
+      { spec: './side-effect.ts', dynamic: false },
+      { spec: './lazy.ts', dynamic: true },
+    ]);
+  },
+);
 
-test('the checker finds a forbidden edge, a cycle, a Node module in the core, a closed door and an import from outside', () => {
-  const rules: Rules = {
-    rooms: { core: ['errors'], errors: [], store: ['core', 'errors'], cli: ['core', 'store'] },
-    fileDoors: { 'src/store/writer.ts': ['src/store/open.ts'] },
-    packageDoors: { 'better-sqlite3': ['store'] },
-    coreNode: { 'src/core/loader.ts': ['node:fs'] },
-  };
-  const tree = new Map<string, string>([
-    ['src/errors.ts', ''],
-    ['src/core/loader.ts', "import { readFileSync } from 'node:fs';"],
-    ['src/core/a.ts', "import { b } from './b.ts';\nimport { open } from '../store/open.ts';\nimport { readFileSync } from 'node:fs';"],
-    ['src/core/b.ts', "import type { A } from './a.ts';\nimport Database from 'better-sqlite3';"],
-    ['src/store/open.ts', "import { lock } from './writer.ts';\nimport { EPOCHS } from '../core/loader.ts';"],
-    ['src/store/writer.ts', "import type { Db } from './open.ts';"],
-    ['src/cli/main.ts', "import { lock } from '../store/writer.ts';\nimport { x } from '../../shared/x.ts';\nimport { y } from '../store/gone.ts';\nimport { w } from '/etc/w.ts';\nconst z = () => import('./main.ts');"],
-  ]);
-  assert.deepEqual(ruleViolations(tree, rules), [
-    'src/core/a.ts imports src/store/open.ts: room core may import only errors',
-    'src/core/a.ts imports node:fs: the core does no I/O (only src/core/loader.ts: node:fs)',
-    'src/core/b.ts imports package better-sqlite3: the core imports no package',
-    'src/core/b.ts imports package better-sqlite3: only store may',
-    'src/cli/main.ts imports src/store/writer.ts: only src/store/open.ts may (one door)',
-    'src/cli/main.ts imports shared/x.ts: outside src/ and workers/ (nothing outside the repository, no ../shared)',
-    'src/cli/main.ts imports src/store/gone.ts: no such file',
-    'src/cli/main.ts imports /etc/w.ts: outside src/ and workers/ (nothing outside the repository, no ../shared)',
-  ]);
-  // two cycles: a <-> b inside the core, and open -> writer -> open (the dynamic self-import of main is none)
-  assert.deepEqual(importCycles(tree), [
-    ['src/core/a.ts', 'src/core/b.ts', 'src/core/a.ts'],
-    ['src/store/open.ts', 'src/store/writer.ts', 'src/store/open.ts'],
-  ]);
-  // the same tree once the shared pieces have moved: nothing to report
-  const fixed = new Map(tree);
-  fixed.set('src/core/a.ts', "import { b } from './b.ts';");
-  fixed.set('src/core/b.ts', '');
-  fixed.set('src/store/writer.ts', '');
-  fixed.set('src/cli/main.ts', "import { open } from '../store/open.ts';");
-  fixed.set('src/store/open.ts', "import { lock } from './writer.ts';");
-  assert.deepEqual(ruleViolations(fixed, rules), []);
-  assert.deepEqual(importCycles(fixed), []);
-});
+test(
+  'the checker finds a forbidden edge, a cycle, a Node module in the core, a closed door and an import from ' +
+    'outside',
+  () => {
+    const rules: Rules = {
+      rooms: { core: ['errors'], errors: [], store: ['core', 'errors'], cli: ['core', 'store'] },
+      fileDoors: { 'src/store/writer.ts': ['src/store/open.ts'] },
+      packageDoors: { 'better-sqlite3': ['store'] },
+      coreNode: { 'src/core/loader.ts': ['node:fs'] },
+    };
+    const tree = new Map<string, string>([
+      ['src/errors.ts', ''],
+      ['src/core/loader.ts', "import { readFileSync } from 'node:fs';"],
+      [
+        'src/core/a.ts',
+        "import { b } from './b.ts';\nimport { open } from '../store/open.ts';\nimport { readFileSync } from " +
+          "'node:fs';",
+      ],
+      ['src/core/b.ts', "import type { A } from './a.ts';\nimport Database from 'better-sqlite3';"],
+      ['src/store/open.ts', "import { lock } from './writer.ts';\nimport { EPOCHS } from '../core/loader.ts';"],
+      ['src/store/writer.ts', "import type { Db } from './open.ts';"],
+      [
+        'src/cli/main.ts',
+        "import { lock } from '../store/writer.ts';\nimport { x } from '../../shared/x.ts';\nimport { y } from " +
+          "'../store/gone.ts';\nimport { w } from '/etc/w.ts';\nconst z = () => import('./main.ts');",
+      ],
+    ]);
+    assert.deepEqual(ruleViolations(tree, rules), [
+      'src/core/a.ts imports src/store/open.ts: room core may import only errors',
+      'src/core/a.ts imports node:fs: the core does no I/O (only src/core/loader.ts: node:fs)',
+      'src/core/b.ts imports package better-sqlite3: the core imports no package',
+      'src/core/b.ts imports package better-sqlite3: only store may',
+      'src/cli/main.ts imports src/store/writer.ts: only src/store/open.ts may (one door)',
+      'src/cli/main.ts imports shared/x.ts: outside src/ and workers/ (nothing outside the repository, no ../shared)',
+      'src/cli/main.ts imports src/store/gone.ts: no such file',
+      'src/cli/main.ts imports /etc/w.ts: outside src/ and workers/ (nothing outside the repository, no ../shared)',
+    ]);
+    // two cycles: a <-> b inside the core, and open -> writer -> open (the dynamic self-import of main is none)
+    assert.deepEqual(importCycles(tree), [
+      ['src/core/a.ts', 'src/core/b.ts', 'src/core/a.ts'],
+      ['src/store/open.ts', 'src/store/writer.ts', 'src/store/open.ts'],
+    ]);
+    // the same tree once the shared pieces have moved: nothing to report
+    const fixed = new Map(tree);
+    fixed.set('src/core/a.ts', "import { b } from './b.ts';");
+    fixed.set('src/core/b.ts', '');
+    fixed.set('src/store/writer.ts', '');
+    fixed.set('src/cli/main.ts', "import { open } from '../store/open.ts';");
+    fixed.set('src/store/open.ts', "import { lock } from './writer.ts';");
+    assert.deepEqual(ruleViolations(fixed, rules), []);
+    assert.deepEqual(importCycles(fixed), []);
+  },
+);
 
 test('a cycle is reported as a path through its files, however long', () => {
   const tree = new Map<string, string>([
@@ -388,7 +432,8 @@ test('a file outside every room, and a room without a rule, are reported', () =>
     ['scripts/c.ts', ''],
   ]);
   assert.deepEqual(ruleViolations(tree, rules), [
-    'src/newroom/b.ts: room newroom has no rule (add it to the table of test/architecture.test.ts and docs/architecture.md)',
+    'src/newroom/b.ts: room newroom has no rule (add it to the table of test/architecture.test.ts and ' +
+      'docs/architecture.md)',
     'scripts/c.ts: not in a room (src/<room>/ or workers/)',
   ]);
 });

@@ -10,7 +10,11 @@ import { cascadeStability, MAX_EVENTS, type CascadeModel } from '../src/diagnost
 
 /** The cascade with every transfer lr `beta` and T_j = 2 growth^j, offset_j = T_j. */
 function cascade(gamma: number, tiles: number, gain: number, beta: number, growth: number): CascadeModel {
-  const transfers = Array.from({ length: tiles - 1 }, (_, j) => ({ lr: beta, period: 2 * growth ** j, offset: 2 * growth ** j }));
+  const transfers = Array.from({ length: tiles - 1 }, (_, j) => ({
+    lr: beta,
+    period: 2 * growth ** j,
+    offset: 2 * growth ** j,
+  }));
   return { gamma, tiles, gain, transfers };
 }
 
@@ -31,21 +35,33 @@ test('naive (gamma 0.5, alpha = beta = 0.02, T_j = 2 * 2^j): stable for K = 2, u
 });
 
 test('alpha 1, beta 0.01: stable for K = 2..6 with clocks x8 (gamma 0.5 and 0.7) and x2 (gamma 0.5)', () => {
-  for (const [gamma, growth] of [[0.5, 8], [0.7, 8], [0.5, 2]]) {
-    for (const [i, r] of radii(gamma, 2, 0.01, growth).entries()) assert.ok(r < 1, `gamma ${gamma}, x${growth}, K = ${i + 2}: ${r}`);
+  for (const [gamma, growth] of [
+    [0.5, 8],
+    [0.7, 8],
+    [0.5, 2],
+  ]) {
+    for (const [i, r] of radii(gamma, 2, 0.01, growth).entries())
+      assert.ok(r < 1, `gamma ${gamma}, x${growth}, K = ${i + 2}: ${r}`);
   }
 });
 
 test('K.3 literal and naive radii for K = 2..6 agree with a 50-digit step-by-step product (mpmath)', () => {
   const literal = [0.998, 1.0113034143508, 1.0237653715797, 1.0390426393711, 1.0601957903078];
   const naive = [0.98, 0.99979970806655, 1.0226405908782, 1.0574753611042, 1.1203256365779];
-  for (const [computed, reference] of [[radii(0.1, 0.02, 0.01, 2), literal], [radii(0.5, 0.04, 0.02, 2), naive]]) {
+  for (const [computed, reference] of [
+    [radii(0.1, 0.02, 0.01, 2), literal],
+    [radii(0.5, 0.04, 0.02, 2), naive],
+  ]) {
     computed.forEach((r, i) => assert.ok(Math.abs(r - reference[i]) < 1e-12, `K = ${i + 2}: ${r} vs ${reference[i]}`));
   }
 });
 
 test('the slowest clock of the x8 cascade at 784 vectors per batch (~5e7 steps) takes milliseconds', () => {
-  const transfers = Array.from({ length: 5 }, (_, j) => ({ lr: 0.01, period: 2 * 8 ** j * 784, offset: 2 * 8 ** j * 784 }));
+  const transfers = Array.from({ length: 5 }, (_, j) => ({
+    lr: 0.01,
+    period: 2 * 8 ** j * 784,
+    offset: 2 * 8 ** j * 784,
+  }));
   const start = performance.now();
   const { radius, period } = cascadeStability({ gamma: 0.5, tiles: 6, gain: 2, transfers });
   assert.equal(period, 2 * 8 ** 4 * 784);
@@ -61,25 +77,42 @@ function radius2x2(p: number, q: number, r: number, s: number): number {
   return disc < 0 ? Math.sqrt(det) : (Math.abs(tr) + Math.sqrt(disc)) / 2;
 }
 
-test('K = 2, period 1: the radius of the 2x2 step map [[a, -gain], [beta a, 1 - beta gain]], real and complex eigenvalues', () => {
-  // gamma 0.5: g = [0.5, 1], a = 1 - gain / 2
-  for (const [gain, beta] of [[1.8, 0.01], [0.4, 0.3], [3.5, 0.2]]) {
-    const a = 1 - gain / 2;
-    const exact = radius2x2(a, -gain, beta * a, 1 - beta * gain);
-    const { radius, period } = cascadeStability({ gamma: 0.5, tiles: 2, gain, transfers: [{ lr: beta, period: 1, offset: 1 }] });
-    assert.equal(period, 1);
-    assert.ok(Math.abs(radius - exact) < 1e-12 * exact, `gain ${gain}, beta ${beta}: ${radius} vs ${exact}`);
-  }
-});
+test(
+  'K = 2, period 1: the radius of the 2x2 step map [[a, -gain], [beta a, 1 - beta gain]], real and complex ' +
+    'eigenvalues',
+  () => {
+    // gamma 0.5: g = [0.5, 1], a = 1 - gain / 2
+    for (const [gain, beta] of [
+      [1.8, 0.01],
+      [0.4, 0.3],
+      [3.5, 0.2],
+    ]) {
+      const a = 1 - gain / 2;
+      const exact = radius2x2(a, -gain, beta * a, 1 - beta * gain);
+      const { radius, period } = cascadeStability({
+        gamma: 0.5,
+        tiles: 2,
+        gain,
+        transfers: [{ lr: beta, period: 1, offset: 1 }],
+      });
+      assert.equal(period, 1);
+      assert.ok(Math.abs(radius - exact) < 1e-12 * exact, `gain ${gain}, beta ${beta}: ${radius} vs ${exact}`);
+    }
+  },
+);
 
 test('a nilpotent map (a = 0, beta gain = 1) has radius 0; one tile has |1 - gain| per step', () => {
-  assert.equal(cascadeStability({ gamma: 0.5, tiles: 2, gain: 2, transfers: [{ lr: 0.5, period: 1, offset: 1 }] }).radius, 0);
+  assert.equal(
+    cascadeStability({ gamma: 0.5, tiles: 2, gain: 2, transfers: [{ lr: 0.5, period: 1, offset: 1 }] }).radius,
+    0,
+  );
   assert.deepEqual(cascadeStability({ gamma: 0.3, tiles: 1, gain: 2.5, transfers: [] }), { radius: 1.5, period: 1 });
 });
 
 function multiply(x: Float64Array, y: Float64Array, k: number): Float64Array {
   const r = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) for (let l = 0; l < k; l++) for (let c = 0; c < k; c++) r[i * k + c] += x[i * k + l] * y[l * k + c];
+  for (let i = 0; i < k; i++)
+    for (let l = 0; l < k; l++) for (let c = 0; c < k; c++) r[i * k + c] += x[i * k + l] * y[l * k + c];
   return r;
 }
 
@@ -96,7 +129,11 @@ function logRadius(m: Float64Array, k: number): number {
   for (let s = 0; s < 50; s++) {
     const norm = Math.hypot(...q);
     if (norm === 0) return -Infinity;
-    q = multiply(q.map((v) => v / norm), q.map((v) => v / norm), k);
+    q = multiply(
+      q.map((v) => v / norm),
+      q.map((v) => v / norm),
+      k,
+    );
     log += Math.log(norm) / 2 ** s;
   }
   return log;
@@ -133,7 +170,10 @@ function assertBruteForce(m: CascadeModel, expectedPeriod: number): void {
   const { radius, period } = cascadeStability(m);
   const brute = bruteForce(m);
   assert.equal(period, expectedPeriod);
-  assert.ok(Math.abs(Math.log(radius / brute)) < 1e-9, `${JSON.stringify(m.transfers)}: ${radius} vs brute force ${brute}`);
+  assert.ok(
+    Math.abs(Math.log(radius / brute)) < 1e-9,
+    `${JSON.stringify(m.transfers)}: ${radius} vs brute force ${brute}`,
+  );
 }
 
 const transfer = (lr: number, period: number, offset: number) => ({ lr, period, offset });
@@ -148,7 +188,10 @@ test('event-driven product = step-by-step product: several levels, coincident ev
 
 test('non-dividing periods 3 and 5 (and 4, 6, 7): the map over the lcm, reported per slowest period', () => {
   assertBruteForce({ gamma: 0.5, tiles: 3, gain: 0.3, transfers: [transfer(0.4, 3, 2), transfer(0.6, 5, 5)] }, 5);
-  assertBruteForce({ gamma: 0.8, tiles: 4, gain: 1.1, transfers: [transfer(0.2, 4, 1), transfer(0.7, 6, 6), transfer(0.5, 7, 3)] }, 7);
+  assertBruteForce(
+    { gamma: 0.8, tiles: 4, gain: 1.1, transfers: [transfer(0.2, 4, 1), transfer(0.7, 6, 6), transfer(0.5, 7, 3)] },
+    7,
+  );
 });
 
 test('maps growing or decaying far past float64 range over the hyper-period: brute force, 50-digit reference', () => {
@@ -156,7 +199,12 @@ test('maps growing or decaying far past float64 range over the hyper-period: bru
   // a = 1 - gain g_0 = -1.5: the gradient tile alone diverges between transfers
   assertBruteForce({ gamma: 0.5, tiles: 3, gain: 10, transfers: [transfer(0.1, 41, 41), transfer(0.2, 43, 43)] }, 43);
   // decays by ~1e-604 over the 47053 steps: so stiff a map keeps only ~1e-9 of the radius in float64
-  const { radius } = cascadeStability({ gamma: 0.5, tiles: 3, gain: 0.5, transfers: [transfer(0.5, 211, 211), transfer(0.5, 223, 223)] });
+  const { radius } = cascadeStability({
+    gamma: 0.5,
+    tiles: 3,
+    gain: 0.5,
+    transfers: [transfer(0.5, 211, 211), transfer(0.5, 223, 223)],
+  });
   assert.ok(Math.abs(radius / 0.0013764453132733146 - 1) < 1e-8, `${radius}`);
 });
 
@@ -166,7 +214,12 @@ test('a gradient tile whose stretch overflows (a^600 for a = -5) gives an infini
 });
 
 test('refuses hyper-periods with more than MAX_EVENTS events, or beyond safe integers, with a RangeError', () => {
-  const model = (p: number, q: number): CascadeModel => ({ gamma: 0.5, tiles: 3, gain: 1, transfers: [transfer(0.1, p, p), transfer(0.1, q, q)] });
+  const model = (p: number, q: number): CascadeModel => ({
+    gamma: 0.5,
+    tiles: 3,
+    gain: 1,
+    transfers: [transfer(0.1, p, p), transfer(0.1, q, q)],
+  });
   assert.throws(() => cascadeStability(model(1, MAX_EVENTS + 3)), RangeError);
   assert.throws(() => cascadeStability(model(2 ** 31 - 1, 2 ** 31)), RangeError);
   assert.ok(cascadeStability(model(2, MAX_EVENTS)).radius > 0);

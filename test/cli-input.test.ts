@@ -42,19 +42,31 @@ test('keys: the whole path mistyped, or its last part in another group; values a
   const cases: Array<[string, string, RegExp]> = [
     ['epoch', '3', /^epoch: unknown field; did you mean epochs\?$/],
     ['task', 'mnist', /^task: is a group; set one of its fields \(did you mean task\.kind=mnist\?\)$/],
-    ['device', '4', /^device: is a group; set one of its fields \(its fields: device\.kind, device\.preset, .*, \.\.\.\)$/],
+    [
+      'device',
+      '4',
+      /^device: is a group; set one of its fields \(its fields: device\.kind, device\.preset, .*, \.\.\.\)$/,
+    ],
     ['algorthm', 'sgd', /^algorthm: unknown field; did you mean algorithm\?$/],
     ['model.hiden', '8', /^model\.hiden: unknown field; did you mean model\.hidden\?$/],
     ['device.colour', 'red', /^device\.colour: unknown field$/],
   ];
-  for (const [key, value, re] of cases) assert.match(messageOf(() => parseValueFor(RUN_SCHEMA, key, value)), re, key);
+  for (const [key, value, re] of cases)
+    assert.match(
+      messageOf(() => parseValueFor(RUN_SCHEMA, key, value)),
+      re,
+      key,
+    );
 });
 
 test('config objects (files, sweep bases): unknown keys and enum values suggest, on one line', () => {
   const cases: Array<[unknown, RegExp]> = [
     [{ epoch: 3 }, /^epoch: unknown field; did you mean epochs\? \(allowed here: seed, /],
     [{ n_states: 4 }, /^n_states: unknown field; did you mean device\.n_states\? \(allowed here: /],
-    [{ task: { kind: 'mnist', downsampel: true } }, /^task\.downsampel: unknown field; did you mean task\.downsample\? \(allowed here: kind, /],
+    [
+      { task: { kind: 'mnist', downsampel: true } },
+      /^task\.downsampel: unknown field; did you mean task\.downsample\? \(allowed here: kind, /,
+    ],
     [{ algorithm: 'tikitaka' }, /^algorithm: expected one of sgd, .*, got "tikitaka"; did you mean tiki-taka\?$/],
     [{ task: { kind: 'minst' } }, /; did you mean mnist\?$/],
     [{ cost: { watts: 1 } }, /^cost\.watts: unknown field \(allowed here: pulse_ns, .*bytes_per_element\)$/],
@@ -66,56 +78,73 @@ test('config objects (files, sweep bases): unknown keys and enum values suggest,
   }
   // a sweep's base: file, line and the suggestion
   const spec = parseSweepText('name: t\nbase:\n  epoch: 3\n', 't.yaml');
-  assert.match(messageOf(() => expandSweep(spec)), /^t\.yaml:3: run base: epoch: unknown field; did you mean epochs\? /);
-});
-
-test('simulate --config: YAML (with its lines in errors) or JSON; --set overrides and is named when its value is wrong', async () => {
-  const yaml = join(dir, 'run.yaml');
-  writeFileSync(yaml, '# a run\nalgorithm: ttv2\nepochs: 2\ntask:\n  in_size: 4\n  out_size: 2\n  n_samples: 10\ndevice:\n  n_states: 1\n');
-  const typo = join(dir, 'typo.yml');
-  writeFileSync(typo, 'epochs: 1\ntask: { in_sise: 3 }\n');
-  const dup = join(dir, 'dup.yaml');
-  writeFileSync(dup, 'epochs: 1\nepochs: 2\n');
-  const list = join(dir, 'list.yaml');
-  writeFileSync(list, '- epochs: 1\n');
-  const json = join(dir, 'run.json');
-  writeFileSync(json, JSON.stringify({ epochs: 1, task: { in_size: 3, out_size: 2, n_samples: 5 } }));
-  const [bad, typoed, duplicated, notMap, overridden, badSet, fromJson] = await Promise.all([
-    runCli('simulate', '--config', yaml),
-    runCli('simulate', '--config', typo),
-    runCli('simulate', '--config', dup),
-    runCli('simulate', '--config', list),
-    runCli('simulate', '--config', yaml, '--set', 'device.n_states=8', '--json'),
-    runCli('simulate', '--config', yaml, '--set', 'device.kind=softbound'),
-    runCli('simulate', '--config', json, '--json'),
-  ]);
-  assert.equal(bad.code, 2);
-  assert.equal(bad.stderr, `aimc-sweep: ${yaml}:9: device.n_states: expected a number >= 2, got 1\n`);
-  assert.match(typoed.stderr, /typo\.yml:2: task\.in_sise: unknown field; did you mean task\.in_size\? /);
-  assert.match(duplicated.stderr, /dup\.yaml:2: invalid YAML: Map keys must be unique/);
-  assert.match(notMap.stderr, /list\.yaml: expected a YAML mapping of run config fields/);
-  assert.equal(overridden.code, 0, overridden.stderr);
-  const r = JSON.parse(overridden.stdout);
-  assert.deepEqual([r.config.algorithm, r.config.epochs, r.config.device.n_states], ['ttv2', 2, 8]);
-  assert.match(badSet.stderr, /^aimc-sweep: --set device\.kind=softbound: device\.kind: expected one of .*; did you mean softbounds\?\n$/);
-  assert.equal(fromJson.code, 0, fromJson.stderr);
-  assert.equal(JSON.parse(fromJson.stdout).config.epochs, 1);
-});
-
-test('expand lists every run: its short hash and the swept values it has (sgd: no device keys); --json as before', async () => {
-  const quickstart = new URL('../sweeps/quickstart.yaml', import.meta.url).pathname;
-  const runs = expandSweep(readSweepFile(quickstart)).runs;
-  const sgd = runs.filter((r) => r.config.algorithm === 'sgd');
-  assert.deepEqual(sgd.map(runLabel), ['seed=1 algorithm=sgd', 'seed=2 algorithm=sgd']);
-  assert.equal(runLabel(runs.find((r) => r.config.algorithm === 'ttv2')!), 'device.n_states=4 seed=1 algorithm=ttv2');
-  const [list, json] = await Promise.all([runCli('expand', quickstart), runCli('expand', quickstart, '--json')]);
-  assert.equal(list.code, 0, list.stderr);
-  const lines = list.stdout.trimEnd().split('\n');
-  assert.equal(lines[0], 'quickstart: 22 runs (24 combinations, 0 excluded, 2 identical merged)');
-  assert.deepEqual(
-    lines.slice(1),
-    runs.map((r) => `  ${r.hash.slice(0, 12)}  ${runLabel(r)}`),
+  assert.match(
+    messageOf(() => expandSweep(spec)),
+    /^t\.yaml:3: run base: epoch: unknown field; did you mean epochs\? /,
   );
-  assert.equal(json.stdout.trimEnd().split('\n').length, 23);
-  assert.deepEqual(Object.keys(JSON.parse(json.stdout.split('\n')[1])), ['config', 'hash']);
 });
+
+test(
+  'simulate --config: YAML (with its lines in errors) or JSON; --set overrides and is named when its value is ' +
+    'wrong',
+  async () => {
+    const yaml = join(dir, 'run.yaml');
+    writeFileSync(
+      yaml,
+      '# a run\nalgorithm: ttv2\nepochs: 2\ntask:\n  in_size: 4\n  out_size: 2\n  n_samples: 10\ndevice:\n  ' +
+        'n_states: 1\n',
+    );
+    const typo = join(dir, 'typo.yml');
+    writeFileSync(typo, 'epochs: 1\ntask: { in_sise: 3 }\n');
+    const dup = join(dir, 'dup.yaml');
+    writeFileSync(dup, 'epochs: 1\nepochs: 2\n');
+    const list = join(dir, 'list.yaml');
+    writeFileSync(list, '- epochs: 1\n');
+    const json = join(dir, 'run.json');
+    writeFileSync(json, JSON.stringify({ epochs: 1, task: { in_size: 3, out_size: 2, n_samples: 5 } }));
+    const [bad, typoed, duplicated, notMap, overridden, badSet, fromJson] = await Promise.all([
+      runCli('simulate', '--config', yaml),
+      runCli('simulate', '--config', typo),
+      runCli('simulate', '--config', dup),
+      runCli('simulate', '--config', list),
+      runCli('simulate', '--config', yaml, '--set', 'device.n_states=8', '--json'),
+      runCli('simulate', '--config', yaml, '--set', 'device.kind=softbound'),
+      runCli('simulate', '--config', json, '--json'),
+    ]);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr, `aimc-sweep: ${yaml}:9: device.n_states: expected a number >= 2, got 1\n`);
+    assert.match(typoed.stderr, /typo\.yml:2: task\.in_sise: unknown field; did you mean task\.in_size\? /);
+    assert.match(duplicated.stderr, /dup\.yaml:2: invalid YAML: Map keys must be unique/);
+    assert.match(notMap.stderr, /list\.yaml: expected a YAML mapping of run config fields/);
+    assert.equal(overridden.code, 0, overridden.stderr);
+    const r = JSON.parse(overridden.stdout);
+    assert.deepEqual([r.config.algorithm, r.config.epochs, r.config.device.n_states], ['ttv2', 2, 8]);
+    assert.match(
+      badSet.stderr,
+      /^aimc-sweep: --set device\.kind=softbound: device\.kind: expected one of .*; did you mean softbounds\?\n$/,
+    );
+    assert.equal(fromJson.code, 0, fromJson.stderr);
+    assert.equal(JSON.parse(fromJson.stdout).config.epochs, 1);
+  },
+);
+
+test(
+  'expand lists every run: its short hash and the swept values it has (sgd: no device keys); ' + '--json as before',
+  async () => {
+    const quickstart = new URL('../sweeps/quickstart.yaml', import.meta.url).pathname;
+    const runs = expandSweep(readSweepFile(quickstart)).runs;
+    const sgd = runs.filter((r) => r.config.algorithm === 'sgd');
+    assert.deepEqual(sgd.map(runLabel), ['seed=1 algorithm=sgd', 'seed=2 algorithm=sgd']);
+    assert.equal(runLabel(runs.find((r) => r.config.algorithm === 'ttv2')!), 'device.n_states=4 seed=1 algorithm=ttv2');
+    const [list, json] = await Promise.all([runCli('expand', quickstart), runCli('expand', quickstart, '--json')]);
+    assert.equal(list.code, 0, list.stderr);
+    const lines = list.stdout.trimEnd().split('\n');
+    assert.equal(lines[0], 'quickstart: 22 runs (24 combinations, 0 excluded, 2 identical merged)');
+    assert.deepEqual(
+      lines.slice(1),
+      runs.map((r) => `  ${r.hash.slice(0, 12)}  ${runLabel(r)}`),
+    );
+    assert.equal(json.stdout.trimEnd().split('\n').length, 23);
+    assert.deepEqual(Object.keys(JSON.parse(json.stdout.split('\n')[1])), ['config', 'hash']);
+  },
+);

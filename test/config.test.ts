@@ -43,7 +43,11 @@ test('unknown keys, wrong types and fields that do not apply are rejected by pat
     [{ task: { toString: 1 } }, /^task\.toString: unknown field/],
   ];
   for (const [input, re] of cases) {
-    assert.throws(() => resolveRunConfig(input), (e: unknown) => e instanceof ConfigError && re.test(e.message), JSON.stringify(input));
+    assert.throws(
+      () => resolveRunConfig(input),
+      (e: unknown) => e instanceof ConfigError && re.test(e.message),
+      JSON.stringify(input),
+    );
   }
 });
 
@@ -57,5 +61,6 @@ test('--set values are parsed by the field type', () => {
 
 test('docs/config.md lists every field of the schema with its current default', () => {
   const doc = readFileSync(new URL('../docs/config.md', import.meta.url), 'utf8');
-  for (const row of renderSchemaDoc(RUN_SCHEMA)) assert.ok(doc.includes(row), `docs/config.md lacks or has a stale row:\n${row}\n(run npm run docs)`);
+  for (const row of renderSchemaDoc(RUN_SCHEMA))
+    assert.ok(doc.includes(row), `docs/config.md lacks or has a stale row:\n${row}\n(run npm run docs)`);
 });

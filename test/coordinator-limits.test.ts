@@ -55,26 +55,35 @@ async function outcome(p: Promise<unknown>): Promise<{ code: number; details: st
 const BASE = 'base: { task: { in_size: 3, out_size: 2, n_samples: 5 }, epochs: 1 }';
 const list = (n: number, from = 1): string => `[${Array.from({ length: n }, (_, i) => i + from).join(', ')}]`;
 
-test('an oversized Submit (a 20,000 x 20,000 grid) is INVALID_ARGUMENT quickly, and the coordinator answers a status call right after', async (t) => {
-  const { sweeps } = await coordinator();
-  const yaml = `name: big\n${BASE}\ngrid:\n  seed: ${list(20_000)}\n  device.n_states: ${list(20_000, 2)}\n`;
-  const r = await outcome(sweeps.submit({ fileName: 'big.yaml', specYaml: yaml }, { deadline: Date.now() + 30_000 }));
-  assert.equal(r.code, grpc.status.INVALID_ARGUMENT, r.details);
-  assert.match(r.details, /^big\.yaml:4: the sweep expands to 400,000,000 combinations, more than the limit of 100,000 runs \(--max-runs\): grid\.seed \(line 4\) 20,000 values x grid\.device\.n_states \(line 5\) 20,000 values/);
-  t.diagnostic(`refused in ${r.ms.toFixed(0)} ms (${Buffer.byteLength(yaml)} bytes; the thread's start included)`);
-  assert.ok(r.ms < 10_000, `quickly (${r.ms.toFixed(0)} ms)`);
-  const s = await outcome(sweeps.getStatus({}, { deadline: Date.now() + 5000 }));
-  assert.equal(s.code, grpc.status.OK);
-  assert.ok(s.ms < 1000, `status right after: ${s.ms.toFixed(0)} ms`);
-  // and a sweep within the limit is accepted by the same coordinator
-  const ok = await sweeps.submit({ fileName: 'ok.yaml', specYaml: `name: ok\n${BASE}\ngrid: { seed: [1, 2] }\n` });
-  assert.deepEqual([ok.sweepName, ok.totalRuns], ['ok', 2]);
-});
+test(
+  'an oversized Submit (a 20,000 x 20,000 grid) is INVALID_ARGUMENT quickly, and the coordinator answers a ' +
+    'status call right after',
+  async (t) => {
+    const { sweeps } = await coordinator();
+    const yaml = `name: big\n${BASE}\ngrid:\n  seed: ${list(20_000)}\n  device.n_states: ${list(20_000, 2)}\n`;
+    const r = await outcome(sweeps.submit({ fileName: 'big.yaml', specYaml: yaml }, { deadline: Date.now() + 30_000 }));
+    assert.equal(r.code, grpc.status.INVALID_ARGUMENT, r.details);
+    assert.match(
+      r.details,
+      /^big\.yaml:4: the sweep expands to 400,000,000 combinations, more than the limit of 100,000 runs \(--max-runs\): grid\.seed \(line 4\) 20,000 values x grid\.device\.n_states \(line 5\) 20,000 values/,
+    );
+    t.diagnostic(`refused in ${r.ms.toFixed(0)} ms (${Buffer.byteLength(yaml)} bytes; the thread's start included)`);
+    assert.ok(r.ms < 10_000, `quickly (${r.ms.toFixed(0)} ms)`);
+    const s = await outcome(sweeps.getStatus({}, { deadline: Date.now() + 5000 }));
+    assert.equal(s.code, grpc.status.OK);
+    assert.ok(s.ms < 1000, `status right after: ${s.ms.toFixed(0)} ms`);
+    // and a sweep within the limit is accepted by the same coordinator
+    const ok = await sweeps.submit({ fileName: 'ok.yaml', specYaml: `name: ok\n${BASE}\ngrid: { seed: [1, 2] }\n` });
+    assert.deepEqual([ok.sweepName, ok.totalRuns], ['ok', 2]);
+  },
+);
 
 test('a Submit payload over 1 MiB is refused before it is parsed; the coordinator goes on', async () => {
   const { sweeps } = await coordinator();
   // 2 MB: within gRPC's message limit (16 MB), above the sweep limit: an unclosed flow list
-  const r = await outcome(sweeps.submit({ fileName: 'flow.yaml', specYaml: `name: f\ngrid:\n  seed: [${'1, '.repeat(700_000)}` }));
+  const r = await outcome(
+    sweeps.submit({ fileName: 'flow.yaml', specYaml: `name: f\ngrid:\n  seed: [${'1, '.repeat(700_000)}` }),
+  );
   assert.equal(r.code, grpc.status.INVALID_ARGUMENT);
   assert.match(r.details, /^flow\.yaml: 2,100,023 bytes, more than the 1,048,576 bytes \(1 MiB\) a sweep may have/);
   assert.ok(r.ms < 2000, `at once (${r.ms.toFixed(0)} ms)`);
@@ -88,7 +97,9 @@ test('a large sweep is expanded off the event loop: status calls are answered wh
   // 30,000 combinations of digital SGD, whose device settings do not count: one run after merging
   const yaml = `name: wide\n${BASE}\ncases: [{ algorithm: sgd }]\ngrid:\n  device.n_states: ${list(30_000, 2)}\n`;
   let done = false;
-  const submitted = outcome(sweeps.submit({ fileName: 'wide.yaml', specYaml: yaml }, { deadline: Date.now() + 120_000 })).finally(() => (done = true));
+  const submitted = outcome(
+    sweeps.submit({ fileName: 'wide.yaml', specYaml: yaml }, { deadline: Date.now() + 120_000 }),
+  ).finally(() => (done = true));
   const latencies: number[] = [];
   await new Promise((resolve) => setTimeout(resolve, 200));
   while (!done) {
@@ -100,20 +111,36 @@ test('a large sweep is expanded off the event loop: status calls are answered wh
   const r = await submitted;
   assert.equal(r.code, grpc.status.OK, r.details);
   const worst = Math.max(...latencies);
-  t.diagnostic(`submit took ${r.ms.toFixed(0)} ms; ${latencies.length} status calls meanwhile, the slowest ${worst.toFixed(0)} ms`);
-  assert.ok(latencies.length >= 3, `status was called while the sweep expanded (${latencies.length} times in ${r.ms.toFixed(0)} ms)`);
-  assert.ok(worst < Math.max(1000, r.ms / 3), `no status call waited for the expansion (slowest ${worst.toFixed(0)} ms of ${r.ms.toFixed(0)} ms)`);
+  t.diagnostic(
+    `submit took ${r.ms.toFixed(0)} ms; ${latencies.length} status calls meanwhile, the slowest ${worst.toFixed(0)} ms`,
+  );
+  assert.ok(
+    latencies.length >= 3,
+    `status was called while the sweep expanded (${latencies.length} times in ${r.ms.toFixed(0)} ms)`,
+  );
+  assert.ok(
+    worst < Math.max(1000, r.ms / 3),
+    `no status call waited for the expansion (slowest ${worst.toFixed(0)} ms of ${r.ms.toFixed(0)} ms)`,
+  );
 });
 
-test('a coordinator with a smaller --max-runs refuses above it; a sweep that expands too long is given up and the next one is served', async () => {
-  const small = await coordinator({ maxRuns: 3 });
-  const r = await outcome(small.sweeps.submit({ fileName: 's.yaml', specYaml: `name: s\n${BASE}\ngrid: { seed: [1, 2, 3, 4] }\n` }));
-  assert.equal(r.code, grpc.status.INVALID_ARGUMENT);
-  assert.match(r.details, /s\.yaml:3: the sweep expands to 4 combinations, more than the limit of 3 runs/);
+test(
+  'a coordinator with a smaller --max-runs refuses above it; a sweep that expands too long is given up and the ' +
+    'next one is served',
+  async () => {
+    const small = await coordinator({ maxRuns: 3 });
+    const r = await outcome(
+      small.sweeps.submit({ fileName: 's.yaml', specYaml: `name: s\n${BASE}\ngrid: { seed: [1, 2, 3, 4] }\n` }),
+    );
+    assert.equal(r.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(r.details, /s\.yaml:3: the sweep expands to 4 combinations, more than the limit of 3 runs/);
 
-  const slow = await coordinator({ expandTimeoutMs: 1 });
-  const late = await outcome(slow.sweeps.submit({ fileName: 't.yaml', specYaml: `name: t\n${BASE}\ngrid: { seed: ${list(2000)} }\n` }));
-  assert.equal(late.code, grpc.status.RESOURCE_EXHAUSTED);
-  assert.match(late.details, /^t\.yaml: expanding the sweep took longer than 1 ms; split it into smaller sweeps/);
-  assert.equal((await outcome(slow.sweeps.getStatus({}))).code, grpc.status.OK);
-});
+    const slow = await coordinator({ expandTimeoutMs: 1 });
+    const late = await outcome(
+      slow.sweeps.submit({ fileName: 't.yaml', specYaml: `name: t\n${BASE}\ngrid: { seed: ${list(2000)} }\n` }),
+    );
+    assert.equal(late.code, grpc.status.RESOURCE_EXHAUSTED);
+    assert.match(late.details, /^t\.yaml: expanding the sweep took longer than 1 ms; split it into smaller sweeps/);
+    assert.equal((await outcome(slow.sweeps.getStatus({}))).code, grpc.status.OK);
+  },
+);

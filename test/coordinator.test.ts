@@ -48,9 +48,20 @@ async function coordinator(options: { token?: string; maxMessageBytes?: number }
   const file = join(dir, `c${n++}.db`);
   const db = openStore(file);
   let clock = Date.now();
-  const scheduler = new Scheduler(db, { file, leaseTtlMs: LEASE_TTL_MS, maxLostLeases: 3, orphans: 'expire', now: () => clock });
+  const scheduler = new Scheduler(db, {
+    file,
+    leaseTtlMs: LEASE_TTL_MS,
+    maxLostLeases: 3,
+    orphans: 'expire',
+    now: () => clock,
+  });
   const logs: string[] = [];
-  const c = new Coordinator({ scheduler, token: options.token, maxMessageBytes: options.maxMessageBytes, log: (l) => logs.push(l) });
+  const c = new Coordinator({
+    scheduler,
+    token: options.token,
+    maxMessageBytes: options.maxMessageBytes,
+    log: (l) => logs.push(l),
+  });
   const port = await c.listen('127.0.0.1:0', serverCredentials());
   return {
     address: `127.0.0.1:${port}`,
@@ -95,7 +106,14 @@ const NOBODYS_LEASE = { runHash: 'e'.repeat(64), attempt: 1 };
 /** A scripted worker: registers, opens a session, collects what the coordinator sends. */
 async function fakeWorker(address: string, slots: number) {
   const { workers } = clients(address);
-  const reg = await workers.register({ name: 'fake', host: 'test', slots, packageVersion: 't', numericsVersion: NUMERICS_VERSION, nodeVersion: process.version });
+  const reg = await workers.register({
+    name: 'fake',
+    host: 'test',
+    slots,
+    packageVersion: 't',
+    numericsVersion: NUMERICS_VERSION,
+    nodeVersion: process.version,
+  });
   const stream = workers.session();
   const received: SessionResponse[] = [];
   const arrived = new Set<() => void>();
@@ -153,89 +171,117 @@ function computeResult(hash: string, configJson: string) {
   return resultToWire(train(parseLeasedConfig(hash, configJson)));
 }
 
-test('a worker session leases runs, delivers results, and a duplicate or foreign report is refused with a reason', async () => {
-  const h = await coordinator();
-  open.push(h);
-  const { sweeps } = clients(h.address);
-  const sub = await sweeps.submit({ fileName: 'tiny.yaml', specYaml: SWEEP });
-  assert.deepEqual([sub.sweepName, sub.totalRuns, sub.newRuns], ['tiny', 4, 4]);
+test(
+  'a worker session leases runs, delivers results, and a duplicate or foreign report is refused ' + 'with a reason',
+  async () => {
+    const h = await coordinator();
+    open.push(h);
+    const { sweeps } = clients(h.address);
+    const sub = await sweeps.submit({ fileName: 'tiny.yaml', specYaml: SWEEP });
+    assert.deepEqual([sub.sweepName, sub.totalRuns, sub.newRuns], ['tiny', 4, 4]);
 
-  const a = await fakeWorker(h.address, 2);
-  const b = await fakeWorker(h.address, 2);
-  a.stream.write({ kind: { case: 'slots', value: { free: 2, leasesReceived: 0 } } });
-  const leases = await a.next('lease', 2);
-  await a.settled(); // whatever the slots update made the coordinator send has arrived
-  assert.equal(a.received.filter((m) => m.kind.case === 'lease').length, 2, 'no more leases than free slots');
-  const grant = leases[0].kind.value as { lease: { runHash: string; attempt: number }; configJson: string };
-  const result = computeResult(grant.lease.runHash, grant.configJson);
+    const a = await fakeWorker(h.address, 2);
+    const b = await fakeWorker(h.address, 2);
+    a.stream.write({ kind: { case: 'slots', value: { free: 2, leasesReceived: 0 } } });
+    const leases = await a.next('lease', 2);
+    await a.settled(); // whatever the slots update made the coordinator send has arrived
+    assert.equal(a.received.filter((m) => m.kind.case === 'lease').length, 2, 'no more leases than free slots');
+    const grant = leases[0].kind.value as { lease: { runHash: string; attempt: number }; configJson: string };
+    const result = computeResult(grant.lease.runHash, grant.configJson);
 
-  // b reports on a's lease: foreign, refused
-  b.stream.write({ kind: { case: 'result', value: { lease: grant.lease, result } } });
-  const [bAck] = await b.next('ack');
-  assert.equal(bAck.kind.case === 'ack' && bAck.kind.value.accepted, false);
-  assert.match(bAck.kind.case === 'ack' ? bAck.kind.value.reason : '', /another worker/);
-  // a reports: accepted; again: refused as done
-  a.stream.write({ kind: { case: 'result', value: { lease: grant.lease, result } } });
-  a.stream.write({ kind: { case: 'result', value: { lease: grant.lease, result } } });
-  const acks = await a.next('ack', 2);
-  assert.deepEqual(
-    acks.map((m) => (m.kind.case === 'ack' ? m.kind.value.accepted : null)),
-    [true, false],
-  );
-  // unknown run and wrong attempt
-  const unknown = { runHash: 'f'.repeat(64), attempt: 1 };
-  a.stream.write({ kind: { case: 'result', value: { lease: unknown, result } } });
-  a.stream.write({ kind: { case: 'failure', value: { lease: { ...(leases[1].kind.value as { lease: { runHash: string } }).lease, attempt: 7 }, error: 'x' } } });
-  const more = await a.next('ack', 4);
-  assert.match(more[2].kind.case === 'ack' ? more[2].kind.value.reason : '', /unknown run/);
-  assert.match(more[3].kind.case === 'ack' ? more[3].kind.value.reason : '', /stale attempt 7/);
+    // b reports on a's lease: foreign, refused
+    b.stream.write({ kind: { case: 'result', value: { lease: grant.lease, result } } });
+    const [bAck] = await b.next('ack');
+    assert.equal(bAck.kind.case === 'ack' && bAck.kind.value.accepted, false);
+    assert.match(bAck.kind.case === 'ack' ? bAck.kind.value.reason : '', /another worker/);
+    // a reports: accepted; again: refused as done
+    a.stream.write({ kind: { case: 'result', value: { lease: grant.lease, result } } });
+    a.stream.write({ kind: { case: 'result', value: { lease: grant.lease, result } } });
+    const acks = await a.next('ack', 2);
+    assert.deepEqual(
+      acks.map((m) => (m.kind.case === 'ack' ? m.kind.value.accepted : null)),
+      [true, false],
+    );
+    // unknown run and wrong attempt
+    const unknown = { runHash: 'f'.repeat(64), attempt: 1 };
+    a.stream.write({ kind: { case: 'result', value: { lease: unknown, result } } });
+    a.stream.write({
+      kind: {
+        case: 'failure',
+        value: { lease: { ...(leases[1].kind.value as { lease: { runHash: string } }).lease, attempt: 7 }, error: 'x' },
+      },
+    });
+    const more = await a.next('ack', 4);
+    assert.match(more[2].kind.case === 'ack' ? more[2].kind.value.reason : '', /unknown run/);
+    assert.match(more[3].kind.case === 'ack' ? more[3].kind.value.reason : '', /stale attempt 7/);
 
-  assert.equal(countOf(h.db, 'SELECT count(*) AS n FROM results'), 1);
-  assert.equal(countOf(h.db, "SELECT count(*) AS n FROM runs WHERE status = 'failed'"), 0);
-  assert.ok(h.logs.some((l) => /rejected: lease held by another worker/.test(l)), 'rejections are logged');
-  a.close();
-  b.close();
-});
+    assert.equal(countOf(h.db, 'SELECT count(*) AS n FROM results'), 1);
+    assert.equal(countOf(h.db, "SELECT count(*) AS n FROM runs WHERE status = 'failed'"), 0);
+    assert.ok(
+      h.logs.some((l) => /rejected: lease held by another worker/.test(l)),
+      'rejections are logged',
+    );
+    a.close();
+    b.close();
+  },
+);
 
-test('a lease whose heartbeats stop expires and is re-leased as attempt 2; the late result of attempt 1 is refused', async () => {
-  const h = await coordinator();
-  open.push(h);
-  const { sweeps } = clients(h.address);
-  await sweeps.submit({ fileName: 'tiny.yaml', specYaml: SWEEP });
-  const silent = await fakeWorker(h.address, 1);
-  silent.stream.write({ kind: { case: 'slots', value: { free: 1, leasesReceived: 0 } } });
-  const [first] = await silent.next('lease');
-  const grant = first.kind.value as { lease: { runHash: string; attempt: number }; configJson: string };
-  assert.equal(grant.lease.attempt, 1);
-  h.elapse(LEASE_TTL_MS - 1);
-  assert.equal(countOf(h.db, "SELECT count(*) AS n FROM runs WHERE status = 'running'"), 1, 'the lease lives its TTL');
-  h.elapse(2); // no heartbeat for longer than the TTL: the lease expires
-  assert.equal(countOf(h.db, "SELECT count(*) AS n FROM runs WHERE status = 'running'"), 0);
+test(
+  'a lease whose heartbeats stop expires and is re-leased as attempt 2; the late result of attempt ' + '1 is refused',
+  async () => {
+    const h = await coordinator();
+    open.push(h);
+    const { sweeps } = clients(h.address);
+    await sweeps.submit({ fileName: 'tiny.yaml', specYaml: SWEEP });
+    const silent = await fakeWorker(h.address, 1);
+    silent.stream.write({ kind: { case: 'slots', value: { free: 1, leasesReceived: 0 } } });
+    const [first] = await silent.next('lease');
+    const grant = first.kind.value as { lease: { runHash: string; attempt: number }; configJson: string };
+    assert.equal(grant.lease.attempt, 1);
+    h.elapse(LEASE_TTL_MS - 1);
+    assert.equal(
+      countOf(h.db, "SELECT count(*) AS n FROM runs WHERE status = 'running'"),
+      1,
+      'the lease lives its TTL',
+    );
+    h.elapse(2); // no heartbeat for longer than the TTL: the lease expires
+    assert.equal(countOf(h.db, "SELECT count(*) AS n FROM runs WHERE status = 'running'"), 0);
 
-  const other = await fakeWorker(h.address, 4);
-  other.stream.write({ kind: { case: 'slots', value: { free: 4, leasesReceived: 0 } } });
-  const leases = await other.next('lease', 4);
-  const again = leases.map((m) => m.kind.value as { lease: { runHash: string; attempt: number } }).find((g) => g.lease.runHash === grant.lease.runHash);
-  assert.equal(again?.lease.attempt, 2);
+    const other = await fakeWorker(h.address, 4);
+    other.stream.write({ kind: { case: 'slots', value: { free: 4, leasesReceived: 0 } } });
+    const leases = await other.next('lease', 4);
+    const again = leases
+      .map((m) => m.kind.value as { lease: { runHash: string; attempt: number } })
+      .find((g) => g.lease.runHash === grant.lease.runHash);
+    assert.equal(again?.lease.attempt, 2);
 
-  silent.stream.write({ kind: { case: 'result', value: { lease: grant.lease, result: computeResult(grant.lease.runHash, grant.configJson) } } });
-  const [ack] = await silent.next('ack');
-  assert.equal(ack.kind.case === 'ack' && ack.kind.value.accepted, false);
-  assert.match(ack.kind.case === 'ack' ? ack.kind.value.reason : '', /stale attempt 1 \(current 2\)/);
-  // its heartbeat now names a lease it lost: the coordinator cancels it
-  silent.stream.write({ kind: { case: 'heartbeat', value: { held: [grant.lease] } } });
-  await silent.next('cancel');
-  assert.equal(countOf(h.db, 'SELECT count(*) AS n FROM results'), 0);
-  silent.close();
-  other.close();
-});
+    silent.stream.write({
+      kind: {
+        case: 'result',
+        value: { lease: grant.lease, result: computeResult(grant.lease.runHash, grant.configJson) },
+      },
+    });
+    const [ack] = await silent.next('ack');
+    assert.equal(ack.kind.case === 'ack' && ack.kind.value.accepted, false);
+    assert.match(ack.kind.case === 'ack' ? ack.kind.value.reason : '', /stale attempt 1 \(current 2\)/);
+    // its heartbeat now names a lease it lost: the coordinator cancels it
+    silent.stream.write({ kind: { case: 'heartbeat', value: { held: [grant.lease] } } });
+    await silent.next('cancel');
+    assert.equal(countOf(h.db, 'SELECT count(*) AS n FROM results'), 0);
+    silent.close();
+    other.close();
+  },
+);
 
 test('with a token, calls without it get UNAUTHENTICATED and change nothing', async () => {
   const h = await coordinator({ token: 's3cret-token' });
   open.push(h);
   for (const token of [undefined, 'wrong']) {
     const { workers, sweeps } = clients(h.address, token);
-    await assert.rejects(sweeps.submit({ fileName: 'x', specYaml: SWEEP }), (e) => isServiceError(e) && e.code === grpc.status.UNAUTHENTICATED);
+    await assert.rejects(
+      sweeps.submit({ fileName: 'x', specYaml: SWEEP }),
+      (e) => isServiceError(e) && e.code === grpc.status.UNAUTHENTICATED,
+    );
     await assert.rejects(
       workers.register({ name: 'x', host: 'x', slots: 1, numericsVersion: NUMERICS_VERSION }),
       (e) => isServiceError(e) && e.code === grpc.status.UNAUTHENTICATED,
@@ -263,11 +309,26 @@ test('hostile input is refused with a status and leaves the database intact', as
       return isServiceError(e) ? e.code : -1;
     }
   };
-  assert.equal(await code(sweeps.submit({ fileName: 'g.yaml', specYaml: 'name: g\ngrid: { device.colour: [red] }\n' })), grpc.status.INVALID_ARGUMENT);
-  assert.equal(await code(sweeps.submit({ fileName: 'g.yaml', specYaml: '{{{ not yaml' })), grpc.status.INVALID_ARGUMENT);
-  assert.equal(await code(sweeps.submit({ fileName: 'big.yaml', specYaml: `name: big\ndescription: ${'x'.repeat(100_000)}\n` })), grpc.status.RESOURCE_EXHAUSTED);
-  assert.equal(await code(workers.register({ name: 'old', host: 'h', slots: 1, numericsVersion: NUMERICS_VERSION + 1 })), grpc.status.FAILED_PRECONDITION);
-  assert.equal(await code(workers.register({ name: 'many', host: 'h', slots: 1_000_000, numericsVersion: NUMERICS_VERSION })), grpc.status.INVALID_ARGUMENT);
+  assert.equal(
+    await code(sweeps.submit({ fileName: 'g.yaml', specYaml: 'name: g\ngrid: { device.colour: [red] }\n' })),
+    grpc.status.INVALID_ARGUMENT,
+  );
+  assert.equal(
+    await code(sweeps.submit({ fileName: 'g.yaml', specYaml: '{{{ not yaml' })),
+    grpc.status.INVALID_ARGUMENT,
+  );
+  assert.equal(
+    await code(sweeps.submit({ fileName: 'big.yaml', specYaml: `name: big\ndescription: ${'x'.repeat(100_000)}\n` })),
+    grpc.status.RESOURCE_EXHAUSTED,
+  );
+  assert.equal(
+    await code(workers.register({ name: 'old', host: 'h', slots: 1, numericsVersion: NUMERICS_VERSION + 1 })),
+    grpc.status.FAILED_PRECONDITION,
+  );
+  assert.equal(
+    await code(workers.register({ name: 'many', host: 'h', slots: 1_000_000, numericsVersion: NUMERICS_VERSION })),
+    grpc.status.INVALID_ARGUMENT,
+  );
   assert.equal(await code(sweeps.getStatus({})), undefined);
 
   // a session that skips hello, or names an unknown worker, is ended with a status
@@ -290,13 +351,21 @@ test('hostile input is refused with a status and leaves the database intact', as
   w.stream.write({ kind: { case: 'slots', value: { free: 1, leasesReceived: 0 } } });
   const [grant] = await w.next('lease');
   const g = grant.kind.value as { lease: { runHash: string; attempt: number } };
-  w.stream.write({ kind: { case: 'result', value: { lease: g.lease, result: { numericsVersion: NUMERICS_VERSION, history: [{ epoch: 0 }], weightsDigest: 'x' } } } });
+  w.stream.write({
+    kind: {
+      case: 'result',
+      value: {
+        lease: g.lease,
+        result: { numericsVersion: NUMERICS_VERSION, history: [{ epoch: 0 }], weightsDigest: 'x' },
+      },
+    },
+  });
   const [ack] = await w.next('ack');
   assert.match(ack.kind.case === 'ack' ? ack.kind.value.reason : '', /malformed result: train_loss is missing/);
   w.close();
 
   assert.equal(countOf(h.db, 'SELECT count(*) AS n FROM results'), 0);
-  assert.equal((h.db.pragma('integrity_check', { simple: true }) as string), 'ok');
+  assert.equal(h.db.pragma('integrity_check', { simple: true }) as string, 'ok');
   assert.equal((await sweeps.getStatus({})).sweeps[0].counts?.running, 1, 'the lease stands until it expires');
   workers.$close();
   sweeps.$close();
@@ -312,13 +381,22 @@ test('a worker that closes its stream keeps its leases only until they expire; t
   const held = (await gone.next('lease', 2)).map((m) => (m.kind.value as { lease: { runHash: string } }).lease.runHash);
   gone.stream.end();
   gone.close();
-  await until('the coordinator to see the session closed', async () => (await sweeps.getStatus({})).workers.find((w) => w.workerId === gone.id)?.connected === false);
+  await until(
+    'the coordinator to see the session closed',
+    async () => (await sweeps.getStatus({})).workers.find((w) => w.workerId === gone.id)?.connected === false,
+  );
   h.elapse(LEASE_TTL_MS - 1);
-  assert.equal(countOf(h.db, "SELECT count(*) AS n FROM runs WHERE status = 'running'"), 2, 'leases outlive the stream for the TTL');
+  assert.equal(
+    countOf(h.db, "SELECT count(*) AS n FROM runs WHERE status = 'running'"),
+    2,
+    'leases outlive the stream for the TTL',
+  );
   h.elapse(2);
   const next = await fakeWorker(h.address, 4);
   next.stream.write({ kind: { case: 'slots', value: { free: 4, leasesReceived: 0 } } });
-  const leases = (await next.next('lease', 4)).map((m) => (m.kind.value as { lease: { runHash: string; attempt: number } }).lease);
+  const leases = (await next.next('lease', 4)).map(
+    (m) => (m.kind.value as { lease: { runHash: string; attempt: number } }).lease,
+  );
   for (const hash of held) assert.equal(leases.find((l) => l.runHash === hash)?.attempt, 2);
   next.close();
   sweeps.$close();

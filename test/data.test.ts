@@ -6,7 +6,14 @@ import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { resolveRunConfig } from '../src/core/config/run-config.ts';
 import type { ClassificationTask } from '../src/core/config/task-schema.ts';
-import { clearDatasetCache, DataError, FASHION_MNIST_DIR, IDX_FILES, loadDataset, resolveDataDir } from '../src/data/index.ts';
+import {
+  clearDatasetCache,
+  DataError,
+  FASHION_MNIST_DIR,
+  IDX_FILES,
+  loadDataset,
+  resolveDataDir,
+} from '../src/data/index.ts';
 import { encodeIdx, parseIdx, readIdxImages, readIdxLabels } from '../src/data/idx.ts';
 import { mnistSplit, readMnistDigits } from '../src/data/mnist.ts';
 import { downsample2x } from '../src/data/transform.ts';
@@ -22,13 +29,46 @@ function bytes(n: number, f: (k: number) => number): Uint8Array {
 }
 
 /** Writes a small IDX dataset: nTrain/nTest images of h x w, labels k % classes. */
-function writeDataset(dir: string, nTrain: number, nTest: number, h: number, w: number, classes: number, gzip: boolean): void {
+function writeDataset(
+  dir: string,
+  nTrain: number,
+  nTest: number,
+  h: number,
+  w: number,
+  classes: number,
+  gzip: boolean,
+): void {
   mkdirSync(dir, { recursive: true });
-  const put = (base: string, data: Uint8Array): void => writeFileSync(join(dir, gzip ? `${base}.gz` : base), gzip ? gzipSync(data) : data);
-  put(IDX_FILES.trainImages, encodeIdx([nTrain, h, w], bytes(nTrain * h * w, (k) => k * 7)));
-  put(IDX_FILES.trainLabels, encodeIdx([nTrain], bytes(nTrain, (k) => k % classes)));
-  put(IDX_FILES.testImages, encodeIdx([nTest, h, w], bytes(nTest * h * w, (k) => k * 3 + 1)));
-  put(IDX_FILES.testLabels, encodeIdx([nTest], bytes(nTest, (k) => (k + 1) % classes)));
+  const put = (base: string, data: Uint8Array): void =>
+    writeFileSync(join(dir, gzip ? `${base}.gz` : base), gzip ? gzipSync(data) : data);
+  put(
+    IDX_FILES.trainImages,
+    encodeIdx(
+      [nTrain, h, w],
+      bytes(nTrain * h * w, (k) => k * 7),
+    ),
+  );
+  put(
+    IDX_FILES.trainLabels,
+    encodeIdx(
+      [nTrain],
+      bytes(nTrain, (k) => k % classes),
+    ),
+  );
+  put(
+    IDX_FILES.testImages,
+    encodeIdx(
+      [nTest, h, w],
+      bytes(nTest * h * w, (k) => k * 3 + 1),
+    ),
+  );
+  put(
+    IDX_FILES.testLabels,
+    encodeIdx(
+      [nTest],
+      bytes(nTest, (k) => (k + 1) % classes),
+    ),
+  );
 }
 
 test('IDX round trip, plain and gzip', () => {
@@ -42,31 +82,70 @@ test('IDX round trip, plain and gzip', () => {
     assert.deepEqual(Array.from(img.pixels), Array.from(data));
     assert.equal(img.pixels.constructor, Uint8Array);
     const labelFile = join(tmp, `labels${gzip ? '.gz' : ''}`);
-    writeFileSync(labelFile, gzip ? gzipSync(encodeIdx([3], Uint8Array.of(2, 0, 1))) : encodeIdx([3], Uint8Array.of(2, 0, 1)));
+    writeFileSync(
+      labelFile,
+      gzip ? gzipSync(encodeIdx([3], Uint8Array.of(2, 0, 1))) : encodeIdx([3], Uint8Array.of(2, 0, 1)),
+    );
     assert.deepEqual(Array.from(readIdxLabels(labelFile)), [2, 0, 1]);
   }
 });
 
 test('IDX validation: every malformed file is rejected with its name and the problem', () => {
-  const good = encodeIdx([2, 2, 2], bytes(8, (k) => k));
+  const good = encodeIdx(
+    [2, 2, 2],
+    bytes(8, (k) => k),
+  );
   const cases: Array<[string, Uint8Array, RegExp]> = [
     ['bad-gzip', Uint8Array.of(0x1f, 0x8b, 1, 2, 3), /bad-gzip: not a valid gzip file/],
     ['short', Uint8Array.of(0, 0), /short: 2 bytes, too short for an IDX header/],
-    ['magic', Uint8Array.from([0x50, 0x4b, 3, 4, ...good.subarray(4)]), /magic: bad magic number 0x504b0304: an IDX file starts with two zero bytes/],
-    ['float', Uint8Array.from([0, 0, 0x0d, ...good.subarray(3)]), /float: data type 0x0d \(float data\) is not supported; expected 0x08/],
-    ['unknown-type', Uint8Array.from([0, 0, 0x42, ...good.subarray(3)]), /unknown-type: data type 0x42 \(an unknown data type\)/],
+    [
+      'magic',
+      Uint8Array.from([0x50, 0x4b, 3, 4, ...good.subarray(4)]),
+      /magic: bad magic number 0x504b0304: an IDX file starts with two zero bytes/,
+    ],
+    [
+      'float',
+      Uint8Array.from([0, 0, 0x0d, ...good.subarray(3)]),
+      /float: data type 0x0d \(float data\) is not supported; expected 0x08/,
+    ],
+    [
+      'unknown-type',
+      Uint8Array.from([0, 0, 0x42, ...good.subarray(3)]),
+      /unknown-type: data type 0x42 \(an unknown data type\)/,
+    ],
     ['no-dims', Uint8Array.of(0, 0, 8, 0), /no-dims: the header gives 0 dimensions/],
     ['cut-header', good.subarray(0, 10), /cut-header: truncated header: 3 dimensions need 16 bytes, the file has 10/],
     ['zero-dim', encodeIdx([2, 0, 2], new Uint8Array(0)), /zero-dim: dimension 1 has size 0/],
-    ['truncated', good.subarray(0, good.length - 1), /truncated: truncated: dimensions 2 x 2 x 2 need 8 data bytes, the file has 7/],
-    ['trailing', Uint8Array.from([...good, 9]), /trailing: trailing bytes: dimensions 2 x 2 x 2 need 8 data bytes, the file has 9/],
+    [
+      'truncated',
+      good.subarray(0, good.length - 1),
+      /truncated: truncated: dimensions 2 x 2 x 2 need 8 data bytes, the file has 7/,
+    ],
+    [
+      'trailing',
+      Uint8Array.from([...good, 9]),
+      /trailing: trailing bytes: dimensions 2 x 2 x 2 need 8 data bytes, the file has 9/,
+    ],
   ];
   for (const [name, data, re] of cases) {
-    assert.throws(() => parseIdx(data, name), (e: unknown) => e instanceof DataError && re.test(e.message), name);
+    assert.throws(
+      () => parseIdx(data, name),
+      (e: unknown) => e instanceof DataError && re.test(e.message),
+      name,
+    );
   }
   const labelsAsImages = join(tmp, 'labels-as-images');
-  writeFileSync(labelsAsImages, encodeIdx([4], bytes(4, (k) => k)));
-  assert.throws(() => readIdxImages(labelsAsImages), /labels-as-images: an image file has 3 dimensions \(images x rows x columns\), this one has 1 \(4\)/);
+  writeFileSync(
+    labelsAsImages,
+    encodeIdx(
+      [4],
+      bytes(4, (k) => k),
+    ),
+  );
+  assert.throws(
+    () => readIdxImages(labelsAsImages),
+    /labels-as-images: an image file has 3 dimensions \(images x rows x columns\), this one has 1 \(4\)/,
+  );
   const imagesAsLabels = join(tmp, 'images-as-labels');
   writeFileSync(imagesAsLabels, good);
   assert.throws(() => readIdxLabels(imagesAsLabels), /images-as-labels: a label file has 1 dimension, this one has 3/);
@@ -86,50 +165,94 @@ test('an IDX dataset directory: loaded, subset, down-sampled, cached; inconsiste
     assert.equal(loadDataset(t), d, 'cached');
     const sub = loadDataset(task({ kind: 'idx', data_dir: dir, train_size: 5, test_size: 2 }));
     assert.deepEqual([sub.train.n, sub.test.n], [5, 2]);
-    assert.deepEqual(Array.from(sub.train.pixels), Array.from(d.train.pixels.subarray(0, 5 * 24)), 'the first train_size images');
+    assert.deepEqual(
+      Array.from(sub.train.pixels),
+      Array.from(d.train.pixels.subarray(0, 5 * 24)),
+      'the first train_size images',
+    );
     const ds = loadDataset(task({ kind: 'idx', data_dir: dir, downsample: true }));
     assert.deepEqual([ds.height, ds.width], [2, 3]);
     const p = d.train.pixels;
     assert.equal(ds.train.pixels[0], (p[0] + p[1] + p[6] + p[7]) / 4);
-    assert.throws(() => loadDataset(task({ kind: 'idx', data_dir: dir, train_size: 13 })), /task\.train_size is 13 but there are only 12 images/);
+    assert.throws(
+      () => loadDataset(task({ kind: 'idx', data_dir: dir, train_size: 13 })),
+      /task\.train_size is 13 but there are only 12 images/,
+    );
   }
   const bad = join(tmp, 'ds-bad');
   writeDataset(bad, 4, 2, 3, 3, 2, false);
-  writeFileSync(join(bad, IDX_FILES.trainLabels), encodeIdx([3], bytes(3, () => 0)));
-  assert.throws(() => loadDataset(task({ kind: 'idx', data_dir: bad })), /train-labels-idx1-ubyte: 3 labels for the 4 images of .*train-images-idx3-ubyte/);
-  writeFileSync(join(bad, IDX_FILES.trainLabels), encodeIdx([4], bytes(4, () => 0)));
-  writeFileSync(join(bad, IDX_FILES.testImages), encodeIdx([2, 2, 2], bytes(8, () => 0)));
-  assert.throws(() => loadDataset(task({ kind: 'idx', data_dir: bad })), /t10k-images-idx3-ubyte: images are 2x2, those of .* 3x3/);
-});
-
-test('fashion-mnist: the directory comes from task.data_dir, AIMC_DATA_DIR, then the Debian default; a missing one says how to get it', () => {
-  const fm = task({ kind: 'fashion-mnist' });
-  assert.equal(resolveDataDir(fm, {}), FASHION_MNIST_DIR);
-  assert.equal(resolveDataDir(fm, { AIMC_DATA_DIR: '/data/fm' }), '/data/fm');
-  assert.equal(resolveDataDir(task({ kind: 'fashion-mnist', data_dir: '/cfg/fm' }), { AIMC_DATA_DIR: '/data/fm' }), '/cfg/fm');
-  assert.throws(() => resolveDataDir(task({ kind: 'idx' }), {}), /task\.kind idx needs the directory of its IDX files: set task\.data_dir or the AIMC_DATA_DIR/);
-  const missing = join(tmp, 'no-such-dir');
-  assert.throws(
-    () => loadDataset(fm, { env: { AIMC_DATA_DIR: missing } }),
-    (e: unknown) =>
-      e instanceof DataError &&
-      e.message.includes(join(missing, 'train-images-idx3-ubyte.gz')) &&
-      /apt-get install dataset-fashion-mnist/.test(e.message) &&
-      /task\.data_dir or AIMC_DATA_DIR/.test(e.message),
+  writeFileSync(
+    join(bad, IDX_FILES.trainLabels),
+    encodeIdx(
+      [3],
+      bytes(3, () => 0),
+    ),
   );
-  const dir = join(tmp, 'fm');
-  writeDataset(dir, 6, 3, 28, 28, 10, true);
-  const d = loadDataset(fm, { env: { AIMC_DATA_DIR: dir } });
-  assert.deepEqual([d.name, d.classes, d.train.n, d.test.n], ['fashion-mnist', 10, 6, 3]);
+  assert.throws(
+    () => loadDataset(task({ kind: 'idx', data_dir: bad })),
+    /train-labels-idx1-ubyte: 3 labels for the 4 images of .*train-images-idx3-ubyte/,
+  );
+  writeFileSync(
+    join(bad, IDX_FILES.trainLabels),
+    encodeIdx(
+      [4],
+      bytes(4, () => 0),
+    ),
+  );
+  writeFileSync(
+    join(bad, IDX_FILES.testImages),
+    encodeIdx(
+      [2, 2, 2],
+      bytes(8, () => 0),
+    ),
+  );
+  assert.throws(
+    () => loadDataset(task({ kind: 'idx', data_dir: bad })),
+    /t10k-images-idx3-ubyte: images are 2x2, those of .* 3x3/,
+  );
 });
 
-test('mnist: the package\'s 10,000 digits as bytes, 28x28, about 1,000 per class', () => {
+test(
+  'fashion-mnist: the directory comes from task.data_dir, AIMC_DATA_DIR, then the Debian default; a missing one ' +
+    'says how to get it',
+  () => {
+    const fm = task({ kind: 'fashion-mnist' });
+    assert.equal(resolveDataDir(fm, {}), FASHION_MNIST_DIR);
+    assert.equal(resolveDataDir(fm, { AIMC_DATA_DIR: '/data/fm' }), '/data/fm');
+    assert.equal(
+      resolveDataDir(task({ kind: 'fashion-mnist', data_dir: '/cfg/fm' }), { AIMC_DATA_DIR: '/data/fm' }),
+      '/cfg/fm',
+    );
+    assert.throws(
+      () => resolveDataDir(task({ kind: 'idx' }), {}),
+      /task\.kind idx needs the directory of its IDX files: set task\.data_dir or the AIMC_DATA_DIR/,
+    );
+    const missing = join(tmp, 'no-such-dir');
+    assert.throws(
+      () => loadDataset(fm, { env: { AIMC_DATA_DIR: missing } }),
+      (e: unknown) =>
+        e instanceof DataError &&
+        e.message.includes(join(missing, 'train-images-idx3-ubyte.gz')) &&
+        /apt-get install dataset-fashion-mnist/.test(e.message) &&
+        /task\.data_dir or AIMC_DATA_DIR/.test(e.message),
+    );
+    const dir = join(tmp, 'fm');
+    writeDataset(dir, 6, 3, 28, 28, 10, true);
+    const d = loadDataset(fm, { env: { AIMC_DATA_DIR: dir } });
+    assert.deepEqual([d.name, d.classes, d.train.n, d.test.n], ['fashion-mnist', 10, 6, 3]);
+  },
+);
+
+test("mnist: the package's 10,000 digits as bytes, 28x28, about 1,000 per class", () => {
   const digits = readMnistDigits();
   assert.equal(digits.n, 10000);
   assert.equal(digits.pixels.length, 10000 * 784);
   const counts = new Array(10).fill(0);
   for (const l of digits.labels) counts[l]++;
-  assert.ok(counts.every((c) => c > 800 && c < 1200), String(counts));
+  assert.ok(
+    counts.every((c) => c > 800 && c < 1200),
+    String(counts),
+  );
   assert.equal(Math.max(...digits.pixels.subarray(0, 784)), 255);
 });
 
@@ -157,12 +280,19 @@ test('mnist split: fixed, disjoint, sized as configured; the test set does not d
   }
   const counts = new Array(10).fill(0);
   for (const l of d.test.labels) counts[l]++;
-  assert.ok(counts.every((c) => c > 120), `every class in the test set: ${counts}`);
+  assert.ok(
+    counts.every((c) => c > 120),
+    `every class in the test set: ${counts}`,
+  );
   const sub = loadDataset(task({ kind: 'mnist', train_size: 300, test_size: 100 }));
   assert.deepEqual([sub.train.n, sub.test.n], [300, 100]);
   assert.deepEqual(sub.train.pixels, d.train.pixels.subarray(0, 300 * 784));
   clearDatasetCache();
-  assert.deepEqual(loadDataset(task({ kind: 'mnist', train_size: 300, test_size: 100 })).test.labels, sub.test.labels, 'same split after a reload');
+  assert.deepEqual(
+    loadDataset(task({ kind: 'mnist', train_size: 300, test_size: 100 })).test.labels,
+    sub.test.labels,
+    'same split after a reload',
+  );
 });
 
 test('down-sampling: 2x2 averages of a known image; mnist down-sampled matches its full-size digits', () => {
@@ -178,8 +308,18 @@ test('down-sampling: 2x2 averages of a known image; mnist down-sampled matches i
   assert.deepEqual(ds.train.labels, full.train.labels);
   const k = 17;
   const p = full.train.pixels.subarray(k * 784, (k + 1) * 784);
-  for (const [i, j] of [[0, 0], [7, 7], [5, 9], [13, 13]]) {
-    const expect = (p[2 * i * 28 + 2 * j] + p[2 * i * 28 + 2 * j + 1] + p[(2 * i + 1) * 28 + 2 * j] + p[(2 * i + 1) * 28 + 2 * j + 1]) / 4;
+  for (const [i, j] of [
+    [0, 0],
+    [7, 7],
+    [5, 9],
+    [13, 13],
+  ]) {
+    const expect =
+      (p[2 * i * 28 + 2 * j] +
+        p[2 * i * 28 + 2 * j + 1] +
+        p[(2 * i + 1) * 28 + 2 * j] +
+        p[(2 * i + 1) * 28 + 2 * j + 1]) /
+      4;
     assert.equal(ds.train.pixels[k * 196 + i * 14 + j], expect);
   }
   assert.equal(ds.train.scale, 1 / 255);

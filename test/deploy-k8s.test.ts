@@ -17,7 +17,9 @@ import { parseAllDocuments } from 'yaml';
 
 const DIR = new URL('../deploy/k8s/', import.meta.url);
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
-const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 // ---- the subset of the Kubernetes objects the checks read ------------------------------------
 
@@ -74,7 +76,10 @@ interface K8sObject {
     replicas?: number;
     serviceName?: string;
     template?: PodTemplate;
-    volumeClaimTemplates?: { metadata: { name: string }; spec: { accessModes?: string[]; resources?: { requests?: { storage?: string } } } }[];
+    volumeClaimTemplates?: {
+      metadata: { name: string };
+      spec: { accessModes?: string[]; resources?: { requests?: { storage?: string } } };
+    }[];
   };
 }
 interface Kustomization {
@@ -162,7 +167,9 @@ function hostPort(address: string): { host: string; port: number } {
   return { host: m[1], port: Number(m[2]) };
 }
 function isSubset(small: Labels | undefined, big: Labels | undefined): boolean {
-  return small !== undefined && Object.keys(small).length > 0 && Object.entries(small).every(([k, v]) => big?.[k] === v);
+  return (
+    small !== undefined && Object.keys(small).length > 0 && Object.entries(small).every(([k, v]) => big?.[k] === v)
+  );
 }
 function matchLabels(w: K8sObject): Labels | undefined {
   return (w.spec.selector as { matchLabels?: Labels } | undefined)?.matchLabels;
@@ -187,10 +194,18 @@ function mountOf(w: K8sObject, file: string): { mount: VolumeMount; volume: Volu
 type Check = (objs: K8sObject[]) => void;
 
 const checkKinds: Check = (objs) => {
-  assert.deepEqual(objs.map((o) => `${o.apiVersion} ${o.kind}`).sort(), ['apps/v1 Deployment', 'apps/v1 StatefulSet', 'v1 Service']);
+  assert.deepEqual(objs.map((o) => `${o.apiVersion} ${o.kind}`).sort(), [
+    'apps/v1 Deployment',
+    'apps/v1 StatefulSet',
+    'v1 Service',
+  ]);
   for (const o of objs) {
     assert.match(o.metadata.name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, `${o.kind} name`);
-    assert.equal(o.metadata.namespace, undefined, `${o.kind} ${o.metadata.name}: names a namespace (the manifests are namespace-agnostic)`);
+    assert.equal(
+      o.metadata.namespace,
+      undefined,
+      `${o.kind} ${o.metadata.name}: names a namespace (the manifests are namespace-agnostic)`,
+    );
   }
 };
 
@@ -199,11 +214,20 @@ const checkSelectors: Check = (objs) => {
   const coord = coordinator(objs);
   const work = workers(objs);
   for (const w of [coord, work]) {
-    assert.ok(isSubset(matchLabels(w), pod(w).metadata.labels), `${w.kind}: selector ${JSON.stringify(matchLabels(w))} does not select its own pods`);
+    assert.ok(
+      isSubset(matchLabels(w), pod(w).metadata.labels),
+      `${w.kind}: selector ${JSON.stringify(matchLabels(w))} does not select its own pods`,
+    );
     assert.ok(isSubset(matchLabels(w), w.metadata.labels), `${w.kind}: its labels differ from its selector`);
   }
-  assert.ok(!isSubset(matchLabels(coord), pod(work).metadata.labels), 'the StatefulSet selector also selects the worker pods');
-  assert.ok(!isSubset(matchLabels(work), pod(coord).metadata.labels), 'the Deployment selector also selects the coordinator pod');
+  assert.ok(
+    !isSubset(matchLabels(coord), pod(work).metadata.labels),
+    'the StatefulSet selector also selects the worker pods',
+  );
+  assert.ok(
+    !isSubset(matchLabels(work), pod(coord).metadata.labels),
+    'the Deployment selector also selects the coordinator pod',
+  );
   const svcSelector = svc.spec.selector as Labels | undefined;
   assert.ok(isSubset(svcSelector, pod(coord).metadata.labels), 'the Service does not select the coordinator pod');
   assert.ok(!isSubset(svcSelector, pod(work).metadata.labels), 'the Service also selects worker pods');
@@ -221,7 +245,11 @@ const checkServicePort: Check = (objs) => {
   const target = p.targetPort ?? p.port;
   const cp = (c.ports ?? []).find((x) => (typeof target === 'number' ? x.containerPort === target : x.name === target));
   assert.ok(cp, `the Service's targetPort ${target} is no port of the coordinator container`);
-  assert.equal(cp.containerPort, hostPort(option(c, '--listen')).port, 'the coordinator listens on another port than its containerPort');
+  assert.equal(
+    cp.containerPort,
+    hostPort(option(c, '--listen')).port,
+    'the coordinator listens on another port than its containerPort',
+  );
   const probe = c.readinessProbe?.tcpSocket?.port;
   assert.ok(probe === cp.name || probe === cp.containerPort, 'the readiness probe checks another port');
 };
@@ -230,13 +258,21 @@ const checkCoordinator: Check = (objs) => {
   const coord = coordinator(objs);
   const c = container(coord);
   assert.equal(c.args?.[0], 'serve');
-  assert.equal(hostPort(option(c, '--listen')).host, '0.0.0.0', 'inside a pod the coordinator must listen on 0.0.0.0 (the Service connects to the pod IP)');
+  assert.equal(
+    hostPort(option(c, '--listen')).host,
+    '0.0.0.0',
+    'inside a pod the coordinator must listen on 0.0.0.0 (the Service connects to the pod IP)',
+  );
   const db = option(c, '--db');
   assert.ok(posix.isAbsolute(db), '--db is an absolute path');
   const { volume, mount, relative } = mountOf(coord, db);
   assert.ok(!mount.readOnly, 'the database volume is mounted read-only');
   const claim = (coord.spec.volumeClaimTemplates ?? []).find((t) => t.metadata.name === mount.name);
-  assert.ok(claim, `--db ${db} is not on a volumeClaimTemplate (it is on ${JSON.stringify(volume)}): the results would die with the pod`);
+  assert.ok(
+    claim,
+    `--db ${db} is not on a volumeClaimTemplate (it is on ${JSON.stringify(volume)}): the results would die ` +
+      `with the pod`,
+  );
   assert.ok(!relative.includes('/') && relative.length > 0, '--db is directly on the volume');
   assert.deepEqual(claim.spec.accessModes, ['ReadWriteOnce']);
   assert.match(claim.spec.resources?.requests?.storage ?? '', /^\d+(Mi|Gi|Ti)$/, 'the claim requests storage');
@@ -247,9 +283,16 @@ const checkWorkers: Check = (objs) => {
   const c = container(workers(objs));
   assert.equal(c.args?.[0], 'worker');
   const { host, port } = hostPort(option(c, '--coordinator'));
-  assert.equal(host, svc.metadata.name, 'workers must reach the coordinator by the Service name (namespace-relative DNS)');
+  assert.equal(
+    host,
+    svc.metadata.name,
+    'workers must reach the coordinator by the Service name (namespace-relative DNS)',
+  );
   assert.equal(port, svc.spec.ports?.[0]?.port, "workers must use the Service's port");
-  assert.ok((pod(workers(objs)).spec.terminationGracePeriodSeconds ?? 30) >= 120, 'workers need time to drain on SIGTERM');
+  assert.ok(
+    (pod(workers(objs)).spec.terminationGracePeriodSeconds ?? 30) >= 120,
+    'workers need time to drain on SIGTERM',
+  );
 };
 
 const checkToken: Check = (objs) => {
@@ -267,9 +310,15 @@ const checkToken: Check = (objs) => {
     assert.equal(mode & 0o007, 0, `${c.name}: the token file is world-readable (defaultMode ${mode.toString(8)})`);
     const sc = pod(w).spec.securityContext;
     if (sc?.runAsUser !== 0) {
-      assert.ok(mode & 0o040 && sc?.fsGroup !== undefined, `${c.name}: a non-root container reads the token through fsGroup and a group-readable mode`);
+      assert.ok(
+        mode & 0o040 && sc?.fsGroup !== undefined,
+        `${c.name}: a non-root container reads the token through fsGroup and a group-readable mode`,
+      );
     }
-    assert.ok(!(c.env ?? []).some((e) => e.valueFrom?.secretKeyRef), `${c.name}: the token must not be in the environment`);
+    assert.ok(
+      !(c.env ?? []).some((e) => e.valueFrom?.secretKeyRef),
+      `${c.name}: the token must not be in the environment`,
+    );
     secretNames.add(volume.secret.secretName);
   }
   assert.equal(secretNames.size, 1, `coordinator and workers use different Secrets: ${[...secretNames].join(', ')}`);
@@ -281,7 +330,11 @@ const checkThreads: Check = (objs) => {
   const requests = c.resources?.requests ?? {};
   const cpu = cores(limits.cpu);
   assert.ok(Number.isInteger(cpu) && cpu >= 1, `workers: limits.cpu ${limits.cpu} is not a whole number of cores`);
-  assert.equal(cores(requests.cpu), cpu, 'workers: requests.cpu differs from limits.cpu (threads would compete for fewer cores)');
+  assert.equal(
+    cores(requests.cpu),
+    cpu,
+    'workers: requests.cpu differs from limits.cpu (threads would compete for fewer cores)',
+  );
   assert.equal(String(requests.memory), String(limits.memory), 'workers: requests.memory differs from limits.memory');
   const threads = option(c, '--threads');
   const ref = /^\$\(([A-Z_][A-Z0-9_]*)\)$/.exec(threads);
@@ -301,7 +354,11 @@ const checkThreads: Check = (objs) => {
 const checkImages: Check = (objs) => {
   const cs = [container(coordinator(objs)), container(workers(objs))];
   assert.equal(new Set(cs.map((c) => c.image)).size, 1, `different images: ${cs.map((c) => c.image).join(', ')}`);
-  assert.equal(splitImage(cs[0].image)[1], PACKAGE_VERSION, `image tag differs from package.json's version ${PACKAGE_VERSION}`);
+  assert.equal(
+    splitImage(cs[0].image)[1],
+    PACKAGE_VERSION,
+    `image tag differs from package.json's version ${PACKAGE_VERSION}`,
+  );
   for (const c of cs) assert.deepEqual(c.command, ['aimc-sweep'], `${c.name}: command (the image's entrypoint)`);
 };
 
@@ -310,7 +367,10 @@ const helpCache = new Map<string, Set<string>>();
 function cliOptions(command: string): Set<string> {
   let opts = helpCache.get(command);
   if (!opts) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, command, '--help'], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, command, '--help'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(r.status, 0, `aimc-sweep ${command} --help: ${r.stderr}`);
     opts = new Set(r.stdout.match(/--[a-z][a-z-]*/g) ?? []);
     helpCache.set(command, opts);
@@ -342,9 +402,15 @@ const CASES: { name: string; check: Check; breaks: Mutation[] }[] = [
     name: 'labels and selectors: each controller selects its pods, the Service the coordinator only',
     check: checkSelectors,
     breaks: [
-      ['Service selects workers', (o) => ((service(o).spec.selector as Labels)['app.kubernetes.io/component'] = 'worker')],
+      [
+        'Service selects workers',
+        (o) => ((service(o).spec.selector as Labels)['app.kubernetes.io/component'] = 'worker'),
+      ],
       ['Service selects everything', (o) => delete (service(o).spec.selector as Labels)['app.kubernetes.io/component']],
-      ['Deployment selector not matching its pods', (o) => ((matchLabels(workers(o)) as Labels)['app.kubernetes.io/component'] = 'workers')],
+      [
+        'Deployment selector not matching its pods',
+        (o) => ((matchLabels(workers(o)) as Labels)['app.kubernetes.io/component'] = 'workers'),
+      ],
       ['two coordinators', (o) => (coordinator(o).spec.replicas = 2)],
       ['serviceName mismatch', (o) => (coordinator(o).spec.serviceName = 'coordinator')],
     ],
@@ -355,15 +421,33 @@ const CASES: { name: string; check: Check; breaks: Mutation[] }[] = [
     breaks: [
       ['targetPort unknown', (o) => ((service(o).spec.ports ?? [])[0].targetPort = 'http')],
       ['containerPort differs from --listen', (o) => ((container(coordinator(o)).ports ?? [])[0].containerPort = 8080)],
-      ['--listen on another port', (o) => (container(coordinator(o)).args = (container(coordinator(o)).args ?? []).map((a) => a.replace(':50051', ':50052')))],
+      [
+        '--listen on another port',
+        (o) =>
+          (container(coordinator(o)).args = (container(coordinator(o)).args ?? []).map((a) =>
+            a.replace(':50051', ':50052'),
+          )),
+      ],
     ],
   },
   {
     name: 'coordinator: serve on 0.0.0.0 with --db on the PersistentVolumeClaim',
     check: checkCoordinator,
     breaks: [
-      ['--listen 127.0.0.1', (o) => (container(coordinator(o)).args = (container(coordinator(o)).args ?? []).map((a) => a.replace('0.0.0.0', '127.0.0.1')))],
-      ['--db off the volume', (o) => (container(coordinator(o)).args = (container(coordinator(o)).args ?? []).map((a) => (a.endsWith('.db') ? '/tmp/results.db' : a)))],
+      [
+        '--listen 127.0.0.1',
+        (o) =>
+          (container(coordinator(o)).args = (container(coordinator(o)).args ?? []).map((a) =>
+            a.replace('0.0.0.0', '127.0.0.1'),
+          )),
+      ],
+      [
+        '--db off the volume',
+        (o) =>
+          (container(coordinator(o)).args = (container(coordinator(o)).args ?? []).map((a) =>
+            a.endsWith('.db') ? '/tmp/results.db' : a,
+          )),
+      ],
       ['no volumeClaimTemplate', (o) => (coordinator(o).spec.volumeClaimTemplates = [])],
     ],
   },
@@ -371,8 +455,18 @@ const CASES: { name: string; check: Check; breaks: Mutation[] }[] = [
     name: "workers: --coordinator is the Service's DNS name and port; time to drain",
     check: checkWorkers,
     breaks: [
-      ['namespaced DNS name', (o) => (container(workers(o)).args = (container(workers(o)).args ?? []).map((a) => a.replace('aimc-sweep-coordinator:', 'aimc-sweep-coordinator.default.svc.cluster.local:')))],
-      ['wrong port', (o) => (container(workers(o)).args = (container(workers(o)).args ?? []).map((a) => a.replace(':50051', ':50052')))],
+      [
+        'namespaced DNS name',
+        (o) =>
+          (container(workers(o)).args = (container(workers(o)).args ?? []).map((a) =>
+            a.replace('aimc-sweep-coordinator:', 'aimc-sweep-coordinator.default.svc.cluster.local:'),
+          )),
+      ],
+      [
+        'wrong port',
+        (o) =>
+          (container(workers(o)).args = (container(workers(o)).args ?? []).map((a) => a.replace(':50051', ':50052'))),
+      ],
       ['default grace period', (o) => delete pod(workers(o)).spec.terminationGracePeriodSeconds],
     ],
   },
@@ -380,11 +474,37 @@ const CASES: { name: string; check: Check; breaks: Mutation[] }[] = [
     name: 'token: one Secret, mounted read-only, passed by --token-file to coordinator and workers',
     check: checkToken,
     breaks: [
-      ['workers use another Secret', (o) => ((pod(workers(o)).spec.volumes ?? [])[0].secret = { ...(pod(workers(o)).spec.volumes ?? [])[0].secret, secretName: 'other' })],
-      ['--token-file elsewhere', (o) => (container(workers(o)).args = (container(workers(o)).args ?? []).map((a) => a.replace('/var/run/secrets/aimc-sweep/token', '/etc/token')))],
-      ['wrong key', (o) => (((pod(coordinator(o)).spec.volumes ?? []).find((v) => v.secret)?.secret?.items ?? [])[0].key = 'password')],
-      ['world-readable', (o) => (((pod(coordinator(o)).spec.volumes ?? []).find((v) => v.secret)?.secret ?? { secretName: '' }).defaultMode = 0o444)],
-      ['mounted read-write', (o) => ((container(coordinator(o)).volumeMounts ?? []).forEach((m) => m.name === 'token' && (m.readOnly = false)))],
+      [
+        'workers use another Secret',
+        (o) =>
+          ((pod(workers(o)).spec.volumes ?? [])[0].secret = {
+            ...(pod(workers(o)).spec.volumes ?? [])[0].secret,
+            secretName: 'other',
+          }),
+      ],
+      [
+        '--token-file elsewhere',
+        (o) =>
+          (container(workers(o)).args = (container(workers(o)).args ?? []).map((a) =>
+            a.replace('/var/run/secrets/aimc-sweep/token', '/etc/token'),
+          )),
+      ],
+      [
+        'wrong key',
+        (o) =>
+          (((pod(coordinator(o)).spec.volumes ?? []).find((v) => v.secret)?.secret?.items ?? [])[0].key = 'password'),
+      ],
+      [
+        'world-readable',
+        (o) =>
+          (((pod(coordinator(o)).spec.volumes ?? []).find((v) => v.secret)?.secret ?? { secretName: '' }).defaultMode =
+            0o444),
+      ],
+      [
+        'mounted read-write',
+        (o) =>
+          (container(coordinator(o)).volumeMounts ?? []).forEach((m) => m.name === 'token' && (m.readOnly = false)),
+      ],
     ],
   },
   {
@@ -392,9 +512,28 @@ const CASES: { name: string; check: Check; breaks: Mutation[] }[] = [
     check: checkThreads,
     breaks: [
       ['requests below limits', (o) => ((container(workers(o)).resources?.requests ?? {}).cpu = '2')],
-      ['threads from memory', (o) => ((container(workers(o)).env ?? []).forEach((e) => e.valueFrom?.resourceFieldRef && (e.valueFrom.resourceFieldRef.resource = 'requests.memory')))],
-      ['fractional CPUs', (o) => Object.assign(container(workers(o)).resources ?? {}, { requests: { cpu: '1500m', memory: '2Gi' }, limits: { cpu: '1500m', memory: '2Gi' } })],
-      ['literal threads off the limit', (o) => (container(workers(o)).args = (container(workers(o)).args ?? []).map((a) => (a === '$(AIMC_SWEEP_THREADS)' ? '3' : a)))],
+      [
+        'threads from memory',
+        (o) =>
+          (container(workers(o)).env ?? []).forEach(
+            (e) => e.valueFrom?.resourceFieldRef && (e.valueFrom.resourceFieldRef.resource = 'requests.memory'),
+          ),
+      ],
+      [
+        'fractional CPUs',
+        (o) =>
+          Object.assign(container(workers(o)).resources ?? {}, {
+            requests: { cpu: '1500m', memory: '2Gi' },
+            limits: { cpu: '1500m', memory: '2Gi' },
+          }),
+      ],
+      [
+        'literal threads off the limit',
+        (o) =>
+          (container(workers(o)).args = (container(workers(o)).args ?? []).map((a) =>
+            a === '$(AIMC_SWEEP_THREADS)' ? '3' : a,
+          )),
+      ],
     ],
   },
   {
@@ -402,7 +541,10 @@ const CASES: { name: string; check: Check; breaks: Mutation[] }[] = [
     check: checkImages,
     breaks: [
       ['workers on another tag', (o) => (container(workers(o)).image = 'aimc-sweep:0.0.9')],
-      ['both on a stale tag', (o) => [coordinator(o), workers(o)].forEach((w) => (container(w).image = 'aimc-sweep:0.0.9'))],
+      [
+        'both on a stale tag',
+        (o) => [coordinator(o), workers(o)].forEach((w) => (container(w).image = 'aimc-sweep:0.0.9')),
+      ],
       ['another command', (o) => (container(coordinator(o)).command = ['node', 'dist/src/cli/main.js'])],
     ],
   },
@@ -410,8 +552,17 @@ const CASES: { name: string; check: Check; breaks: Mutation[] }[] = [
     name: 'every option in the args is one `aimc-sweep serve|worker --help` lists',
     check: checkCliOptions,
     breaks: [
-      ['misspelt option', (o) => (container(workers(o)).args = (container(workers(o)).args ?? []).map((a) => (a === '--token-file' ? '--token' : a)))],
-      ['serve option given to the worker', (o) => (container(workers(o)).args = [...(container(workers(o)).args ?? []), '--db', '/data/x.db'])],
+      [
+        'misspelt option',
+        (o) =>
+          (container(workers(o)).args = (container(workers(o)).args ?? []).map((a) =>
+            a === '--token-file' ? '--token' : a,
+          )),
+      ],
+      [
+        'serve option given to the worker',
+        (o) => (container(workers(o)).args = [...(container(workers(o)).args ?? []), '--db', '/data/x.db']),
+      ],
     ],
   },
 ];
@@ -420,13 +571,24 @@ const rendered = render(kustomization);
 
 test('deploy/k8s: every YAML file parses; the kustomization lists every manifest and only uses images/replicas', () => {
   assert.ok(yamlFiles.includes('kustomization.yaml'));
-  assert.deepEqual([...(kustomization.resources ?? [])].sort(), manifestFiles, 'kustomization resources vs the manifests in deploy/k8s');
+  assert.deepEqual(
+    [...(kustomization.resources ?? [])].sort(),
+    manifestFiles,
+    'kustomization resources vs the manifests in deploy/k8s',
+  );
   assert.equal(kustomization.kind, 'Kustomization');
-  const unknown = Object.keys(kustomization).filter((k) => !['apiVersion', 'kind', 'resources', 'images', 'replicas'].includes(k));
+  const unknown = Object.keys(kustomization).filter(
+    (k) => !['apiVersion', 'kind', 'resources', 'images', 'replicas'].includes(k),
+  );
   assert.deepEqual(unknown, [], 'the test renders images and replicas only: teach render() any other transformer');
-  for (const r of kustomization.replicas ?? []) assert.ok(rendered.some((o) => o.metadata.name === r.name), `replicas: no object ${r.name}`);
+  for (const r of kustomization.replicas ?? [])
+    assert.ok(
+      rendered.some((o) => o.metadata.name === r.name),
+      `replicas: no object ${r.name}`,
+    );
   const images = rendered.filter((o) => o.spec.template).map((o) => splitImage(container(o).image)[0]);
-  for (const i of kustomization.images ?? []) assert.ok(images.includes(i.newName ?? i.name), `images: no container uses ${i.name}`);
+  for (const i of kustomization.images ?? [])
+    assert.ok(images.includes(i.newName ?? i.name), `images: no container uses ${i.name}`);
   assert.equal(workers(rendered).spec.replicas, kustomization.replicas?.[0]?.count);
 });
 
@@ -446,16 +608,22 @@ test('deploy/k8s: the Dockerfile runs aimc-sweep as uid 1000, as the manifests e
   assert.match(dockerfile, /^ENTRYPOINT \["aimc-sweep"\]$/m);
   assert.match(dockerfile, /^USER node$/m); // uid 1000 in the official node images
   assert.match(dockerfile, /^FROM node:\$\{NODE_VERSION\}-bookworm-slim$/m);
-  for (const w of [coordinator(rendered), workers(rendered)]) assert.equal(pod(w).spec.securityContext?.runAsUser, 1000);
+  for (const w of [coordinator(rendered), workers(rendered)])
+    assert.equal(pod(w).spec.securityContext?.runAsUser, 1000);
 });
 
 const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
-test('deploy/k8s: `kubectl kustomize` renders the same objects as this test', { skip: kubectl.status !== 0 ? 'kubectl is not installed' : false }, () => {
-  const r = spawnSync('kubectl', ['kustomize', new URL('.', DIR).pathname], { encoding: 'utf8', timeout: 60_000 });
-  assert.equal(r.status, 0, r.stderr);
-  const byKey = (objs: K8sObject[]): Map<string, K8sObject> => new Map(objs.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
-  const theirs = byKey(parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject));
-  const ours = byKey(rendered);
-  assert.deepEqual([...theirs.keys()].sort(), [...ours.keys()].sort());
-  for (const [k, o] of ours) assert.deepEqual(theirs.get(k), o, k);
-});
+test(
+  'deploy/k8s: `kubectl kustomize` renders the same objects as this test',
+  { skip: kubectl.status !== 0 ? 'kubectl is not installed' : false },
+  () => {
+    const r = spawnSync('kubectl', ['kustomize', new URL('.', DIR).pathname], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const byKey = (objs: K8sObject[]): Map<string, K8sObject> =>
+      new Map(objs.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
+    const theirs = byKey(parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject));
+    const ours = byKey(rendered);
+    assert.deepEqual([...theirs.keys()].sort(), [...ours.keys()].sort());
+    for (const [k, o] of ours) assert.deepEqual(theirs.get(k), o, k);
+  },
+);

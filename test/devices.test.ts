@@ -64,11 +64,17 @@ test('the symmetric point of random +/- pulsing matches the closed form', () => 
     [{ kind: 'softbounds', asymmetry: -0.2, w_min: -0.5, w_max: 0.5 }, -0.1],
     // pow: ((1 - w)/(1 + w))^g = (1 - c)/(1 + c)
     [{ kind: 'pow', asymmetry: 0.2, gamma_res: 2 }, (1 - Math.sqrt(0.8 / 1.2)) / (1 + Math.sqrt(0.8 / 1.2))],
-    [{ kind: 'linear-step', asymmetry: 0.1, gamma_up: 0.5, gamma_down: 0.5, gamma_up_dtod: 0, gamma_down_dtod: 0 }, (2 * 0.1) / 0.5 / 2],
+    [
+      { kind: 'linear-step', asymmetry: 0.1, gamma_up: 0.5, gamma_down: 0.5, gamma_up_dtod: 0, gamma_down_dtod: 0 },
+      (2 * 0.1) / 0.5 / 2,
+    ],
   ];
   for (const [cfg, closed] of cases) {
     const { dev } = build({ ...cfg, n_states: 200, ...NO_VARIATION });
-    assert.ok(Math.abs(dev.symmetricPoint(0) - closed) < 1e-4, `${JSON.stringify(cfg)}: bisection ${dev.symmetricPoint(0)} vs ${closed}`);
+    assert.ok(
+      Math.abs(dev.symmetricPoint(0) - closed) < 1e-4,
+      `${JSON.stringify(cfg)}: bisection ${dev.symmetricPoint(0)} vs ${closed}`,
+    );
     const w = Float32Array.of(0);
     const rng = streamFor(5, 'coin');
     const visits: number[] = [];
@@ -84,7 +90,10 @@ test('zero variation gives zero spread; non-zero variation spreads as configured
   const n = 20_000;
   const flat = build({ kind: 'softbounds', ...NO_VARIATION }, n).dev;
   for (const arr of [flat.sUp, flat.sDown, flat.bMax, flat.bMin]) assert.equal(variance(arr), 0);
-  const spread = build({ kind: 'softbounds', dw_min_dtod: 0.2, up_down_dtod: 0, w_max_dtod: 0.1, w_min_dtod: 0.1 }, n).dev;
+  const spread = build(
+    { kind: 'softbounds', dw_min_dtod: 0.2, up_down_dtod: 0, w_max_dtod: 0.1, w_min_dtod: 0.1 },
+    n,
+  ).dev;
   const rel = Math.sqrt(variance(spread.sUp)) / mean(spread.sUp);
   assert.ok(Math.abs(rel - 0.2) < 0.01, `step spread ${rel}`);
   assert.ok(Math.abs(Math.sqrt(variance(spread.bMax)) - 0.1) < 0.005);
@@ -110,7 +119,10 @@ test('every device family clips to its bounds, with noise and variation', () => 
     const w = new Float32Array(64);
     for (let k = 0; k < 64; k++) {
       dev.applyPulses(w, k, 40);
-      assert.ok(w[k] <= dev.bMax[k] && w[k] >= dev.bMin[k], `${kind} up: ${w[k]} not in [${dev.bMin[k]}, ${dev.bMax[k]}]`);
+      assert.ok(
+        w[k] <= dev.bMax[k] && w[k] >= dev.bMin[k],
+        `${kind} up: ${w[k]} not in [${dev.bMin[k]}, ${dev.bMax[k]}]`,
+      );
       dev.applyPulses(w, k, -80);
       assert.ok(w[k] <= dev.bMax[k] && w[k] >= dev.bMin[k], `${kind} down: ${w[k]}`);
     }
@@ -127,7 +139,17 @@ test('write noise perturbs the visible weight around the hidden one', () => {
 });
 
 test('softbounds reference with subtract_symmetric_point puts each symmetric point at w = 0', () => {
-  const { dev } = build({ kind: 'softbounds', asymmetry: 0.2, dw_min_dtod: 0.2, up_down_dtod: 0.05, reference_std: 0, subtract_symmetric_point: true }, 50);
+  const { dev } = build(
+    {
+      kind: 'softbounds',
+      asymmetry: 0.2,
+      dw_min_dtod: 0.2,
+      up_down_dtod: 0.05,
+      reference_std: 0,
+      subtract_symmetric_point: true,
+    },
+    50,
+  );
   for (let k = 0; k < 50; k++) assert.ok(Math.abs(dev.symmetricPoint(k)) < 1e-5);
 });
 
@@ -156,9 +178,16 @@ test('invalid device values throw errors naming the field and the allowed range'
     [{ kind: 'ideal', dw_min_std: 0.1 }, /device\.dw_min_std: does not apply.*other than ideal/],
     [{ kind: 'softbounds', gamma_res: 2 }, /device\.gamma_res: does not apply.*pow \| exp/],
     [{ colour: 'red' }, /device\.colour: unknown field/],
-    [{ kind: 'piecewise', piecewise_up: [1, 0.5], piecewise_down: [1] }, /device\.piecewise_down: must have as many nodes/],
+    [
+      { kind: 'piecewise', piecewise_up: [1, 0.5], piecewise_down: [1] },
+      /device\.piecewise_down: must have as many nodes/,
+    ],
   ];
   for (const [cfg, re] of bad) {
-    assert.throws(() => deviceParams(cfg), (e: unknown) => e instanceof ConfigError && re.test(e.message), JSON.stringify(cfg));
+    assert.throws(
+      () => deviceParams(cfg),
+      (e: unknown) => e instanceof ConfigError && re.test(e.message),
+      JSON.stringify(cfg),
+    );
   }
 });

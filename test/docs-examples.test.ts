@@ -27,7 +27,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -88,7 +97,8 @@ export function checkedExamples(file: string, text: string): Example[] {
       if (line.startsWith('$ ')) {
         let command = line.slice(2);
         const at = j + 1;
-        while (command.endsWith('\\') && j + 1 < lines.length) command = `${command.slice(0, -1)} ${lines[++j].slice(indent).trim()}`;
+        while (command.endsWith('\\') && j + 1 < lines.length)
+          command = `${command.slice(0, -1)} ${lines[++j].slice(indent).trim()}`;
         example.commands.push({ line: at, command, expected: [] });
       } else {
         const current = example.commands[example.commands.length - 1];
@@ -98,7 +108,8 @@ export function checkedExamples(file: string, text: string): Example[] {
     }
     if (j >= lines.length) throw new Error(`${file}:${i + 2}: the console block never ends`);
     // a blank line between two commands is for the reader
-    for (const c of example.commands) while (c.expected.length > 0 && c.expected[c.expected.length - 1].trim() === '') c.expected.pop();
+    for (const c of example.commands)
+      while (c.expected.length > 0 && c.expected[c.expected.length - 1].trim() === '') c.expected.pop();
     if (example.commands.length === 0) throw new Error(`${file}:${i + 2}: a checked console block without a command`);
     out.push(example);
     i = j;
@@ -125,7 +136,9 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** Whether `actual` (masked) matches the expected lines (masked), with the `...` wildcards. */
 export function matches(expected: string[], actual: string): boolean {
   const pattern = expected
-    .map((l) => (l === '...' ? '(?:[^\\n]*\\n)*?' : l.endsWith('...') ? `${escape(l.slice(0, -3))}[^\\n]*\\n` : `${escape(l)}\\n`))
+    .map((l) =>
+      l === '...' ? '(?:[^\\n]*\\n)*?' : l.endsWith('...') ? `${escape(l.slice(0, -3))}[^\\n]*\\n` : `${escape(l)}\\n`,
+    )
     .join('');
   return new RegExp(`^${pattern}$`).test(actual.endsWith('\n') || actual === '' ? actual : `${actual}\n`);
 }
@@ -133,7 +146,8 @@ export function matches(expected: string[], actual: string): boolean {
 /** The environment of the examples: no npm script or CI variables that change what the CLI prints. */
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|INIT_CWD$|AIMC_DEBUG$|NODE_OPTIONS$|NODE_TEST_CONTEXT$)/.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!/^(npm_|INIT_CWD$|AIMC_DEBUG$|NODE_OPTIONS$|NODE_TEST_CONTEXT$)/.test(k)) env[k] = v;
   return env;
 }
 
@@ -142,7 +156,11 @@ function run(command: string, cwd: string): Promise<{ code: number | null; outpu
   const script = command.replace(/(^|[;&|]\s*)(?:npx )?aimc-sweep\b/g, '$1aimc_sweep');
   const define = `aimc_sweep() { ${CLI.words.map((w) => JSON.stringify(w)).join(' ')} "$@"; }`;
   return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', `${define}\n${script} 2>&1`], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', `${define}\n${script} 2>&1`], {
+      cwd,
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -160,47 +178,87 @@ function scratchDir(): string {
   symlinkSync(join(REPO, 'sweeps'), join(dir, 'sweeps'));
   for (const f of readdirSync(FIXTURES)) copyFileSync(join(FIXTURES, f), join(dir, f));
   const values = (from: number): string => Array.from({ length: 20_000 }, (_, i) => i + from).join(', ');
-  writeFileSync(join(dir, 'big.yaml'), `name: big\ndescription: a mistyped list (docs/sweeps.md, Limits)\ngrid:\n  seed: [${values(0)}]\n  device.n_states: [${values(2)}]\n`);
+  writeFileSync(
+    join(dir, 'big.yaml'),
+    `name: big\ndescription: a mistyped list (docs/sweeps.md, Limits)\ngrid:\n  seed: [${values(0)}]\n  ` +
+      `device.n_states: [${values(2)}]\n`,
+  );
   return dir;
 }
 
-const pages = ['README.md', ...readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const pages = [
+  'README.md',
+  ...readdirSync(join(REPO, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 const examples = pages.flatMap((page) => checkedExamples(page, readFileSync(join(REPO, page), 'utf8')));
 
 test('the marker, the blocks and the wildcards are read as documented', () => {
-  const page = ['text', MARKER, '```console', '$ npx aimc-sweep expand a.yaml \\', '    --json', 'a: 1 runs', '...', '```', '', '```console', '$ not checked', '```'].join('\n');
+  const page = [
+    'text',
+    MARKER,
+    '```console',
+    '$ npx aimc-sweep expand a.yaml \\',
+    '    --json',
+    'a: 1 runs',
+    '...',
+    '```',
+    '',
+    '```console',
+    '$ not checked',
+    '```',
+  ].join('\n');
   const [ex] = checkedExamples('p.md', page);
   assert.equal(ex.where, 'p.md:3');
-  assert.deepEqual(ex.commands, [{ line: 4, command: 'npx aimc-sweep expand a.yaml  --json', expected: ['a: 1 runs', '...'] }]);
-  assert.throws(() => checkedExamples('q.md', `${MARKER}\n\`\`\`sh\nls\n\`\`\`\n`), /q\.md:1: .* must be followed by a ```console block/);
+  assert.deepEqual(ex.commands, [
+    { line: 4, command: 'npx aimc-sweep expand a.yaml  --json', expected: ['a: 1 runs', '...'] },
+  ]);
+  assert.throws(
+    () => checkedExamples('q.md', `${MARKER}\n\`\`\`sh\nls\n\`\`\`\n`),
+    /q\.md:1: .* must be followed by a ```console block/,
+  );
   assert.ok(matches(['a', '...', 'z'], 'a\nb\nc\nz\n'));
   assert.ok(matches(['a', '...', 'z'], 'a\nz\n'));
   assert.ok(!matches(['a', 'z'], 'a\nb\nz\n'));
   assert.ok(matches(['warning: slow...'], 'warning: slow arrays (2 of them)\n'));
-  assert.equal(mask('weights digest b81f, 20 ms; 4.5 s; 3 min 2 s; 0.0017 CPU-hours', '/tmp/x'), 'weights digest b81f, <time>; <time>; <time>; <n> CPU-hours');
+  assert.equal(
+    mask('weights digest b81f, 20 ms; 4.5 s; 3 min 2 s; 0.0017 CPU-hours', '/tmp/x'),
+    'weights digest b81f, <time>; <time>; <time>; <n> CPU-hours',
+  );
 });
 
-test(`docs: every checked console example prints what the page shows (${examples.length} examples)`, { concurrency: 2 }, async (t) => {
-  assert.ok(examples.length >= 5, `only ${examples.length} checked examples found: is the marker still read?`);
-  const t0 = Date.now();
-  await Promise.all(
-    examples.map((ex) =>
-      t.test(ex.where, async () => {
-        const dir = scratchDir();
-        try {
-          for (const c of ex.commands) {
-            const r = await run(c.command, dir);
-            const actual = mask(r.output, dir);
-            const expected = c.expected.map((l) => mask(l, dir));
-            if (!matches(expected, actual)) {
-              assert.fail(`${ex.where.split(':')[0]}:${c.line}: $ ${c.command}\n--- the page shows:\n${expected.join('\n')}\n--- it prints (exit ${r.code}):\n${actual}`);
+test(
+  `docs: every checked console example prints what the page shows (${examples.length} examples)`,
+  { concurrency: 2 },
+  async (t) => {
+    assert.ok(examples.length >= 5, `only ${examples.length} checked examples found: is the marker still read?`);
+    const t0 = Date.now();
+    await Promise.all(
+      examples.map((ex) =>
+        t.test(ex.where, async () => {
+          const dir = scratchDir();
+          try {
+            for (const c of ex.commands) {
+              const r = await run(c.command, dir);
+              const actual = mask(r.output, dir);
+              const expected = c.expected.map((l) => mask(l, dir));
+              if (!matches(expected, actual)) {
+                assert.fail(
+                  `${ex.where.split(':')[0]}:${c.line}: $ ${c.command}\n--- the page ` +
+                    `shows:\n${expected.join('\n')}\n--- it prints (exit ${r.code}):\n${actual}`,
+                );
+              }
             }
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
           }
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
-      }),
-    ),
-  );
-  t.diagnostic(`${examples.length} checked examples (${examples.reduce((n, e) => n + e.commands.length, 0)} commands) in ${((Date.now() - t0) / 1000).toFixed(1)} s, the CLI from ${CLI.what}`);
-});
+        }),
+      ),
+    );
+    t.diagnostic(
+      `${examples.length} checked examples (${examples.reduce((n, e) => n + e.commands.length, 0)} commands) ` +
+        `in ${((Date.now() - t0) / 1000).toFixed(1)} s, the CLI from ${CLI.what}`,
+    );
+  },
+);

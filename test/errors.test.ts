@@ -36,31 +36,52 @@ const OTHER: [string, Error][] = [
   ['Error', new Error('a bug')],
 ];
 
-test('every bad-input error of every layer is an InputError: exit code 2, INVALID_ARGUMENT; its name and message its own', () => {
-  for (const [name, e] of INPUT) {
-    assert.ok(e instanceof InputError && isInputError(e), name);
-    assert.equal(e.name, name);
-    assert.equal(exitCodeOf(e), 2, name);
-    assert.equal(statusCodeOf(e), grpc.status.INVALID_ARGUMENT, name);
-    assert.equal(failureLine(e, false), e.message, name);
-  }
-  assert.equal(new ConfigError('device.n_states', 'expected a number >= 2, got 1').message, 'device.n_states: expected a number >= 2, got 1');
-  assert.equal((INPUT.find(([n]) => n === 'QueryError')?.[1] as Error).cause instanceof Error, true, 'the cause is kept');
-});
+test(
+  'every bad-input error of every layer is an InputError: exit code 2, INVALID_ARGUMENT; its name and message ' +
+    'its own',
+  () => {
+    for (const [name, e] of INPUT) {
+      assert.ok(e instanceof InputError && isInputError(e), name);
+      assert.equal(e.name, name);
+      assert.equal(exitCodeOf(e), 2, name);
+      assert.equal(statusCodeOf(e), grpc.status.INVALID_ARGUMENT, name);
+      assert.equal(failureLine(e, false), e.message, name);
+    }
+    assert.equal(
+      new ConfigError('device.n_states', 'expected a number >= 2, got 1').message,
+      'device.n_states: expected a number >= 2, got 1',
+    );
+    assert.equal(
+      (INPUT.find(([n]) => n === 'QueryError')?.[1] as Error).cause instanceof Error,
+      true,
+      'the cause is kept',
+    );
+  },
+);
 
-test('anything else exits 1 and is INTERNAL; failures of the environment and diverged runs say so in one line, bugs where their trace is', () => {
-  for (const [name, e] of OTHER) {
-    assert.ok(!isInputError(e), name);
-    assert.equal(exitCodeOf(e), 1, name);
-    assert.equal(statusCodeOf(e), grpc.status.INTERNAL, name);
-  }
-  assert.equal(exitCodeOf('a string'), 1);
-  assert.equal(failureLine(OTHER[0][1], false), 'x.db: database or disk is full; free space and run the same command to resume');
-  assert.equal(failureLine(OTHER[1][1], false), 'training diverged at epoch 3: train_loss is NaN (a smaller lr may help)');
-  assert.equal(failureLine(new Error('first\nsecond'), false), 'first (run with --debug for the trace)');
-  assert.match(failureLine(new Error('a bug'), true), /^Error: a bug\n {4}at /);
-  assert.match(failureLine(new UsageError('bad'), true), /^bad\nUsageError: bad\n {4}at /);
-});
+test(
+  'anything else exits 1 and is INTERNAL; failures of the environment and diverged runs say so in one line, bugs ' +
+    'where their trace is',
+  () => {
+    for (const [name, e] of OTHER) {
+      assert.ok(!isInputError(e), name);
+      assert.equal(exitCodeOf(e), 1, name);
+      assert.equal(statusCodeOf(e), grpc.status.INTERNAL, name);
+    }
+    assert.equal(exitCodeOf('a string'), 1);
+    assert.equal(
+      failureLine(OTHER[0][1], false),
+      'x.db: database or disk is full; free space and run the same command to resume',
+    );
+    assert.equal(
+      failureLine(OTHER[1][1], false),
+      'training diverged at epoch 3: train_loss is NaN (a smaller lr may help)',
+    );
+    assert.equal(failureLine(new Error('first\nsecond'), false), 'first (run with --debug for the trace)');
+    assert.match(failureLine(new Error('a bug'), true), /^Error: a bug\n {4}at /);
+    assert.match(failureLine(new UsageError('bad'), true), /^bad\nUsageError: bad\n {4}at /);
+  },
+);
 
 test('a gRPC status an error carries wins; the status answered carries the details and the metadata', () => {
   const metadata = new grpc.Metadata();
@@ -68,7 +89,10 @@ test('a gRPC status an error carries wins; the status answered carries the detai
   const carried = new RpcError(grpc.status.RESOURCE_EXHAUSTED, 'too big', metadata);
   assert.equal(statusCodeOf(carried), grpc.status.RESOURCE_EXHAUSTED);
   const answered = errorToStatus(carried);
-  assert.deepEqual([answered.code, answered.details, answered.metadata?.get('k')], [grpc.status.RESOURCE_EXHAUSTED, 'too big', ['v']]);
+  assert.deepEqual(
+    [answered.code, answered.details, answered.metadata?.get('k')],
+    [grpc.status.RESOURCE_EXHAUSTED, 'too big', ['v']],
+  );
   const input = errorToStatus(new SweepError('s.yaml:2: bad'));
   assert.deepEqual([input.code, input.details], [grpc.status.INVALID_ARGUMENT, 's.yaml:2: bad']);
   const bug = errorToStatus(new TypeError('x is undefined'));

@@ -13,7 +13,16 @@ import { deviceParams, NO_VARIATION } from './helpers.ts';
 function settle(sigma: number, seed: number, steps: number): number {
   const cfg = resolveRunConfig({});
   const device = deviceParams({ kind: 'softbounds', dw_min: 0.001, ...NO_VARIATION });
-  const tile = new AnalogTile({ rows: 1, cols: 1, device, io: cfg.io!, update: cfg.update!, maxBatch: 1, seed, name: 'scalar' });
+  const tile = new AnalogTile({
+    rows: 1,
+    cols: 1,
+    device,
+    io: cfg.io!,
+    update: cfg.update!,
+    maxBatch: 1,
+    seed,
+    name: 'scalar',
+  });
   const rng = streamFor(seed, 'gradient-noise');
   const one = Float32Array.of(1);
   const g = new Float32Array(1);

@@ -199,7 +199,7 @@ test('output noise has std out_noise * alpha (forward and backward)', () => {
     const std = Math.sqrt((ss - y.length * m * m) / (y.length - 1));
     // 4000 samples: relative std error of the std ~ 1/sqrt(2*4000) ~ 1.1%
     assert.ok(Math.abs(std - 0.1 * scale) < 0.05 * 0.1 * scale, `${direction} std ${std}`);
-    assert.ok(Math.abs(m + 0.6) < 5 * (0.1 * scale) / Math.sqrt(y.length), `${direction} mean ${m}`);
+    assert.ok(Math.abs(m + 0.6) < (5 * (0.1 * scale)) / Math.sqrt(y.length), `${direction} mean ${m}`);
   }
 });
 
@@ -290,9 +290,15 @@ test('apply rejects a batch larger than the preallocated scratch', () => {
 test('validateIo accepts the defaults and names the offending field, value and range', () => {
   validateIo(IO_DEFAULTS, 'io');
   validateIo(noisy(), 'io');
-  assert.throws(() => validateIo(noisy({ out_noise: -0.1 }), 'tile.io'), /tile\.io\.out_noise: must be >= 0, got -0\.1/);
+  assert.throws(
+    () => validateIo(noisy({ out_noise: -0.1 }), 'tile.io'),
+    /tile\.io\.out_noise: must be >= 0, got -0\.1/,
+  );
   assert.throws(() => validateIo(noisy({ inp_bound: 0 }), 'io'), /io\.inp_bound: must be > 0, got 0/);
   assert.throws(() => validateIo(noisy({ inp_bound: -1 }), 'io'), /io\.inp_bound: must be > 0, got -1/);
   assert.throws(() => validateIo(noisy({ inp_noise: Number.NaN }), 'io'), /io\.inp_noise/);
-  assert.throws(() => validateIo({ ...noisy(), kind: 'exact' as 'noisy' }, 'io'), /io\.kind: must be one of ideal, noisy/);
+  assert.throws(
+    () => validateIo({ ...noisy(), kind: 'exact' as 'noisy' }, 'io'),
+    /io\.kind: must be one of ideal, noisy/,
+  );
 });

@@ -21,10 +21,16 @@ const DEVICES: Record<string, Record<string, unknown>> = {
   'constant-step': { kind: 'constant-step', ...NO_VARIATION },
   'constant-step dtod': { kind: 'constant-step', dw_min_std: 0, asymmetry: 0.1 },
   'constant-step noise dtod': { kind: 'constant-step', dw_min_std: 0.5 },
-  'softbounds': { kind: 'softbounds', dw_min_std: 0 },
+  softbounds: { kind: 'softbounds', dw_min_std: 0 },
   'softbounds additive': { kind: 'softbounds', dw_min_std: 0.3, mult_noise: false },
   'softbounds multiplicative': { kind: 'softbounds', dw_min_std: 0.3, mult_noise: true },
-  'softbounds reference': { kind: 'softbounds', dw_min_std: 0.4, asymmetry: 0.2, reference_std: 0.1, subtract_symmetric_point: true },
+  'softbounds reference': {
+    kind: 'softbounds',
+    dw_min_std: 0.4,
+    asymmetry: 0.2,
+    reference_std: 0.1,
+    subtract_symmetric_point: true,
+  },
   'softbounds large noise': { kind: 'softbounds', dw_min_std: 3, n_states: 20, mult_noise: true },
   'linear-step': { kind: 'linear-step', dw_min_std: 0.3, gamma_up: 0.4, gamma_down: 0.2, mult_noise: true },
   'preset ecram': { preset: 'ecram' },
@@ -35,16 +41,40 @@ const DEVICES: Record<string, Record<string, unknown>> = {
 const CLOSED_FORM: Record<string, Record<string, unknown>> = {
   'closed form constant-step noise dtod': { kind: 'constant-step', dw_min_std: 0.5, n_states: 40 },
   'closed form softbounds additive': { kind: 'softbounds', dw_min_std: 0.3, mult_noise: false, n_states: 30 },
-  'closed form softbounds reference': { kind: 'softbounds', dw_min_std: 0.4, asymmetry: 0.2, reference_std: 0.1, subtract_symmetric_point: true },
+  'closed form softbounds reference': {
+    kind: 'softbounds',
+    dw_min_std: 0.4,
+    asymmetry: 0.2,
+    reference_std: 0.1,
+    subtract_symmetric_point: true,
+  },
   'closed form linear-step': { kind: 'linear-step', dw_min_std: 2, gamma_up: 0.4, gamma_down: 0.2, n_states: 20 },
   'closed form capacitor': { preset: 'capacitor' },
 };
 const closedForm = (name: string): boolean => name in CLOSED_FORM;
 const ALL_DEVICES = { ...DEVICES, ...CLOSED_FORM };
 
-function tile(device: Record<string, unknown>, rows: number, cols: number, ublm: boolean, kernel: KernelChoice, seed = 5, closed = false): AnalogTile {
+function tile(
+  device: Record<string, unknown>,
+  rows: number,
+  cols: number,
+  ublm: boolean,
+  kernel: KernelChoice,
+  seed = 5,
+  closed = false,
+): AnalogTile {
   const cfg = resolveRunConfig({ device, update: { update_bl_management: ublm, closed_form_pulses: closed } });
-  return new AnalogTile({ rows, cols, device: cfg.device!, io: cfg.io!, update: cfg.update!, maxBatch: 4, seed, name: 'k', kernel });
+  return new AnalogTile({
+    rows,
+    cols,
+    device: cfg.device!,
+    io: cfg.io!,
+    update: cfg.update!,
+    maxBatch: 4,
+    seed,
+    name: 'k',
+    kernel,
+  });
 }
 
 function data(n: number, name: string, scale = 1): Float32Array {
@@ -104,7 +134,13 @@ test('the kernel gives bit-identical weights, pulses and streams to the TypeScri
 });
 
 test('kernel and reference stay identical across column updates, programming and single pulses', { skip }, () => {
-  for (const name of ['softbounds multiplicative', 'constant-step noise dtod', 'linear-step', 'closed form softbounds additive', 'closed form constant-step noise dtod']) {
+  for (const name of [
+    'softbounds multiplicative',
+    'constant-step noise dtod',
+    'linear-step',
+    'closed form softbounds additive',
+    'closed form constant-step noise dtod',
+  ]) {
     const [rows, cols] = [11, 19];
     const ts = tile(ALL_DEVICES[name], rows, cols, true, 'typescript', 9, closedForm(name));
     const wasm = tile(ALL_DEVICES[name], rows, cols, true, 'wasm', 9, closedForm(name));
@@ -133,29 +169,38 @@ test('the kernel-side refill of the normal stream, rare tail included, matches t
   for (let k = 0; k < 600_000; k++) {
     const a = ts.device.noise.next();
     const b = wasm.device.noise.next();
-    if (Math.fround(a) !== Math.fround(b) || Object.is(a, -0) !== Object.is(b, -0)) assert.fail(`normal ${k}: ${a} vs ${b}`);
+    if (Math.fround(a) !== Math.fround(b) || Object.is(a, -0) !== Object.is(b, -0))
+      assert.fail(`normal ${k}: ${a} vs ${b}`);
     if (Math.abs(a) > 4.04) tails++;
   }
   assert.ok(tails > 5, `only ${tails} tail normals`);
 });
 
-test('auto dispatch: the kernel where it applies, the TypeScript path elsewhere; typescript forces the reference', () => {
-  const big = 16;
-  const expect = available ? 'wasm' : 'typescript';
-  assert.equal(tile(DEVICES['softbounds additive'], big, big, true, 'auto').kernel, expect);
-  assert.equal(tile(DEVICES['constant-step'], big, big, true, 'auto').kernel, expect);
-  assert.equal(tile(DEVICES['softbounds additive'], big, big, true, 'typescript').kernel, 'typescript');
-  // small tiles, other families and write noise stay in TypeScript
-  assert.ok(3 * 4 < KERNEL_MIN_WEIGHTS);
-  assert.equal(tile(DEVICES['softbounds additive'], 3, 4, true, 'auto').kernel, 'typescript');
-  for (const device of [{ kind: 'exp-step' }, { kind: 'pow' }, { kind: 'ideal' }, { kind: 'softbounds', write_noise_std: 1 }]) {
-    const t = tile(device, big, big, true, 'auto');
-    assert.equal(t.kernel, 'typescript', JSON.stringify(device));
-    assert.equal(t.device.kernelMode(), KernelMode.none);
-    if (available) assert.throws(() => tile(device, big, big, true, 'wasm'), /no kernel/);
-  }
-  if (!available) assert.throws(() => tile(DEVICES['softbounds additive'], big, big, true, 'wasm'), /not available/);
-});
+test(
+  'auto dispatch: the kernel where it applies, the TypeScript path elsewhere; typescript forces the ' + 'reference',
+  () => {
+    const big = 16;
+    const expect = available ? 'wasm' : 'typescript';
+    assert.equal(tile(DEVICES['softbounds additive'], big, big, true, 'auto').kernel, expect);
+    assert.equal(tile(DEVICES['constant-step'], big, big, true, 'auto').kernel, expect);
+    assert.equal(tile(DEVICES['softbounds additive'], big, big, true, 'typescript').kernel, 'typescript');
+    // small tiles, other families and write noise stay in TypeScript
+    assert.ok(3 * 4 < KERNEL_MIN_WEIGHTS);
+    assert.equal(tile(DEVICES['softbounds additive'], 3, 4, true, 'auto').kernel, 'typescript');
+    for (const device of [
+      { kind: 'exp-step' },
+      { kind: 'pow' },
+      { kind: 'ideal' },
+      { kind: 'softbounds', write_noise_std: 1 },
+    ]) {
+      const t = tile(device, big, big, true, 'auto');
+      assert.equal(t.kernel, 'typescript', JSON.stringify(device));
+      assert.equal(t.device.kernelMode(), KernelMode.none);
+      if (available) assert.throws(() => tile(device, big, big, true, 'wasm'), /no kernel/);
+    }
+    if (!available) assert.throws(() => tile(DEVICES['softbounds additive'], big, big, true, 'wasm'), /not available/);
+  },
+);
 
 test('a kernel tile keeps its public arrays in place: weights and device arrays are live views', { skip }, () => {
   const t = tile(DEVICES['softbounds additive'], 9, 10, true, 'wasm');
@@ -166,6 +211,9 @@ test('a kernel tile keeps its public arrays in place: weights and device arrays 
   assert.ok(weights.every((v, k) => v === Math.min(Math.fround(0.25), bMax[k])));
   t.weights.fill(0);
   t.updateBatch(data(4 * 10, 'x2'), data(4 * 9, 'd2'), 4, 0.05);
-  assert.ok(t.weights.some((v) => v !== 0), 'the kernel pulsed the same array the caller sees');
+  assert.ok(
+    t.weights.some((v) => v !== 0),
+    'the kernel pulsed the same array the caller sees',
+  );
   for (let k = 0; k < 90; k++) assert.ok(weights[k] <= bMax[k] && weights[k] >= t.device.bMin[k]);
 });

@@ -141,7 +141,17 @@ test('cancelling sums, where the summation order shows in the bits, stay bit-ide
 function trainedDigest(kernel: KernelChoice, io: Record<string, unknown>): { digest: string; matmul: string } {
   const [rows, cols, batch] = [37, 53, 7];
   const cfg = resolveRunConfig({ device: { kind: 'softbounds', dw_min_std: 0.3 }, io });
-  const tile = new AnalogTile({ rows, cols, device: cfg.device!, io: cfg.io!, update: cfg.update!, maxBatch: batch, seed: 3, name: 'mm', kernel });
+  const tile = new AnalogTile({
+    rows,
+    cols,
+    device: cfg.device!,
+    io: cfg.io!,
+    update: cfg.update!,
+    maxBatch: batch,
+    seed: 3,
+    name: 'mm',
+    kernel,
+  });
   tile.setWeights(data(rows * cols, 'w0').map((v) => 0.1 * v));
   const target = data(rows * cols, 'target').map((v) => 0.2 * v);
   const hash = createHash('sha256');
@@ -174,9 +184,24 @@ test("a short training run gives the same weights digest with kernel 'wasm' and 
 });
 
 test('tile dispatch of the products: wasm unless typescript or a tiny auto tile', { skip }, () => {
-  const make = (rows: number, cols: number, kernel: KernelChoice, device: Record<string, unknown> = { kind: 'softbounds' }): AnalogTile => {
+  const make = (
+    rows: number,
+    cols: number,
+    kernel: KernelChoice,
+    device: Record<string, unknown> = { kind: 'softbounds' },
+  ): AnalogTile => {
     const cfg = resolveRunConfig({ device });
-    return new AnalogTile({ rows, cols, device: cfg.device!, io: cfg.io!, update: cfg.update!, maxBatch: 2, seed: 1, name: 't', kernel });
+    return new AnalogTile({
+      rows,
+      cols,
+      device: cfg.device!,
+      io: cfg.io!,
+      update: cfg.update!,
+      maxBatch: 2,
+      seed: 1,
+      name: 't',
+      kernel,
+    });
   };
   assert.equal(make(16, 16, 'auto').matmul, 'wasm');
   assert.equal(make(16, 16, 'wasm').matmul, 'wasm');

@@ -25,7 +25,13 @@ function meanLoss(net: Network, x: Float32Array, labels: Int32Array, batch: numb
  * Analytic gradients of every layer (read off one update at lr = 1, then undone) against
  * central finite differences of the loss on a sample of weights and biases per layer.
  */
-function gradientCheck(net: Network, x: Float32Array, labels: Int32Array, batch: number, perLayer: number): { worst: number; checked: number } {
+function gradientCheck(
+  net: Network,
+  x: Float32Array,
+  labels: Int32Array,
+  batch: number,
+  perLayer: number,
+): { worst: number; checked: number } {
   const grad = new Float32Array(batch * net.classes);
   const before = net.layers.map((l) => {
     const w = new Float32Array(l.matrix.rows * l.matrix.cols);
@@ -79,15 +85,19 @@ function gradientCheck(net: Network, x: Float32Array, labels: Int32Array, batch:
   };
   net.layers.forEach((l, k) => {
     const w = Float32Array.from(before[k].w);
-    const setWeight = (i: number) => (v: number): number => {
-      w[i] = v;
-      l.matrix.setWeights(w);
-      return w[i];
-    };
-    const setBias = (i: number) => (v: number): number => {
-      l.bias[i] = v;
-      return l.bias[i];
-    };
+    const setWeight =
+      (i: number) =>
+      (v: number): number => {
+        w[i] = v;
+        l.matrix.setWeights(w);
+        return w[i];
+      };
+    const setBias =
+      (i: number) =>
+      (v: number): number => {
+        l.bias[i] = v;
+        return l.bias[i];
+      };
     for (let t = 0; t < perLayer; t++) {
       const i = rng.int(w.length);
       compare(analytic[k].gw[i], difference(setWeight(i), w[i]), `${l.name} weight ${i}`);
@@ -101,7 +111,8 @@ function gradientCheck(net: Network, x: Float32Array, labels: Int32Array, batch:
   return { worst, checked };
 }
 
-const act = (kind: string, v: number): number => (kind === 'sigmoid' ? 1 / (1 + Math.exp(-v)) : kind === 'tanh' ? Math.tanh(v) : Math.max(v, 0));
+const act = (kind: string, v: number): number =>
+  kind === 'sigmoid' ? 1 / (1 + Math.exp(-v)) : kind === 'tanh' ? Math.tanh(v) : Math.max(v, 0);
 
 function weightsOf(net: Network): Float64Array[] {
   return net.layers.map((l) => {
@@ -142,7 +153,9 @@ function referenceLenet(net: Network, x: Float32Array, size: number, activation:
         const row: number[] = [];
         for (let j = 0; j < ow; j++) {
           let s = l.bias[o];
-          for (let c = 0; c < inC; c++) for (let a = 0; a < 5; a++) for (let b = 0; b < 5; b++) s += ws[k][o * l.matrix.cols + (c * 5 + a) * 5 + b] * input[c][i + a][j + b];
+          for (let c = 0; c < inC; c++)
+            for (let a = 0; a < 5; a++)
+              for (let b = 0; b < 5; b++) s += ws[k][o * l.matrix.cols + (c * 5 + a) * 5 + b] * input[c][i + a][j + b];
           row.push(act(activation, s));
         }
         plane.push(row);
@@ -153,7 +166,11 @@ function referenceLenet(net: Network, x: Float32Array, size: number, activation:
   };
   const pool = (input: number[][][]): number[][][] =>
     input.map((p) =>
-      Array.from({ length: p.length >> 1 }, (_, i) => Array.from({ length: p[0].length >> 1 }, (_, j) => Math.max(p[2 * i][2 * j], p[2 * i][2 * j + 1], p[2 * i + 1][2 * j], p[2 * i + 1][2 * j + 1]))),
+      Array.from({ length: p.length >> 1 }, (_, i) =>
+        Array.from({ length: p[0].length >> 1 }, (_, j) =>
+          Math.max(p[2 * i][2 * j], p[2 * i][2 * j + 1], p[2 * i + 1][2 * j], p[2 * i + 1][2 * j + 1]),
+        ),
+      ),
     );
   const img = [Array.from({ length: size }, (_, i) => Array.from(x.subarray(i * size, (i + 1) * size)))];
   const feat = pool(conv(pool(conv(img, 0)), 1))
@@ -177,51 +194,79 @@ for (const activation of ['sigmoid', 'tanh', 'relu'] as const) {
     const net = buildModel(cfg, { channels: 1, height: 3, width: 4 }, 4, batch);
     assert.deepEqual(
       net.layers.map((l) => [l.name, l.matrix.rows, l.matrix.cols]),
-      [['fc0', 7, 12], ['fc1', 5, 7], ['fc2', 4, 5]],
+      [
+        ['fc0', 7, 12],
+        ['fc1', 5, 7],
+        ['fc2', 4, 5],
+      ],
     );
     const x = randomInputs(batch * 12, 3);
     const logits = net.forward(x, batch);
     for (let b = 0; b < batch; b++) {
       const ref = referenceMlp(net, x.subarray(b * 12, (b + 1) * 12), activation);
-      ref.forEach((v, c) => assert.ok(Math.abs(v - logits[b * 4 + c]) < 1e-5, `sample ${b} class ${c}: ${logits[b * 4 + c]} vs ${v}`));
+      ref.forEach((v, c) =>
+        assert.ok(Math.abs(v - logits[b * 4 + c]) < 1e-5, `sample ${b} class ${c}: ${logits[b * 4 + c]} vs ${v}`),
+      );
     }
     const { checked } = gradientCheck(net, x, Int32Array.of(0, 3, 1), batch, 12);
     assert.ok(checked >= 40);
   });
 }
 
-test('LeNet-5: layer shapes, forward matches a direct convolution (28x28), gradients match finite differences (16x16)', () => {
-  const cfg = config({ kind: 'lenet5' }, { algorithm: 'sgd' });
-  assert.equal(cfg.model?.activation, 'tanh');
-  const batch = 2;
-  const net = buildModel(cfg, { channels: 1, height: 28, width: 28 }, 10, batch);
-  assert.deepEqual(
-    net.layers.map((l) => [l.name, l.matrix.rows, l.matrix.cols]),
-    [['conv0', 16, 25], ['conv1', 32, 400], ['fc2', 128, 512], ['fc3', 10, 128]],
-  );
-  assert.equal((net.layers[0] as Conv2d).patches, 576);
-  assert.equal((net.layers[1] as Conv2d).patches, 64);
-  const x = randomInputs(batch * 784, 5);
-  const logits = Float32Array.from(net.forward(x, batch));
-  for (let b = 0; b < batch; b++) {
-    const ref = referenceLenet(net, x.subarray(b * 784, (b + 1) * 784), 28, 'tanh');
-    ref.forEach((v, c) => assert.ok(Math.abs(v - logits[b * 10 + c]) < 1e-5, `image ${b} class ${c}: ${logits[b * 10 + c]} vs ${v}`));
-  }
-  // gradients on the smallest input LeNet-5 takes (16x16: conv 12x12, pool 6x6, conv 2x2, pool
-  // 1x1), where few max-pool windows sit near a tie within the finite-difference step
-  const small = buildModel(cfg, { channels: 1, height: 16, width: 16 }, 10, batch);
-  assert.deepEqual(
-    small.layers.map((l) => [l.name, l.matrix.rows, l.matrix.cols]),
-    [['conv0', 16, 25], ['conv1', 32, 400], ['fc2', 128, 32], ['fc3', 10, 128]],
-  );
-  const { checked } = gradientCheck(small, randomInputs(batch * 256, 6), Int32Array.of(7, 2), batch, 12);
-  assert.ok(checked >= 50);
-});
+test(
+  'LeNet-5: layer shapes, forward matches a direct convolution (28x28), gradients match finite differences ' +
+    '(16x16)',
+  () => {
+    const cfg = config({ kind: 'lenet5' }, { algorithm: 'sgd' });
+    assert.equal(cfg.model?.activation, 'tanh');
+    const batch = 2;
+    const net = buildModel(cfg, { channels: 1, height: 28, width: 28 }, 10, batch);
+    assert.deepEqual(
+      net.layers.map((l) => [l.name, l.matrix.rows, l.matrix.cols]),
+      [
+        ['conv0', 16, 25],
+        ['conv1', 32, 400],
+        ['fc2', 128, 512],
+        ['fc3', 10, 128],
+      ],
+    );
+    assert.equal((net.layers[0] as Conv2d).patches, 576);
+    assert.equal((net.layers[1] as Conv2d).patches, 64);
+    const x = randomInputs(batch * 784, 5);
+    const logits = Float32Array.from(net.forward(x, batch));
+    for (let b = 0; b < batch; b++) {
+      const ref = referenceLenet(net, x.subarray(b * 784, (b + 1) * 784), 28, 'tanh');
+      ref.forEach((v, c) =>
+        assert.ok(Math.abs(v - logits[b * 10 + c]) < 1e-5, `image ${b} class ${c}: ${logits[b * 10 + c]} vs ${v}`),
+      );
+    }
+    // gradients on the smallest input LeNet-5 takes (16x16: conv 12x12, pool 6x6, conv 2x2, pool
+    // 1x1), where few max-pool windows sit near a tie within the finite-difference step
+    const small = buildModel(cfg, { channels: 1, height: 16, width: 16 }, 10, batch);
+    assert.deepEqual(
+      small.layers.map((l) => [l.name, l.matrix.rows, l.matrix.cols]),
+      [
+        ['conv0', 16, 25],
+        ['conv1', 32, 400],
+        ['fc2', 128, 32],
+        ['fc3', 10, 128],
+      ],
+    );
+    const { checked } = gradientCheck(small, randomInputs(batch * 256, 6), Int32Array.of(7, 2), batch, 12);
+    assert.ok(checked >= 50);
+  },
+);
 
-test('weight layers use the run\'s algorithm except digital_layers; pulses are keyed by layer', () => {
-  const cfg = config({ kind: 'mlp', hidden: [6], digital_layers: [1] }, { device: { kind: 'constant-step', n_states: 100 }, lr: 0.5 });
+test("weight layers use the run's algorithm except digital_layers; pulses are keyed by layer", () => {
+  const cfg = config(
+    { kind: 'mlp', hidden: [6], digital_layers: [1] },
+    { device: { kind: 'constant-step', n_states: 100 }, lr: 0.5 },
+  );
   const net = buildModel(cfg, { channels: 1, height: 2, width: 5 }, 3, 4);
-  assert.deepEqual(net.layers.map((l) => l.digital), [false, true]);
+  assert.deepEqual(
+    net.layers.map((l) => l.digital),
+    [false, true],
+  );
   const x = randomInputs(4 * 10, 9);
   const grad = new Float32Array(4 * 3);
   softmaxNll(net.forward(x, 4), Int32Array.of(0, 1, 2, 0), 4, 3, grad, { correct: 0 });
@@ -233,10 +278,15 @@ test('weight layers use the run\'s algorithm except digital_layers; pulses are k
   assert.ok(net.layers[1] instanceof Dense);
 });
 
-test('initial weights: uniform within init_scale / sqrt(fan_in), from the layer\'s own stream', () => {
+test("initial weights: uniform within init_scale / sqrt(fan_in), from the layer's own stream", () => {
   const cfg = config({ kind: 'mlp', hidden: [50], init_scale: 0.5 }, { algorithm: 'sgd' });
   const a = buildModel(cfg, { channels: 1, height: 10, width: 10 }, 10, 1);
-  const b = buildModel(config({ kind: 'mlp', hidden: [50, 20], init_scale: 0.5 }, { algorithm: 'sgd' }), { channels: 1, height: 10, width: 10 }, 10, 1);
+  const b = buildModel(
+    config({ kind: 'mlp', hidden: [50, 20], init_scale: 0.5 }, { algorithm: 'sgd' }),
+    { channels: 1, height: 10, width: 10 },
+    10,
+    1,
+  );
   const wa = a.readParameters();
   const bound = 0.5 / Math.sqrt(100);
   const fc0 = wa.subarray(0, 50 * 100);

@@ -19,10 +19,18 @@ test('every paper sweep has a quick and a full version', () => {
     const full = n.replace(/-quick$/, '');
     assert.ok(names.includes(full) && names.includes(`${full}-quick`), `${full}: quick and full`);
   }
-  for (const n of ['paper-a-table1', 'paper-a-states-tiles', 'paper-a-gamma', 'paper-b-table5', 'paper-b-table6', 'paper-c-fig4']) assert.ok(names.includes(n), n);
+  for (const n of [
+    'paper-a-table1',
+    'paper-a-states-tiles',
+    'paper-a-gamma',
+    'paper-b-table5',
+    'paper-b-table6',
+    'paper-c-fig4',
+  ])
+    assert.ok(names.includes(n), n);
 });
 
-test('the sweeps of tables with numbers carry the papers\' values, each matching a cell (expandSweep checks)', () => {
+test("the sweeps of tables with numbers carry the papers' values, each matching a cell (expandSweep checks)", () => {
   for (const name of ['paper-a-table1', 'paper-b-table5', 'paper-b-table6', 'paper-c-fig4', 'residual-toy']) {
     for (const file of [`${name}.yaml`, `${name}-quick.yaml`]) {
       if (name === 'residual-toy' && file.endsWith('-quick.yaml')) continue; // one size: 21 s
@@ -33,17 +41,21 @@ test('the sweeps of tables with numbers carry the papers\' values, each matching
   }
 });
 
-test('c-TTv2 paper, Fig. 4 (quick sweep): with a reference offset spread of 0.3, c-TTv2 and AGAD program the weights better than TT-v2', () => {
-  const { runs } = expandSweep(readSweepFile(join(DIR, 'paper-c-fig4-quick.yaml')));
-  const offset = runs.filter((r) => r.config.sigma_r === 0.3 && r.config.device?.n_states === 20);
-  const mean = (algorithm: string): number => {
-    const mine = offset.filter((r) => r.config.algorithm === algorithm);
-    assert.equal(mine.length, 3, `${algorithm}: three seeds`);
-    return mine.reduce((s, r) => s + train(r.config).final.weight_error!, 0) / mine.length;
-  };
-  const ttv2 = mean('ttv2');
-  for (const chopped of ['c-ttv2', 'agad']) {
-    const e = mean(chopped);
-    assert.ok(e < 0.5 * ttv2, `${chopped} weight error ${e} vs TT-v2 ${ttv2}`);
-  }
-});
+test(
+  'c-TTv2 paper, Fig. 4 (quick sweep): with a reference offset spread of 0.3, c-TTv2 and AGAD program the ' +
+    'weights better than TT-v2',
+  () => {
+    const { runs } = expandSweep(readSweepFile(join(DIR, 'paper-c-fig4-quick.yaml')));
+    const offset = runs.filter((r) => r.config.sigma_r === 0.3 && r.config.device?.n_states === 20);
+    const mean = (algorithm: string): number => {
+      const mine = offset.filter((r) => r.config.algorithm === algorithm);
+      assert.equal(mine.length, 3, `${algorithm}: three seeds`);
+      return mine.reduce((s, r) => s + train(r.config).final.weight_error!, 0) / mine.length;
+    };
+    const ttv2 = mean('ttv2');
+    for (const chopped of ['c-ttv2', 'agad']) {
+      const e = mean(chopped);
+      assert.ok(e < 0.5 * ttv2, `${chopped} weight error ${e} vs TT-v2 ${ttv2}`);
+    }
+  },
+);

@@ -48,18 +48,31 @@ function recordRuns(q: SqliteRunQueue, name: string, configs: Record<string, unk
     numericsVersion: 1,
     assignmentsJson: canonicalJson(
       Object.fromEntries(
-        swept.map((k) => [
-          k,
-          k.split('.').reduce<unknown>((o, p) => (o as Record<string, unknown>)[p], config),
-        ]),
+        swept.map((k) => [k, k.split('.').reduce<unknown>((o, p) => (o as Record<string, unknown>)[p], config)]),
       ),
     ),
   }));
-  return q.recordSweep({ name, description: `the ${name} sweep`, specJson: canonicalJson({ grid: { swept } }), source: `sweeps/${name}.yaml`, runs }, now - 60_000).sweepId;
+  return q.recordSweep(
+    {
+      name,
+      description: `the ${name} sweep`,
+      specJson: canonicalJson({ grid: { swept } }),
+      source: `sweeps/${name}.yaml`,
+      runs,
+    },
+    now - 60_000,
+  ).sweepId;
 }
 
 function complete(q: SqliteRunQueue, lease: { hash: string; attempt: number }, history: EpochMetrics[]): void {
-  const r: RunResult = { numerics_version: 1, config: {} as never, history, final: history[history.length - 1], weights_digest: 'd', wall_ms: 5 };
+  const r: RunResult = {
+    numerics_version: 1,
+    config: {} as never,
+    history,
+    final: history[history.length - 1],
+    weights_digest: 'd',
+    wall_ms: 5,
+  };
   assert.equal(q.complete('w1', lease, r, now - 30_000).accepted, true);
 }
 
@@ -69,7 +82,8 @@ function complete(q: SqliteRunQueue, lease: { hash: string; attempt: number }, h
   const pr: Record<string, unknown>[] = [];
   for (const algorithm of ['mp', WEIRD]) {
     for (const n of [4, 16, 64]) {
-      for (const seed of [1, 2]) pr.push({ algorithm, seed, device: { kind: 'softbounds', n_states: n }, task: { kind: 'mnist' }, epochs: 2 });
+      for (const seed of [1, 2])
+        pr.push({ algorithm, seed, device: { kind: 'softbounds', n_states: n }, task: { kind: 'mnist' }, epochs: 2 });
     }
   }
   const prId = recordRuns(q, 'pr', pr, ['algorithm', 'device.n_states', 'seed']);
@@ -84,11 +98,20 @@ function complete(q: SqliteRunQueue, lease: { hash: string; attempt: number }, h
     complete(
       q,
       lease,
-      [0, 1, 2].map((e) => ({ epoch: e, train_loss: 2 - acc(e), test_loss: 2 - acc(e), test_accuracy: acc(e), train_accuracy: acc(e), pulses: {} })),
+      [0, 1, 2].map((e) => ({
+        epoch: e,
+        train_loss: 2 - acc(e),
+        test_loss: 2 - acc(e),
+        test_accuracy: acc(e),
+        train_accuracy: acc(e),
+        pulses: {},
+      })),
     );
   }
   const ls: Record<string, unknown>[] = [];
-  for (const lr of [0.001, 0.01, 0.1]) for (const seed of [1, 2]) ls.push({ algorithm: 'analog-sgd', lr, seed, task: { kind: 'least-squares' }, epochs: 1 });
+  for (const lr of [0.001, 0.01, 0.1])
+    for (const seed of [1, 2])
+      ls.push({ algorithm: 'analog-sgd', lr, seed, task: { kind: 'least-squares' }, epochs: 1 });
   const lsId = recordRuns(q, 'ls', ls, ['lr', 'seed']);
   for (const lease of q.lease('w1', 100, now - 50_000, 3_600_000, lsId)) {
     const c = JSON.parse(lease.configJson) as Conf & { lr: number };
@@ -127,11 +150,19 @@ function checkWellFormed(doc: string, voids: ReadonlySet<string> = new Set()): {
   for (const m of s.matchAll(tag)) {
     const text = s.slice(last, m.index);
     checkText(text, last);
-    if (stack.length === 0) assert.equal(text.trim(), '', `text outside the root element: ${JSON.stringify(text.slice(0, 60))}`);
-    checkText(m[3].replace(/="[^"]*"/g, (v) => v.replace(/</g, '')), m.index); // & in attribute values too
+    if (stack.length === 0)
+      assert.equal(text.trim(), '', `text outside the root element: ${JSON.stringify(text.slice(0, 60))}`);
+    checkText(
+      m[3].replace(/="[^"]*"/g, (v) => v.replace(/</g, '')),
+      m.index,
+    ); // & in attribute values too
     const [, close, name, , self] = m;
     if (close) {
-      assert.equal(stack.pop(), name, `</${name}> closes ${stack.length ? 'another element' : 'nothing'} at offset ${m.index}`);
+      assert.equal(
+        stack.pop(),
+        name,
+        `</${name}> closes ${stack.length ? 'another element' : 'nothing'} at offset ${m.index}`,
+      );
     } else if (!self && !voids.has(name)) {
       if (stack.length === 0) {
         roots++;
@@ -166,19 +197,30 @@ const attr = (el: string, name: string): string | undefined => el.match(new RegE
 
 /** The panels of a figure, as the text between <g class="panel"> and its </g>. */
 function panels(svg: string): string[] {
-  return svg.split('<g class="panel">').slice(1).map((p) => p.slice(0, p.lastIndexOf('</g>')));
+  return svg
+    .split('<g class="panel">')
+    .slice(1)
+    .map((p) => p.slice(0, p.lastIndexOf('</g>')));
 }
 
 function pairs(d: string): [number, number][] {
   return [...d.matchAll(/[ML](-?[\d.]+),(-?[\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
 }
 
-const unescape = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+const unescape = (s: string) =>
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
 
 /** The ticks of one axis of a panel: value -> pixel (from the tick labels' positions). */
 function ticks(panel: string, axis: 'x' | 'y'): { v: number; px: number }[] {
   const out: { v: number; px: number }[] = [];
-  for (const m of panel.matchAll(new RegExp(`<text x="([\\d.-]+)" y="([\\d.-]+)" class="tick ${axis}"[^>]*>([^<]*)</text>`, 'g'))) {
+  for (const m of panel.matchAll(
+    new RegExp(`<text x="([\\d.-]+)" y="([\\d.-]+)" class="tick ${axis}"[^>]*>([^<]*)</text>`, 'g'),
+  )) {
     out.push({ v: Number(m[3]), px: axis === 'x' ? Number(m[1]) : Number(m[2]) - 4 });
   }
   assert.ok(out.length >= 2, `${axis} axis has ticks`);
@@ -203,7 +245,10 @@ test('plot: learning curves are a well-formed standalone SVG, one line per group
   assert.equal(root, 'svg');
   assert.equal(attr(rootTag, 'xmlns'), 'http://www.w3.org/2000/svg');
   assert.match(attr(rootTag, 'viewBox') ?? '', /^0 0 \d+ \d+$/);
-  assert.deepEqual([plot.metric, plot.x, plot.group, plot.facet], ['test_accuracy', 'epoch', ['algorithm'], 'device.n_states']);
+  assert.deepEqual(
+    [plot.metric, plot.x, plot.group, plot.facet],
+    ['test_accuracy', 'epoch', ['algorithm'], 'device.n_states'],
+  );
   const ps = panels(svg);
   assert.equal(ps.length, 3, 'one panel per device.n_states');
   ps.forEach((p, i) => assert.ok(p.includes(`>device.n_states=${[4, 16, 64][i]}<`), `panel ${i} title`));
@@ -324,7 +369,10 @@ test('plot: log y for errors spanning more than 10x, linear otherwise; values on
     near(line[i][1], yTick.px, `y of error ${10 * lr}`);
   });
   const narrow = renderSweepPlot(db, 'pr', { metric: 'train_loss', x: 'device.n_states' }).svg;
-  assert.ok(narrow.includes('final train_loss<') || narrow.includes('final train_loss</text>'), 'train_loss 1.1 to 1.5: linear y');
+  assert.ok(
+    narrow.includes('final train_loss<') || narrow.includes('final train_loss</text>'),
+    'train_loss 1.1 to 1.5: linear y',
+  );
   assert.ok(!narrow.includes('train_loss (log scale)'));
   assert.ok(!renderSweepPlot(db, 'pr', { x: 'seed' }).svg.includes('seed (log scale)'), 'seeds 1 to 2: linear x');
   const curve = renderSweepPlot(db, 'ls').svg;
@@ -373,12 +421,18 @@ test('report: one self-contained HTML file with the table, plots, escaped errors
   // the failed run's error, escaped
   assert.ok(html.includes('diverged: &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;NaN&quot; at epoch 2'));
   assert.ok(!/<script/i.test(html), 'no script');
-  assert.ok(!html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '').includes('http'), 'no URL but the SVG namespace');
+  assert.ok(
+    !html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '').includes('http'),
+    'no URL but the SVG namespace',
+  );
   assert.ok(!/\b(src|href)="(?!#)/.test(html), 'no external resources');
   // definition, provenance, reproduction
   assert.ok(html.includes('the pr sweep'), 'description');
   assert.ok(html.includes('&quot;swept&quot;: ['), 'definition pretty-printed');
-  assert.ok(html.includes('npx aimc-sweep run sweeps/pr.yaml --db &#39;my results.db&#39;'), 'the command to reproduce, shell-quoted');
+  assert.ok(
+    html.includes('npx aimc-sweep run sweeps/pr.yaml --db &#39;my results.db&#39;'),
+    'the command to reproduce, shell-quoted',
+  );
   assert.ok(html.includes('--retry-failed'), 'and to retry the failed run');
 });
 
@@ -389,7 +443,19 @@ test('report: an unknown sweep is a StoreError (exit 2)', () => {
 // ---- the commands -----------------------------------------------------------------------------
 
 // started at once, each test awaits its own
-const plotOk = cli('plot', '--sweep', 'pr', '--x', 'device.n_states', '--group', 'algorithm', '--facet', 'none', '--db', DB);
+const plotOk = cli(
+  'plot',
+  '--sweep',
+  'pr',
+  '--x',
+  'device.n_states',
+  '--group',
+  'algorithm',
+  '--facet',
+  'none',
+  '--db',
+  DB,
+);
 const plotNoSweep = cli('plot', '--sweep', 'nope', '--db', DB);
 const plotBadMetric = cli('plot', '--sweep', 'pr', '--metric', 'accuracy', '--db', DB);
 const reportOut = join(dir, 'r.html');

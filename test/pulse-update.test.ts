@@ -9,7 +9,9 @@ import { deviceParams, NO_VARIATION } from './helpers.ts';
 /** Both implementations of the update (bit-identical, test/kernel.test.ts), when the kernel is built. */
 const KERNELS: KernelChoice[] = kernelModule() === null ? ['typescript'] : ['typescript', 'wasm'];
 
-/** A tile whose device is an exact constant step with huge bounds: its E[dW] is exactly -lr d x^T (docs/science.md §6). */
+/**
+ * A tile whose device is an exact constant step with huge bounds: its E[dW] is exactly -lr d x^T (docs/science.md §6).
+ */
 function linearTile(dwMin: number, seed: number, update = UPDATE_DEFAULTS, kernel: KernelChoice = 'auto'): AnalogTile {
   const cfg = resolveRunConfig({});
   return new AnalogTile({
@@ -30,7 +32,12 @@ const d = Float32Array.of(0.6, -1, 0.3);
 const lr = 0.01;
 
 /** Mean and variance of dW over `reps` independent updates starting from zero. */
-function dwStats(dwMin: number, reps: number, update = UPDATE_DEFAULTS, kernel: KernelChoice = 'auto'): { mean: Float64Array; variance: Float64Array } {
+function dwStats(
+  dwMin: number,
+  reps: number,
+  update = UPDATE_DEFAULTS,
+  kernel: KernelChoice = 'auto',
+): { mean: Float64Array; variance: Float64Array } {
   const tile = linearTile(dwMin, 99, update, kernel);
   const n = tile.weights.length;
   const s1 = new Float64Array(n);
@@ -58,7 +65,10 @@ test('the mean pulsed dW matches -lr d x^T within 4 standard errors', () => {
           const k = i * 4 + j;
           const expected = -lr * d[i] * x[j];
           const se = Math.sqrt(variance[k] / reps);
-          assert.ok(Math.abs(mean[k] - expected) < 4 * se + 1e-8, `${kernel} (${i},${j}): ${mean[k]} vs ${expected} (se ${se})`);
+          assert.ok(
+            Math.abs(mean[k] - expected) < 4 * se + 1e-8,
+            `${kernel} (${i},${j}): ${mean[k]} vs ${expected} (se ${se})`,
+          );
         }
       }
     }
@@ -105,7 +115,12 @@ test('BL management: BL = min(ceil(k), desired_bl) and balanced probabilities', 
   s.plan(0.01, 0.001, 1, 0.5, { ...UPDATE_DEFAULTS, update_bl_management: false });
   assert.equal(s.bl, 31);
   // without any management A = B = sqrt(lr / (g BL))
-  s.plan(0.01, 0.001, 1, 0.5, { ...UPDATE_DEFAULTS, update_bl_management: false, update_management: false, desired_bl: 10 });
+  s.plan(0.01, 0.001, 1, 0.5, {
+    ...UPDATE_DEFAULTS,
+    update_bl_management: false,
+    update_management: false,
+    desired_bl: 10,
+  });
   assert.ok(Math.abs(s.a - 1) < 1e-12 && Math.abs(s.b - 1) < 1e-12);
   // nothing to do: zero lr or zero vectors
   s.plan(0, 0.001, 1, 1, UPDATE_DEFAULTS);

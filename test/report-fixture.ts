@@ -68,9 +68,14 @@ function record(q: SqliteRunQueue, s: SweepDef, now: number): number {
     hash: runHash(config as never),
     configJson: canonicalJson(config),
     numericsVersion: 1,
-    assignmentsJson: canonicalJson(Object.fromEntries(s.swept.flatMap((k) => (get(config, k) === undefined ? [] : [[k, get(config, k)]])))),
+    assignmentsJson: canonicalJson(
+      Object.fromEntries(s.swept.flatMap((k) => (get(config, k) === undefined ? [] : [[k, get(config, k)]]))),
+    ),
   }));
-  return q.recordSweep({ name: s.name, description: s.description, specJson: canonicalJson(s.spec), source: s.source, runs }, now - 3_600_000).sweepId;
+  return q.recordSweep(
+    { name: s.name, description: s.description, specJson: canonicalJson(s.spec), source: s.source, runs },
+    now - 3_600_000,
+  ).sweepId;
 }
 
 /** Writes both sweeps into a new database at `file`. */
@@ -80,7 +85,14 @@ export function buildReportFixture(file: string): void {
     const q = new SqliteRunQueue(db);
     const now = Date.now();
     const complete = (lease: { hash: string; attempt: number }, history: EpochMetrics[]) => {
-      const r: RunResult = { numerics_version: 1, config: {} as never, history, final: history[history.length - 1], weights_digest: 'd0c1a2b3e4f50617', wall_ms: 40 + history.length };
+      const r: RunResult = {
+        numerics_version: 1,
+        config: {} as never,
+        history,
+        final: history[history.length - 1],
+        weights_digest: 'd0c1a2b3e4f50617',
+        wall_ms: 40 + history.length,
+      };
       assert.equal(q.complete('vm:4242', lease, r, now - 60_000).accepted, true);
     };
 
@@ -91,7 +103,14 @@ export function buildReportFixture(file: string): void {
       for (const n_states of algorithm === 'sgd' ? [0] : STATES) {
         for (const ssp of algorithm === 'sgd' ? [null] : [false, true]) {
           for (const seed of [1, 2, 3]) {
-            const c: Record<string, unknown> = { algorithm, seed, epochs: EPOCHS, lr: 0.1, task: { kind: 'mnist', train_size: 2000 }, model: { hidden: [32] } };
+            const c: Record<string, unknown> = {
+              algorithm,
+              seed,
+              epochs: EPOCHS,
+              lr: 0.1,
+              task: { kind: 'mnist', train_size: 2000 },
+              model: { hidden: [32] },
+            };
             if (algorithm !== 'sgd') c.device = { kind: 'softbounds', n_states, subtract_symmetric_point: ssp };
             if (algorithm === 'residual') c.n_tiles = 3;
             if (algorithm === 'mp') c.cost = { flop_pj: 1 };
@@ -105,15 +124,30 @@ export function buildReportFixture(file: string): void {
       {
         name: CLASSIFICATION_SWEEP,
         description:
-          'Every algorithm family at 4 to 256 conductance states, with and without programming the reference at the symmetric point (zero shifting), 3 seeds, 400 epochs of down-sampled MNIST. Synthetic results for the report tests.',
+          'Every algorithm family at 4 to 256 conductance states, with and without programming the reference ' +
+          'at the symmetric point (zero shifting), 3 seeds, 400 epochs of down-sampled MNIST. Synthetic ' +
+          'results for the report tests.',
         source: 'sweeps/states-by-algorithm.yaml',
         swept: ['algorithm', 'device.n_states', LONG_KEY, 'seed', 'n_tiles'],
         configs,
-        spec: { base: { epochs: EPOCHS, lr: 0.1 }, grid: { 'device.n_states': STATES, [LONG_KEY]: [false, true], seed: [1, 2, 3] }, cases: ALGORITHMS.map((a) => ({ algorithm: a })) },
+        spec: {
+          base: { epochs: EPOCHS, lr: 0.1 },
+          grid: { 'device.n_states': STATES, [LONG_KEY]: [false, true], seed: [1, 2, 3] },
+          cases: ALGORITHMS.map((a) => ({ algorithm: a })),
+        },
       },
       now,
     );
-    const ceiling: Record<string, number> = { sgd: 0.93, 'analog-sgd': 0.55, 'tiki-taka': 0.8, ttv2: 0.84, 'c-ttv2': 0.87, agad: 0.86, mp: 0.91, residual: 0.83 };
+    const ceiling: Record<string, number> = {
+      sgd: 0.93,
+      'analog-sgd': 0.55,
+      'tiki-taka': 0.8,
+      ttv2: 0.84,
+      'c-ttv2': 0.87,
+      agad: 0.86,
+      mp: 0.91,
+      residual: 0.83,
+    };
     /** update_ns, energy_nj, storage_bytes of each algorithm (docs/cost.md, the quickstart's; mp with flop_pj 1) */
     const COST: Record<string, [number, number, number]> = {
       sgd: [71.86, 0, 6862],
@@ -126,15 +160,33 @@ export function buildReportFixture(file: string): void {
       residual: [8.907, 0.75, 270],
     };
     for (const lease of q.lease('vm:4242', 10_000, now - 120_000, 3_600_000, sid)) {
-      const c = JSON.parse(lease.configJson) as { algorithm: string; seed: number; device?: { n_states: number; subtract_symmetric_point: boolean } };
+      const c = JSON.parse(lease.configJson) as {
+        algorithm: string;
+        seed: number;
+        device?: { n_states: number; subtract_symmetric_point: boolean };
+      };
       const n = c.device?.n_states ?? 4096;
       const ssp = c.device?.subtract_symmetric_point ?? false;
-      if ((c.algorithm === 'ttv2' && n === 4 && c.seed === 3 && !ssp) || (c.algorithm === 'analog-sgd' && n === 256 && c.seed === 1 && ssp)) {
-        assert.equal(q.fail('vm:4242', lease, c.algorithm === 'ttv2' ? LONG_ERROR : 'training diverged at epoch 2: loss is NaN', now - 60_000).accepted, true);
+      if (
+        (c.algorithm === 'ttv2' && n === 4 && c.seed === 3 && !ssp) ||
+        (c.algorithm === 'analog-sgd' && n === 256 && c.seed === 1 && ssp)
+      ) {
+        assert.equal(
+          q.fail(
+            'vm:4242',
+            lease,
+            c.algorithm === 'ttv2' ? LONG_ERROR : 'training diverged at epoch 2: loss is NaN',
+            now - 60_000,
+          ).accepted,
+          true,
+        );
         continue;
       }
       if (c.algorithm === 'agad' && n === 16 && c.seed === 2 && ssp) {
-        assert.equal(q.fail('vm:4242', lease, 'worker vm:4242 lost (lease expired 3 times)', now - 60_000).accepted, true);
+        assert.equal(
+          q.fail('vm:4242', lease, 'worker vm:4242 lost (lease expired 3 times)', now - 60_000).accepted,
+          true,
+        );
         continue;
       }
       const u = rng(hashText(lease.hash));
@@ -148,8 +200,17 @@ export function buildReportFixture(file: string): void {
         const [ns, nj, bytes] = COST[c.algorithm];
         // running means over the training so far: settle within a few epochs, a little spread over seeds
         const settle = e === 0 ? 0 : 1 + 0.3 / e + 0.01 * (u() - 0.5);
-        const cost = e === 0 ? { storage_bytes: bytes } : { update_ns: ns * settle, energy_nj: nj * settle, storage_bytes: bytes };
-        history.push({ epoch: e, train_loss: loss, test_loss: loss * 1.05, train_accuracy: Math.min(1, acc + 0.01), test_accuracy: acc, ...cost, pulses: {} });
+        const cost =
+          e === 0 ? { storage_bytes: bytes } : { update_ns: ns * settle, energy_nj: nj * settle, storage_bytes: bytes };
+        history.push({
+          epoch: e,
+          train_loss: loss,
+          test_loss: loss * 1.05,
+          train_accuracy: Math.min(1, acc + 0.01),
+          test_accuracy: acc,
+          ...cost,
+          pulses: {},
+        });
       }
       complete(lease, history);
     }
@@ -176,22 +237,36 @@ export function buildReportFixture(file: string): void {
       q,
       {
         name: LEAST_SQUARES_SWEEP,
-        description: 'Multi-tile residual learning on the scalar toy: 1 to 6 tiles against analog SGD at 4 and 16 states, 1,000 epochs, 3 seeds. Synthetic.',
+        description:
+          'Multi-tile residual learning on the scalar toy: 1 to 6 tiles against analog SGD at 4 and 16 states, ' +
+          '1,000 epochs, 3 seeds. Synthetic.',
         source: 'sweeps/residual-long.yaml',
         swept: ['algorithm', 'n_tiles', 'device.n_states', 'seed'],
         configs: ls,
-        spec: { grid: { 'device.n_states': [4, 16], seed: [1, 2, 3] }, cases: [{ algorithm: 'analog-sgd' }, { algorithm: 'residual', n_tiles: [1, 2, 3, 4, 6] }] },
+        spec: {
+          grid: { 'device.n_states': [4, 16], seed: [1, 2, 3] },
+          cases: [{ algorithm: 'analog-sgd' }, { algorithm: 'residual', n_tiles: [1, 2, 3, 4, 6] }],
+        },
       },
       now,
     );
     for (const lease of q.lease('vm:4242', 10_000, now - 120_000, 3_600_000, lid)) {
-      const c = JSON.parse(lease.configJson) as { algorithm: string; seed: number; n_tiles?: number; device: { n_states: number } };
+      const c = JSON.parse(lease.configJson) as {
+        algorithm: string;
+        seed: number;
+        n_tiles?: number;
+        device: { n_states: number };
+      };
       if (c.n_tiles === 6 && c.device.n_states === 4 && c.seed === 3) {
-        assert.equal(q.fail('vm:4242', lease, 'training diverged at epoch 812: weight_error is Infinity', now - 60_000).accepted, true);
+        assert.equal(
+          q.fail('vm:4242', lease, 'training diverged at epoch 812: weight_error is Infinity', now - 60_000).accepted,
+          true,
+        );
         continue;
       }
       const u = rng(hashText(lease.hash));
-      const floor = (c.n_tiles ? 0.18 / c.n_tiles ** 1.6 : 0.3) / Math.sqrt(c.device.n_states / 4) * Math.exp(0.8 * normal(u));
+      const floor =
+        ((c.n_tiles ? 0.18 / c.n_tiles ** 1.6 : 0.3) / Math.sqrt(c.device.n_states / 4)) * Math.exp(0.8 * normal(u));
       const history: EpochMetrics[] = [];
       for (let e = 0; e <= LS_EPOCHS; e++) {
         const clean = floor + 1.5 * Math.exp(-e / 60);

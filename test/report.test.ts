@@ -57,15 +57,26 @@ grid:
   seed: [1, 2]
 `;
 
-const BASE: Record<string, Record<string, number>> = { sgd: { '-': 0.9 }, 'analog-sgd': { 4: 0.5, 16: 0.8 }, residual: { 4: 0.7, 16: 0.85 } };
+const BASE: Record<string, Record<string, number>> = {
+  sgd: { '-': 0.9 },
+  'analog-sgd': { 4: 0.5, 16: 0.8 },
+  residual: { 4: 0.7, 16: 0.85 },
+};
 const T0 = 1_700_000_000_000;
 const MIN = 60_000;
 
-type Conf = Record<string, unknown> & { algorithm: string; seed: number; n_tiles?: number; device?: { n_states: number } };
+type Conf = Record<string, unknown> & {
+  algorithm: string;
+  seed: number;
+  n_tiles?: number;
+  device?: { n_states: number };
+};
 
 /** The synthetic final test accuracy of a run: base by algorithm and states, +0.1 per seed step. */
 function accuracy(c: Conf): number {
-  return BASE[c.algorithm][c.device ? String(c.device.n_states) : '-'] + 0.1 * (c.seed - 2) + (c.n_tiles === 3 ? 0.01 : 0);
+  return (
+    BASE[c.algorithm][c.device ? String(c.device.n_states) : '-'] + 0.1 * (c.seed - 2) + (c.n_tiles === 3 ? 0.01 : 0)
+  );
 }
 
 /** Epoch 0 looks best of all (it must be ignored by --epoch best), epoch 1 beats the final epoch 2. */
@@ -73,7 +84,14 @@ function history(c: Conf): EpochMetrics[] {
   const v = accuracy(c);
   return [
     { epoch: 0, train_loss: 0.001, test_loss: 0.001, test_accuracy: 0.999, train_accuracy: 0.999, pulses: {} },
-    { epoch: 1, train_loss: 2 - v, test_loss: 1 - v - 0.1, test_accuracy: v + 0.05, train_accuracy: v, pulses: { W: 10 } },
+    {
+      epoch: 1,
+      train_loss: 2 - v,
+      test_loss: 1 - v - 0.1,
+      test_accuracy: v + 0.05,
+      train_accuracy: v,
+      pulses: { W: 10 },
+    },
     { epoch: 2, train_loss: 2 - v, test_loss: 1 - v, test_accuracy: v, train_accuracy: v, pulses: { W: 20 } },
   ];
 }
@@ -88,7 +106,14 @@ function lsHistory(c: Conf): EpochMetrics[] {
 }
 
 function result(config: Conf, h: EpochMetrics[]): RunResult {
-  return { numerics_version: 1, config: config as unknown as RunResult['config'], history: h, final: h[h.length - 1], weights_digest: 'd1', wall_ms: 100 + config.seed };
+  return {
+    numerics_version: 1,
+    config: config as unknown as RunResult['config'],
+    history: h,
+    final: h[h.length - 1],
+    weights_digest: 'd1',
+    wall_ms: 100 + config.seed,
+  };
 }
 
 const isRun = (c: Conf, alg: string, n: number | undefined, tiles: number | undefined, seed: number) =>
@@ -103,7 +128,12 @@ function record(q: SqliteRunQueue, yaml: string, now: number): number {
       description: '',
       specJson: canonicalJson(spec.grid),
       source: 'test.yaml',
-      runs: runs.map((r) => ({ hash: r.hash, configJson: canonicalJson(r.config), numericsVersion: 1, assignmentsJson: canonicalJson(r.assignments) })),
+      runs: runs.map((r) => ({
+        hash: r.hash,
+        configJson: canonicalJson(r.config),
+        numericsVersion: 1,
+        assignmentsJson: canonicalJson(r.assignments),
+      })),
     },
     now,
   ).sweepId;
@@ -145,7 +175,8 @@ function cellAt(t: PivotTable, row: string[], col: string[]): PivotCell | undefi
   return t.cells.find((c) => c.rowIndex === ri && c.colIndex === ci);
 }
 
-const close = (a: number | null, b: number, what: string) => assert.ok(a !== null && Math.abs(a - b) < 1e-12, `${what}: ${a} != ${b}`);
+const close = (a: number | null, b: number, what: string) =>
+  assert.ok(a !== null && Math.abs(a - b) < 1e-12, `${what}: ${a} != ${b}`);
 
 test('pivot: mean, sample std and n over seeds per cell; n=1 has no std; failed and queued counted', () => {
   const t = buildSweepPivot(db, 'qs', { rows: ['algorithm'], cols: ['device.n_states'] });
@@ -182,13 +213,29 @@ test('pivot: mean, sample std and n over seeds per cell; n=1 has no std; failed 
 });
 
 test('pivot: --epoch best takes the best trained epoch per run (max accuracy, min loss); final the last', () => {
-  const fin = cellAt(buildSweepPivot(db, 'qs', { rows: ['algorithm'], cols: ['device.n_states'], epoch: 'final' }), ['analog-sgd'], ['4']);
-  const best = cellAt(buildSweepPivot(db, 'qs', { rows: ['algorithm'], cols: ['device.n_states'], epoch: 'best' }), ['analog-sgd'], ['4']);
+  const fin = cellAt(
+    buildSweepPivot(db, 'qs', { rows: ['algorithm'], cols: ['device.n_states'], epoch: 'final' }),
+    ['analog-sgd'],
+    ['4'],
+  );
+  const best = cellAt(
+    buildSweepPivot(db, 'qs', { rows: ['algorithm'], cols: ['device.n_states'], epoch: 'best' }),
+    ['analog-sgd'],
+    ['4'],
+  );
   close(fin?.mean ?? null, 0.5, 'final');
   close(best?.mean ?? null, 0.55, 'best accuracy is epoch 1 (epoch 0 ignored)');
-  const lossBest = cellAt(buildSweepPivot(db, 'qs', { rows: ['algorithm'], cols: ['device.n_states'], metric: 'test_loss', epoch: 'best' }), ['analog-sgd'], ['4']);
+  const lossBest = cellAt(
+    buildSweepPivot(db, 'qs', { rows: ['algorithm'], cols: ['device.n_states'], metric: 'test_loss', epoch: 'best' }),
+    ['analog-sgd'],
+    ['4'],
+  );
   close(lossBest?.mean ?? null, 1 - 0.5 - 0.1, 'best loss is the minimum over trained epochs');
-  const lossFinal = cellAt(buildSweepPivot(db, 'qs', { rows: ['algorithm'], cols: ['device.n_states'], metric: 'test_loss' }), ['analog-sgd'], ['4']);
+  const lossFinal = cellAt(
+    buildSweepPivot(db, 'qs', { rows: ['algorithm'], cols: ['device.n_states'], metric: 'test_loss' }),
+    ['analog-sgd'],
+    ['4'],
+  );
   close(lossFinal?.mean ?? null, 0.5, 'final loss');
   assert.throws(() => buildSweepPivot(db, 'qs', { metric: 'wall_ms', epoch: 'best' }), ReportError);
 });
@@ -221,9 +268,15 @@ test('pivot: a cell mixing runs that differ in an unseen key is flagged and name
 });
 
 test('pivot: unknown or overlapping keys and unknown sweeps are refused', () => {
-  assert.throws(() => buildSweepPivot(db, 'qs', { rows: ['device.n_sates'] }), /--rows "device\.n_sates": unknown run config field/);
+  assert.throws(
+    () => buildSweepPivot(db, 'qs', { rows: ['device.n_sates'] }),
+    /--rows "device\.n_sates": unknown run config field/,
+  );
   assert.throws(() => buildSweepPivot(db, 'qs', { rows: ['device'], cols: ['device.n_states'] }), /overlap/);
-  assert.throws(() => buildSweepPivot(db, 'nope', {}), (e: unknown) => e instanceof StoreError && /no sweep named "nope" \(sweeps: qs, ls\)/.test(e.message));
+  assert.throws(
+    () => buildSweepPivot(db, 'nope', {}),
+    (e: unknown) => e instanceof StoreError && /no sweep named "nope" \(sweeps: qs, ls\)/.test(e.message),
+  );
 });
 
 test('defaultLayout: rows=algorithm, cols=device.n_states on a quickstart-like sweep; metric by task', () => {
@@ -235,50 +288,97 @@ test('defaultLayout: rows=algorithm, cols=device.n_states on a quickstart-like s
   assert.deepEqual(defaultLayout(ls), { rows: ['lr'], cols: [], metric: 'weight_error' });
   assert.equal(defaultLayout(ls.map((r) => ({ ...r, result: null }))).metric, 'weight_error');
   // a key swept in one case only, when nothing else varies within the rows, becomes the columns
-  const onlyTiles = runs.filter((r) => r.config.seed === 1 && (r.config.device as { n_states?: number } | undefined)?.n_states !== 16);
+  const onlyTiles = runs.filter(
+    (r) => r.config.seed === 1 && (r.config.device as { n_states?: number } | undefined)?.n_states !== 16,
+  );
   assert.deepEqual(defaultLayout(onlyTiles).cols, ['n_tiles']);
   // given rows are kept and the columns chosen around them
   assert.deepEqual(defaultLayout(runs, { rows: ['device.n_states'] }).rows, ['device.n_states']);
-  assert.deepEqual(defaultLayout(runs, { rows: ['device.n_states'] }).cols, ['algorithm', 'n_tiles'], 'n_tiles now varies within two rows');
+  assert.deepEqual(
+    defaultLayout(runs, { rows: ['device.n_states'] }).cols,
+    ['algorithm', 'n_tiles'],
+    'n_tiles now varies within two rows',
+  );
   assert.deepEqual(defaultLayout(runs, { cols: ['algorithm'] }).rows, ['device.n_states']);
 });
 
 test('renderSweepTable: markdown with a title line, one row per value, header with the column values', () => {
   const md = renderSweepTable(db, 'qs');
   const lines = md.split('\n');
-  assert.match(lines[0], /^### qs: test_accuracy \(%\), final epoch, mean ± std \[95 % CI\] over seeds \(21 runs: 18 done, 1 failed, 1 queued, 1 running\)$/);
+  assert.match(
+    lines[0],
+    /^### qs: test_accuracy \(%\), final epoch, mean ± std \[95 % CI\] over seeds \(21 runs: 18 done, 1 failed, 1 queued, 1 running\)$/,
+  );
   assert.equal(lines[1], '');
   assert.equal(lines[2], '| algorithm | device.n_states=4 | device.n_states=16 | device.n_states=- |');
   assert.equal(lines[3], '|---|--:|--:|--:|');
   // the interval: mean ± t(0.975, n-1) std / sqrt(n), clipped to [0, 100] % (90 + 4.303 x 10 / sqrt(3) = 114.8)
   assert.equal(lines[4], '| sgd |  |  | 90.00 ± 10.00 [65.16, 100.00] (n=3) |');
-  assert.equal(lines[6], '| analog-sgd | 50.00 ± 10.00 [25.16, 74.84] (n=3) | 75.00 ± 7.07 [11.47, 100.00] (n=2, 1 failed) |  |');
+  assert.equal(
+    lines[6],
+    '| analog-sgd | 50.00 ± 10.00 [25.16, 74.84] (n=3) | 75.00 ± 7.07 [11.47, 100.00] (n=2, 1 failed) |  |',
+  );
   assert.match(lines[5], /^\| residual \| .* \(n=5, 1 running\) † \| .* \(n=5, 1 queued\) † \| {2}\|$/);
 });
 
 test('csv and json forms: one record per cell with keys, mean, std, n and counts', () => {
   const t = buildSweepPivot(db, 'qs', { rows: ['algorithm'], cols: ['device.n_states'] });
   const csv = formatPivotCsv(t).split('\r\n');
-  assert.equal(csv[0], 'algorithm,device.n_states,mean,std,ci95_lo,ci95_hi,median,min,max,unit,n,failed,queued,running,missing,mixed,paper_mean,paper_std,paper_source,z');
+  assert.equal(
+    csv[0],
+    'algorithm,device.n_states,mean,std,ci95_lo,ci95_hi,median,min,max,unit,n,failed,queued,running,missing,mixed,' +
+      'paper_mean,paper_std,paper_source,z',
+  );
   assert.equal(csv.length, t.cells.length + 2, 'header, one line per cell, final CRLF');
   assert.equal(t.cells.length, 5);
   const sgd = csv[1].split(',');
-  assert.deepEqual([sgd[0], sgd[1], sgd.slice(9).join(',')], ['sgd', '-', '%,3,0,0,0,0,,,,,'], 'in percent, as the markdown table; no references: the paper columns are empty');
+  assert.deepEqual(
+    [sgd[0], sgd[1], sgd.slice(9).join(',')],
+    ['sgd', '-', '%,3,0,0,0,0,,,,,'],
+    'in percent, as the markdown table; no references: the paper columns are empty',
+  );
   close(Number(sgd[2]), 90, 'csv mean at full precision, in percent');
   close(Number(sgd[3]), 10, 'csv std at full precision');
   close(Number(sgd[4]), 90 - (4.30265273 * 10) / Math.sqrt(3), 'the 95 % t-interval, n = 3');
   assert.equal(sgd[5], '100', 'clipped to 100 %');
   assert.deepEqual(sgd.slice(6, 9), ['90', '80', '100'], 'median, min, max');
-  assert.match(csv.find((l) => l.startsWith('analog-sgd,16,')) ?? '', /^analog-sgd,16,75,7\.07\d*,11\.4\d*,100,75,70,80,%,2,1,0,0,0,,,,,$/);
+  assert.match(
+    csv.find((l) => l.startsWith('analog-sgd,16,')) ?? '',
+    /^analog-sgd,16,75,7\.07\d*,11\.4\d*,100,75,70,80,%,2,1,0,0,0,,,,,$/,
+  );
   assert.match(csv.find((l) => l.startsWith('residual,4,')) ?? '', /,5,0,0,1,0,n_tiles,,,,$/);
   const json = JSON.parse(formatPivotJson(t)) as Record<string, unknown>[];
   assert.equal(json.length, 5);
-  assert.deepEqual(Object.keys(json[0]), ['row', 'col', 'metric', 'epoch', 'stat', 'unit', 'mean', 'std', 'ci95', 'median', 'min', 'max', 'n', 'failed', 'queued', 'running', 'missing', 'mixed', 'runs', 'paper', 'z']);
+  assert.deepEqual(Object.keys(json[0]), [
+    'row',
+    'col',
+    'metric',
+    'epoch',
+    'stat',
+    'unit',
+    'mean',
+    'std',
+    'ci95',
+    'median',
+    'min',
+    'max',
+    'n',
+    'failed',
+    'queued',
+    'running',
+    'missing',
+    'mixed',
+    'runs',
+    'paper',
+    'z',
+  ]);
   assert.deepEqual([json[0].unit, json[0].mean, json[0].median], ['%', 90, 90]);
   assert.deepEqual([json[0].paper, json[0].z], [null, null], 'no references: null');
   assert.deepEqual(json[0].row, { algorithm: 'sgd' });
   assert.deepEqual(json[0].col, { 'device.n_states': null });
-  const a4 = json.find((c) => canonicalJson(c.row) === '{"algorithm":"analog-sgd"}' && canonicalJson(c.col) === '{"device.n_states":4}');
+  const a4 = json.find(
+    (c) => canonicalJson(c.row) === '{"algorithm":"analog-sgd"}' && canonicalJson(c.col) === '{"device.n_states":4}',
+  );
   assert.equal(a4?.n, 3);
   assert.equal((a4?.runs as string[]).length, 3);
 });
@@ -293,7 +393,11 @@ test('least squares: weight_error by default, lr rows, single column', () => {
   // the interval clipped at 0: an error is never negative
   assert.match(md, /\| 0\.1 \| 2\.500 ± 0\.7071 \[0, 8\.853\] \(n=2\) \|/);
   const csv = parseCsv(formatPivotCsv(t));
-  assert.deepEqual([csv[1][csv[0].indexOf('unit')], csv[1][csv[0].indexOf('mean')]], ['', '1.6'], 'errors as stored (lr 0.01: 0.1 + seed), without unit');
+  assert.deepEqual(
+    [csv[1][csv[0].indexOf('unit')], csv[1][csv[0].indexOf('mean')]],
+    ['', '1.6'],
+    'errors as stored (lr 0.01: 0.1 + seed), without unit',
+  );
 });
 
 test('export: one row per run, config flattened, swept values, metrics, provenance; CSV quoting', () => {
@@ -303,10 +407,36 @@ test('export: one row per run, config flattened, swept values, metrics, provenan
   const rows = parseCsv(csv);
   assert.equal(rows.length, 1 + 21);
   const header = rows[0];
-  for (const c of ['hash', 'status', 'attempt', 'error', 'swept.device.n_states', 'swept.seed', 'swept.algorithm', 'swept.n_tiles', 'config.algorithm', 'config.device.n_states', 'config.n_tiles', 'config.model.hidden', 'config.seed', 'epochs', 'test_accuracy', 'wall_ms', 'worker', 'package_version', 'numerics_version', 'git_commit', 'node_version', 'host']) {
+  for (const c of [
+    'hash',
+    'status',
+    'attempt',
+    'error',
+    'swept.device.n_states',
+    'swept.seed',
+    'swept.algorithm',
+    'swept.n_tiles',
+    'config.algorithm',
+    'config.device.n_states',
+    'config.n_tiles',
+    'config.model.hidden',
+    'config.seed',
+    'epochs',
+    'test_accuracy',
+    'wall_ms',
+    'worker',
+    'package_version',
+    'numerics_version',
+    'git_commit',
+    'node_version',
+    'host',
+  ]) {
     assert.ok(header.includes(c), `column ${c}`);
   }
-  assert.ok(rows.every((r) => r.length === header.length), 'every row has every column');
+  assert.ok(
+    rows.every((r) => r.length === header.length),
+    'every row has every column',
+  );
   const col = (r: string[], c: string) => r[header.indexOf(c)];
   const failed = rows.find((r) => col(r, 'status') === 'failed');
   assert.ok(failed);
@@ -321,7 +451,10 @@ test('export: one row per run, config flattened, swept values, metrics, provenan
   assert.equal(col(rows[1], 'worker'), 'w1');
   const configCols = header.filter((h) => h.startsWith('config.'));
   assert.deepEqual(configCols, [...configCols].sort(), 'config columns in a stable (sorted) order');
-  const jsonl = formatExport(table, 'jsonl').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const jsonl = formatExport(table, 'jsonl')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(jsonl.length, 21);
   assert.deepEqual(jsonl[0]['config.model.hidden'], [8, 4]);
   assert.equal(jsonl[0]['config.device.n_states'], null);
@@ -329,7 +462,10 @@ test('export: one row per run, config flattened, swept values, metrics, provenan
 });
 
 test('status: counts by state, progress, throughput over the last minutes, ETA, workers', () => {
-  db.prepare('INSERT INTO workers (id, name, host, slots, free_slots, connected, registered_at, last_heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run('w1', 'node-a', 'a.lan', 8, 2, 1, T0, T0 + 5 * MIN);
+  db.prepare(
+    'INSERT INTO workers (id, name, host, slots, free_slots, connected, registered_at, last_heartbeat_at) ' +
+      'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  ).run('w1', 'node-a', 'a.lan', 8, 2, 1, T0, T0 + 5 * MIN);
   try {
     // qs: 19 runs finished from T0 + 1 min 10 s every 10 s, all leased (started) at T0
     const now = T0 + 6 * MIN;
@@ -373,7 +509,11 @@ test('query: writes and statements without rows are refused before running, SELE
   assert.throws(() => readonlyQuery(db, 'SELEC 1'), /query: near "SELEC": syntax error/);
   assert.equal((db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n, before);
   assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
-  const r = readonlyQuery(db, "SELECT status, count(*) AS n FROM runs r JOIN sweep_runs s ON s.run_hash = r.hash WHERE s.sweep_id = 1 GROUP BY status ORDER BY status");
+  const r = readonlyQuery(
+    db,
+    'SELECT status, count(*) AS n FROM runs r JOIN sweep_runs s ON s.run_hash = r.hash WHERE s.sweep_id = 1 ' +
+      'GROUP BY status ORDER BY status',
+  );
   assert.deepEqual(r.columns, ['status', 'n']);
   assert.deepEqual(r.rows, [
     ['done', 18],
@@ -393,31 +533,62 @@ test('query: writes and statements without rows are refused before running, SELE
 test('pivot and plot: --epoch tail averages the last 20 % of epochs per run, then over seeds', () => {
   const tdb = openStore(join(mkdtempSync(join(tmpdir(), 'aimc-tail-')), 'tail.db'));
   const q = new SqliteRunQueue(tdb);
-  const runs = [1, 2].map((seed) => ({ hash: `${seed}`.repeat(64), configJson: JSON.stringify({ algorithm: 'residual', seed }), numericsVersion: 2, assignmentsJson: JSON.stringify({ seed }) }));
+  const runs = [1, 2].map((seed) => ({
+    hash: `${seed}`.repeat(64),
+    configJson: JSON.stringify({ algorithm: 'residual', seed }),
+    numericsVersion: 2,
+    assignmentsJson: JSON.stringify({ seed }),
+  }));
   const { sweepId } = q.recordSweep({ name: 'tail', description: '', specJson: '{}', source: 'tail.yaml', runs }, T0);
   for (const [i, lease] of q.lease('w', 2, T0, 1000, sweepId).entries()) {
     // weight error 10 - epoch (+ 2 for the second seed): epochs 9 and 10 are the last 20 % of 10
-    const history = Array.from({ length: 11 }, (_, e) => ({ epoch: e, train_loss: 1, weight_error: 10 - e + 2 * i, pulses: {} }));
-    assert.deepEqual(q.complete('w', lease, { numerics_version: 2, history, weights_digest: 'd' }, T0), { accepted: true });
+    const history = Array.from({ length: 11 }, (_, e) => ({
+      epoch: e,
+      train_loss: 1,
+      weight_error: 10 - e + 2 * i,
+      pulses: {},
+    }));
+    assert.deepEqual(q.complete('w', lease, { numerics_version: 2, history, weights_digest: 'd' }, T0), {
+      accepted: true,
+    });
   }
-  const cell = (epoch: 'final' | 'best' | 'tail') => buildSweepPivot(tdb, 'tail', { rows: ['algorithm'], cols: [], metric: 'weight_error', epoch }).cells[0];
+  const cell = (epoch: 'final' | 'best' | 'tail') =>
+    buildSweepPivot(tdb, 'tail', { rows: ['algorithm'], cols: [], metric: 'weight_error', epoch }).cells[0];
   close(cell('final').mean, 1, 'final: (0 + 2) / 2');
   close(cell('tail').mean, 1.5, 'tail: ((1 + 0) / 2 + (3 + 2) / 2) / 2');
-  assert.match(formatPivotMarkdown(buildSweepPivot(tdb, 'tail', { epoch: 'tail', metric: 'weight_error' })), /mean of the last 20 % of epochs/);
+  assert.match(
+    formatPivotMarkdown(buildSweepPivot(tdb, 'tail', { epoch: 'tail', metric: 'weight_error' })),
+    /mean of the last 20 % of epochs/,
+  );
   // the plot reads the same tail means as the table (src/store/results-read.ts holds the rule)
-  const plot = buildSweepPlot(tdb, 'tail', { x: 'seed', metric: 'weight_error', epoch: 'tail', group: [], facet: null });
+  const plot = buildSweepPlot(tdb, 'tail', {
+    x: 'seed',
+    metric: 'weight_error',
+    epoch: 'tail',
+    group: [],
+    facet: null,
+  });
   const ys = plot.figure.panels[0].series[0].points.map((p) => p.y);
   assert.deepEqual(ys, [0.5, 2.5], 'plot uses the same rule');
   tdb.close();
 });
 
 test('a field canonical configs leave out at its default reads as that default where its group is present', () => {
-  assert.deepEqual(resolvedValueAt({ update: { desired_bl: 31 } }, 'update.closed_form_pulses'), { present: true, value: false });
-  assert.deepEqual(resolvedValueAt({ update: { closed_form_pulses: true } }, 'update.closed_form_pulses'), { present: true, value: true });
+  assert.deepEqual(resolvedValueAt({ update: { desired_bl: 31 } }, 'update.closed_form_pulses'), {
+    present: true,
+    value: false,
+  });
+  assert.deepEqual(resolvedValueAt({ update: { closed_form_pulses: true } }, 'update.closed_form_pulses'), {
+    present: true,
+    value: true,
+  });
   // no update section (the digital baseline), or a field without omitAtDefault: absent
   assert.deepEqual(resolvedValueAt({ seed: 1 }, 'update.closed_form_pulses'), { present: false, value: undefined });
   assert.deepEqual(resolvedValueAt({ update: {} }, 'update.desired_bl'), { present: false, value: undefined });
   // ... and only where the field applies: task.source is an mnist field
   assert.deepEqual(resolvedValueAt({ task: { kind: 'mnist' } }, 'task.source'), { present: true, value: 'digits' });
-  assert.deepEqual(resolvedValueAt({ task: { kind: 'fashion-mnist' } }, 'task.source'), { present: false, value: undefined });
+  assert.deepEqual(resolvedValueAt({ task: { kind: 'fashion-mnist' } }, 'task.source'), {
+    present: false,
+    value: undefined,
+  });
 });

@@ -30,7 +30,13 @@ const now = Date.now();
   for (const algorithm of ['mp', 'analog-sgd']) {
     for (const n of [4, 16]) {
       for (const seed of [1, 2]) {
-        const config = { algorithm, seed, device: { kind: 'softbounds', n_states: n }, model: { hidden: [8, 4] }, task: { kind: 'mnist' } };
+        const config = {
+          algorithm,
+          seed,
+          device: { kind: 'softbounds', n_states: n },
+          model: { hidden: [8, 4] },
+          task: { kind: 'mnist' },
+        };
         runs.push({
           hash: runHash(config as never),
           configJson: canonicalJson(config),
@@ -40,7 +46,10 @@ const now = Date.now();
       }
     }
   }
-  const id = q.recordSweep({ name: 'cli', description: 'd', specJson: '{}', source: 'cli.yaml', runs }, now - 5 * 60_000).sweepId;
+  const id = q.recordSweep(
+    { name: 'cli', description: 'd', specJson: '{}', source: 'cli.yaml', runs },
+    now - 5 * 60_000,
+  ).sweepId;
   for (const lease of q.lease('w1', 100, now - 5 * 60_000, 3_600_000, id)) {
     const c = JSON.parse(lease.configJson) as { algorithm: string; seed: number; device: { n_states: number } };
     if (c.algorithm === 'mp' && c.device.n_states === 16 && c.seed === 2) {
@@ -53,10 +62,20 @@ const now = Date.now();
       { epoch: 1, train_loss: 1, test_loss: 1, test_accuracy: v + 0.02, pulses: { W: 1 } },
       { epoch: 2, train_loss: 0.5, test_loss: 0.8, test_accuracy: v, pulses: { W: 2 } },
     ];
-    const result: RunResult = { numerics_version: 1, config: c as never, history, final: history[2], weights_digest: 'd', wall_ms: 10 };
+    const result: RunResult = {
+      numerics_version: 1,
+      config: c as never,
+      history,
+      final: history[2],
+      weights_digest: 'd',
+      wall_ms: 10,
+    };
     assert.equal(q.complete('w1', lease, result, now - 2 * 60_000).accepted, true);
   }
-  db.prepare('INSERT INTO workers (id, name, host, slots, free_slots, connected, registered_at, last_heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+  db.prepare(
+    'INSERT INTO workers (id, name, host, slots, free_slots, connected, registered_at, last_heartbeat_at) ' +
+      'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  ).run(
     'w1',
     'node-a',
     'a.lan',
@@ -74,7 +93,21 @@ const OUT = join(dir, 'out.csv');
 // eight processes: the machines running this suite may have two cores
 const run = {
   md: cli('table', '--sweep', 'cli', '--db', DB),
-  json: cli('table', '--sweep', 'cli', '--db', DB, '--rows', 'algorithm', '--cols', 'seed', '--epoch', 'best', '--format', 'json'),
+  json: cli(
+    'table',
+    '--sweep',
+    'cli',
+    '--db',
+    DB,
+    '--rows',
+    'algorithm',
+    '--cols',
+    'seed',
+    '--epoch',
+    'best',
+    '--format',
+    'json',
+  ),
   unknownSweep: cli('table', '--sweep', 'nope', '--db', DB),
   select: cli('query', 'SELECT status, count(*) AS n FROM runs GROUP BY status ORDER BY status', '--db', DB),
   write: cli('query', 'DELETE FROM results', '--db', DB),
@@ -87,7 +120,10 @@ test('table: markdown pivot by default layout (rows algorithm, columns states) w
   const r = await run.md;
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.split('\n');
-  assert.equal(lines[0], '### cli: test_accuracy (%), final epoch, mean ± std [95 % CI] over seeds (8 runs: 7 done, 1 failed)');
+  assert.equal(
+    lines[0],
+    '### cli: test_accuracy (%), final epoch, mean ± std [95 % CI] over seeds (8 runs: 7 done, 1 failed)',
+  );
   assert.equal(lines[2], '| algorithm | device.n_states=4 | device.n_states=16 |');
   // two seeds: t(0.975, 1) = 12.71, so the interval is mean ± 9 std (clipped to [0, 100] %); one seed: the value alone
   assert.equal(lines[4], '| mp | 80.00 ± 7.07 [16.47, 100.00] (n=2) | 85.00 (n=1, 1 failed) |');
@@ -98,11 +134,23 @@ test('table: markdown pivot by default layout (rows algorithm, columns states) w
 test('table: json cells with --epoch best and given rows/columns; the mixed-cell warning on stderr', async () => {
   const r = await run.json;
   assert.equal(r.code, 0, r.stderr);
-  const cells = JSON.parse(r.stdout) as { row: Record<string, unknown>; col: Record<string, unknown>; mean: number; n: number; failed: number; epoch: string; mixed: { key: string }[] }[];
+  const cells = JSON.parse(r.stdout) as {
+    row: Record<string, unknown>;
+    col: Record<string, unknown>;
+    mean: number;
+    n: number;
+    failed: number;
+    epoch: string;
+    mixed: { key: string }[];
+  }[];
   assert.equal(cells.length, 4);
   const a1 = cells.find((c) => c.row.algorithm === 'analog-sgd' && c.col.seed === 1);
-  // best epoch (1) of seed 1: (0.5 - 0.05 + 0.02) at 4 states, (0.7 - 0.05 + 0.02) at 16; in percent, as the markdown table
-  assert.ok(a1 && Math.abs(a1.mean - 100 * ((0.47 + 0.67) / 2)) < 1e-9 && a1.n === 2 && a1.epoch === 'best', JSON.stringify(a1));
+  // best epoch (1) of seed 1: (0.5 - 0.05 + 0.02) at 4 states, (0.7 - 0.05 + 0.02) at 16; in percent, as the markdown
+  // table
+  assert.ok(
+    a1 && Math.abs(a1.mean - 100 * ((0.47 + 0.67) / 2)) < 1e-9 && a1.n === 2 && a1.epoch === 'best',
+    JSON.stringify(a1),
+  );
   const mp2 = cells.find((c) => c.row.algorithm === 'mp' && c.col.seed === 2);
   assert.deepEqual([mp2?.n, mp2?.failed], [1, 1]);
   assert.deepEqual(
@@ -155,7 +203,17 @@ test('export: a CSV header and one row per run, quoted fields, config columns, w
   const [header] = rows;
   const col = (row: string[], c: string) => row[header.indexOf(c)];
   assert.deepEqual(header.slice(0, 5), ['hash', 'position', 'status', 'attempt', 'error']);
-  assert.ok(['swept.algorithm', 'config.device.n_states', 'config.model.hidden', 'test_accuracy', 'package_version', 'git_commit', 'host'].every((c) => header.includes(c)));
+  assert.ok(
+    [
+      'swept.algorithm',
+      'config.device.n_states',
+      'config.model.hidden',
+      'test_accuracy',
+      'package_version',
+      'git_commit',
+      'host',
+    ].every((c) => header.includes(c)),
+  );
   assert.ok(rows.every((row) => row.length === header.length));
   const failed = rows.filter((row) => col(row, 'status') === 'failed');
   assert.equal(failed.length, 1);
@@ -173,7 +231,17 @@ test('status: sweeps with counts by state, progress, throughput; workers', async
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.split('\n');
   assert.match(lines[0], /results\.db: 1 sweep, 1 worker$/);
-  assert.deepEqual(lines[1].split(/\s+/), ['sweep', 'runs', 'queued', 'running', 'done', 'failed', 'progress', 'runs/min', 'ETA']);
+  assert.deepEqual(lines[1].split(/\s+/), [
+    'sweep',
+    'runs',
+    'queued',
+    'running',
+    'done',
+    'failed',
+    'progress',
+    'runs/min',
+    'ETA',
+  ]);
   // the throughput depends on the wall time since the fixture's runs finished: its value is
   // checked with an injected clock in report.test.ts (statusReport), here only its form
   const row = lines[2].split(/\s+/);

@@ -9,11 +9,20 @@ test('the same seed and stream give the same numbers; other seeds and streams di
   const a = streamFor(42, 'pulses');
   const b = streamFor(42, 'pulses');
   const seqA = Array.from({ length: 8 }, () => a.nextU32());
-  assert.deepEqual(Array.from({ length: 8 }, () => b.nextU32()), seqA);
+  assert.deepEqual(
+    Array.from({ length: 8 }, () => b.nextU32()),
+    seqA,
+  );
   const c = streamFor(43, 'pulses');
   const d = streamFor(42, 'noise');
-  assert.notDeepEqual(Array.from({ length: 8 }, () => c.nextU32()), seqA);
-  assert.notDeepEqual(Array.from({ length: 8 }, () => d.nextU32()), seqA);
+  assert.notDeepEqual(
+    Array.from({ length: 8 }, () => c.nextU32()),
+    seqA,
+  );
+  assert.notDeepEqual(
+    Array.from({ length: 8 }, () => d.nextU32()),
+    seqA,
+  );
 });
 
 test('xoshiro128** matches its reference output for a known state', () => {
@@ -26,7 +35,10 @@ test('xoshiro128** matches its reference output for a known state', () => {
   const b = Rng.fromState([5, 6, 7, 8]);
   const block = new Int32Array(300);
   a.fillI32(block);
-  assert.deepEqual([...block], Array.from({ length: 300 }, () => b.nextI32()));
+  assert.deepEqual(
+    [...block],
+    Array.from({ length: 300 }, () => b.nextI32()),
+  );
   assert.deepEqual(a.state(), b.state());
 });
 
@@ -68,7 +80,10 @@ test('int(n) is uniform over [0, n) and shuffle is a permutation', () => {
   for (const c of counts) assert.ok(Math.abs(c - 10_000) < 400);
   const a = Int32Array.from({ length: 50 }, (_, k) => k);
   r.shuffle(a);
-  assert.deepEqual([...a].sort((x, y) => x - y), Array.from({ length: 50 }, (_, k) => k));
+  assert.deepEqual(
+    [...a].sort((x, y) => x - y),
+    Array.from({ length: 50 }, (_, k) => k),
+  );
   assert.throws(() => r.int(0), /n must be an integer/);
 });
 
@@ -125,6 +140,12 @@ test('moveState: a generator continues its stream in another array', () => {
   b.nextU32();
   const view = new Int32Array(new ArrayBuffer(64), 16, 4);
   b.moveState(view);
-  assert.deepEqual(Array.from({ length: 5 }, () => b.nextU32()), Array.from({ length: 5 }, () => a.nextU32()));
-  assert.deepEqual(b.state(), [...view].map((v) => v >>> 0));
+  assert.deepEqual(
+    Array.from({ length: 5 }, () => b.nextU32()),
+    Array.from({ length: 5 }, () => a.nextU32()),
+  );
+  assert.deepEqual(
+    b.state(),
+    [...view].map((v) => v >>> 0),
+  );
 });

@@ -13,7 +13,13 @@ import { create, fromBinary, type MessageInitShape, toBinary } from '@bufbuild/p
 import * as grpc from '@grpc/grpc-js';
 import { EPOCH_METRICS, type EpochMetrics, type RunResult } from '../src/core/tasks/run-result.ts';
 import { EpochMetricsSchema, RunResultSchema, RunStatus } from '../src/gen/aimcsweep/v1/run_pb.ts';
-import { type GetStatusResponse, GetStatusResponseSchema, SweepService, type WatchResponse, WatchResponseSchema } from '../src/gen/aimcsweep/v1/sweep_pb.ts';
+import {
+  type GetStatusResponse,
+  GetStatusResponseSchema,
+  SweepService,
+  type WatchResponse,
+  WatchResponseSchema,
+} from '../src/gen/aimcsweep/v1/sweep_pb.ts';
 import { type SessionRequest, WorkerService } from '../src/gen/aimcsweep/v1/worker_pb.ts';
 import {
   addService,
@@ -29,7 +35,15 @@ import {
   serviceDefinition,
   type ServiceImpl,
 } from '../src/rpc/bridge.ts';
-import { epochFromWire, epochToWire, resultFromWire, resultToWire, runEventToWire, sweepStatusToWire, watchUpdateFromWire } from '../src/rpc/convert.ts';
+import {
+  epochFromWire,
+  epochToWire,
+  resultFromWire,
+  resultToWire,
+  runEventToWire,
+  sweepStatusToWire,
+  watchUpdateFromWire,
+} from '../src/rpc/convert.ts';
 
 const unimplemented = (): never => {
   throw new RpcError(grpc.status.UNIMPLEMENTED, 'not in this test');
@@ -112,31 +126,73 @@ const registration = {
 test('convert: every epoch metric crosses the wire in binary and back; absent stays absent, NaN stays NaN', () => {
   const full: EpochMetrics = { epoch: 3, train_loss: 0, pulses: { W: 12, 'fc0/A': 3 }, wall_ms: 9.5 };
   EPOCH_METRICS.forEach((k, i) => (full[k] = 0.125 * (i + 1) + 1e-9));
-  const least: EpochMetrics = { epoch: 1, train_loss: 0.5, weight_error: 1, step_loss: 0.75, step_weight_error: Number.NaN, pulses: {} };
+  const least: EpochMetrics = {
+    epoch: 1,
+    train_loss: 0.5,
+    weight_error: 1,
+    step_loss: 0.75,
+    step_weight_error: Number.NaN,
+    pulses: {},
+  };
   const bare: EpochMetrics = { epoch: 0, train_loss: 2, pulses: {} };
   for (const m of [full, least, bare]) {
-    const back = epochFromWire(fromBinary(EpochMetricsSchema, toBinary(EpochMetricsSchema, create(EpochMetricsSchema, epochToWire(m)))));
+    const back = epochFromWire(
+      fromBinary(EpochMetricsSchema, toBinary(EpochMetricsSchema, create(EpochMetricsSchema, epochToWire(m)))),
+    );
     assert.deepEqual(back, m);
   }
-  assert.deepEqual(Object.keys(epochFromWire(create(EpochMetricsSchema, epochToWire(bare)))).sort(), ['epoch', 'pulses', 'train_loss']);
-  const result: RunResult = { numerics_version: 3, config: {} as RunResult['config'], history: [bare, least], final: least, weights_digest: 'd', wall_ms: 4 };
+  assert.deepEqual(Object.keys(epochFromWire(create(EpochMetricsSchema, epochToWire(bare)))).sort(), [
+    'epoch',
+    'pulses',
+    'train_loss',
+  ]);
+  const result: RunResult = {
+    numerics_version: 3,
+    config: {} as RunResult['config'],
+    history: [bare, least],
+    final: least,
+    weights_digest: 'd',
+    wall_ms: 4,
+  };
   const wire = fromBinary(RunResultSchema, toBinary(RunResultSchema, create(RunResultSchema, resultToWire(result))));
-  assert.deepEqual(resultFromWire(wire), { numerics_version: 3, history: [bare, least], weights_digest: 'd', wall_ms: 4 });
+  assert.deepEqual(resultFromWire(wire), {
+    numerics_version: 3,
+    history: [bare, least],
+    weights_digest: 'd',
+    wall_ms: 4,
+  });
 });
 
 test('convert: a watched sweep crosses the wire in binary and back as submit --wait reads it', () => {
-  const sweep = sweepStatusToWire({ name: 's', total: 5, queued: 1, running: 1, done: 2, failed: 1, progress: 60, runsPerMinute: 2, etaMs: 60_000 });
-  const through = (m: MessageInitShape<typeof WatchResponseSchema>): WatchResponse => fromBinary(WatchResponseSchema, toBinary(WatchResponseSchema, create(WatchResponseSchema, m)));
+  const sweep = sweepStatusToWire({
+    name: 's',
+    total: 5,
+    queued: 1,
+    running: 1,
+    done: 2,
+    failed: 1,
+    progress: 60,
+    runsPerMinute: 2,
+    etaMs: 60_000,
+  });
+  const through = (m: MessageInitShape<typeof WatchResponseSchema>): WatchResponse =>
+    fromBinary(WatchResponseSchema, toBinary(WatchResponseSchema, create(WatchResponseSchema, m)));
   const counts = { queued: 1, running: 1, done: 2, failed: 1 };
   assert.deepEqual(watchUpdateFromWire(through({ sweep })), { counts });
-  assert.deepEqual(watchUpdateFromWire(through({ sweep, run: runEventToWire({ hash: 'abc', attempt: 2 }, 'done', undefined) })), {
-    counts,
-    run: { lease: { hash: 'abc', attempt: 2 }, status: 'done', error: '' },
-  });
-  assert.deepEqual(watchUpdateFromWire(through({ sweep, run: runEventToWire({ hash: 'def', attempt: 1 }, 'failed', 'diverged') })), {
-    counts,
-    run: { lease: { hash: 'def', attempt: 1 }, status: 'failed', error: 'diverged' },
-  });
+  assert.deepEqual(
+    watchUpdateFromWire(through({ sweep, run: runEventToWire({ hash: 'abc', attempt: 2 }, 'done', undefined) })),
+    {
+      counts,
+      run: { lease: { hash: 'abc', attempt: 2 }, status: 'done', error: '' },
+    },
+  );
+  assert.deepEqual(
+    watchUpdateFromWire(through({ sweep, run: runEventToWire({ hash: 'def', attempt: 1 }, 'failed', 'diverged') })),
+    {
+      counts,
+      run: { lease: { hash: 'def', attempt: 1 }, status: 'failed', error: 'diverged' },
+    },
+  );
   assert.equal(watchUpdateFromWire(through({})), undefined, 'no counts: nothing to show');
 });
 
@@ -154,7 +210,9 @@ test('service definitions carry the gRPC paths and streaming flags of the descri
   assert.equal(sweep.watch.requestStream, false);
   assert.equal(sweep.watch.responseStream, true);
   // a round trip through the definition's (de)serializers keeps every field
-  const bytes = sweep.getStatus.responseSerialize({ workers: [{ workerId: 'w1', lastHeartbeatUnixMs: 1_700_000_000_123n, connected: true }] });
+  const bytes = sweep.getStatus.responseSerialize({
+    workers: [{ workerId: 'w1', lastHeartbeatUnixMs: 1_700_000_000_123n, connected: true }],
+  });
   const back = sweep.getStatus.responseDeserialize(bytes) as GetStatusResponse;
   assert.equal(back.workers[0].workerId, 'w1');
   assert.equal(back.workers[0].lastHeartbeatUnixMs, 1_700_000_000_123n);
@@ -197,13 +255,22 @@ test('Session: the server leases a run, the client reports its result, both type
               call.write({
                 kind: {
                   case: 'lease',
-                  value: { lease: { runHash: 'ab12', attempt: 1 }, configJson: `{"seed":0,"w":"${m.kind.value.workerId}"}`, leaseTtlMs: 30_000 },
+                  value: {
+                    lease: { runHash: 'ab12', attempt: 1 },
+                    configJson: `{"seed":0,"w":"${m.kind.value.workerId}"}`,
+                    leaseTtlMs: 30_000,
+                  },
                 },
               });
               break;
             case 'result': {
               const ok = m.kind.value.result?.weightsDigest === '45c0c1470ecc94c1';
-              call.write({ kind: { case: 'ack', value: { lease: m.kind.value.lease, accepted: ok, reason: ok ? '' : 'bad digest' } } });
+              call.write({
+                kind: {
+                  case: 'ack',
+                  value: { lease: m.kind.value.lease, accepted: ok, reason: ok ? '' : 'bad digest' },
+                },
+              });
               call.end();
               break;
             }
@@ -417,7 +484,11 @@ test('handler failures become INTERNAL (or their own gRPC code) and the server g
 test('oversized messages are RESOURCE_EXHAUSTED, on the server and on the client side', async (t) => {
   let submitted = 0;
   const bigStatus: MessageInitShape<typeof GetStatusResponseSchema> = {
-    workers: Array.from({ length: 200 }, (_, i) => ({ workerId: `worker-${i}`, name: 'n'.repeat(20), host: 'h'.repeat(20) })),
+    workers: Array.from({ length: 200 }, (_, i) => ({
+      workerId: `worker-${i}`,
+      name: 'n'.repeat(20),
+      host: 'h'.repeat(20),
+    })),
   };
   const { address } = await serve(
     t,
@@ -435,7 +506,10 @@ test('oversized messages are RESOURCE_EXHAUSTED, on the server and on the client
   );
   const c = client(t, SweepService, address);
   assert.equal((await c.submit({ fileName: 'small.yaml', specYaml: 'x'.repeat(500) })).totalRuns, 500);
-  assert.equal(await codeOf(c.submit({ fileName: 'big.yaml', specYaml: 'x'.repeat(4096) })), grpc.status.RESOURCE_EXHAUSTED);
+  assert.equal(
+    await codeOf(c.submit({ fileName: 'big.yaml', specYaml: 'x'.repeat(4096) })),
+    grpc.status.RESOURCE_EXHAUSTED,
+  );
   assert.equal(submitted, 1);
 
   assert.equal((await c.getStatus({})).workers.length, 200); // about 10 kB, fine by default
@@ -474,8 +548,23 @@ function selfSigned(t: TestContext): ServerTls | string {
   const r = spawnSync(
     'openssl',
     [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-      '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
     ],
     { encoding: 'utf8', timeout: 10_000 },
   );
@@ -490,7 +579,12 @@ test('TLS with a self-signed certificate: trusted CA connects, plaintext and unt
     t.skip(tls);
     return;
   }
-  const { address } = await serve(t, { worker: workerImpl({ register: (request) => ({ workerId: `tls-${request.name}` }) }) }, { token: 'tok' }, { tls });
+  const { address } = await serve(
+    t,
+    { worker: workerImpl({ register: (request) => ({ workerId: `tls-${request.name}` }) }) },
+    { token: 'tok' },
+    { tls },
+  );
   // the certificate names localhost (and 127.0.0.1); the override keeps Node from warning about
   // an IP address as TLS server name (DEP0123) when dialling 127.0.0.1
   const options = { token: 'tok', channelOptions: { 'grpc.ssl_target_name_override': 'localhost' } };
@@ -507,14 +601,21 @@ test('bad tokens and client-streaming services are refused up front', () => {
   const server = new grpc.Server();
   assert.throws(() => addService(server, WorkerService, workerImpl(), { token: '' }), /auth token/);
   assert.throws(() => addService(server, WorkerService, workerImpl(), { token: ' padded ' }), /auth token/);
-  assert.throws(() => createClient(WorkerService, '127.0.0.1:1', channelCredentials(), { token: 'a\nb' }), /auth token/);
   assert.throws(
-    () => addService(server, WorkerService, { register: unimplemented } as unknown as ServiceImpl<typeof WorkerService>),
+    () => createClient(WorkerService, '127.0.0.1:1', channelCredentials(), { token: 'a\nb' }),
+    /auth token/,
+  );
+  assert.throws(
+    () =>
+      addService(server, WorkerService, { register: unimplemented } as unknown as ServiceImpl<typeof WorkerService>),
     /no handler for Session/,
   );
   const clientStreaming = {
     ...WorkerService,
     methods: WorkerService.methods.map((m) => ({ ...m, methodKind: 'client_streaming' as const })),
   };
-  assert.throws(() => createClient(clientStreaming, '127.0.0.1:1', channelCredentials()), /client-streaming RPCs are not supported/);
+  assert.throws(
+    () => createClient(clientStreaming, '127.0.0.1:1', channelCredentials()),
+    /client-streaming RPCs are not supported/,
+  );
 });

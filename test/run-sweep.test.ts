@@ -85,7 +85,9 @@ grid: { seed: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], algorithm: [analog-sgd, s
 `,
   );
   const db = join(dir, 'killme.db');
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'run', file, '--db', db, '--threads', '2'], { stdio: 'ignore' });
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'run', file, '--db', db, '--threads', '2'], {
+    stdio: 'ignore',
+  });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   let done = 0;
   for (let i = 0; i < 600 && done < 4; i++) {
@@ -112,82 +114,119 @@ grid: { seed: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], algorithm: [analog-sgd, s
   assert.equal(count(db, 'SELECT count(*) AS n FROM results'), 24);
   assert.equal(count(db, 'SELECT count(DISTINCT run_hash) AS n FROM epoch_metrics'), 24);
   assert.equal(count(db, 'SELECT count(*) AS n FROM epoch_metrics'), 24 * 7, 'one attempt of history per run');
-  for (const r of finishedBefore) assert.deepEqual(after.find((a) => a.hash === r.hash), r, 'finished runs untouched');
+  for (const r of finishedBefore)
+    assert.deepEqual(
+      after.find((a) => a.hash === r.hash),
+      r,
+      'finished runs untouched',
+    );
   // an interrupted run was leased again as a new attempt
   const inflight = atKill.filter((r) => r.status === 'running').map((r) => r.hash);
   for (const h of inflight) assert.equal(after.find((a) => a.hash === h)?.attempt, 2);
 });
 
-test('the step means of least-squares epochs reach the store: table and plot read step_weight_error, --epoch tail', () => {
-  const file = sweepFile(
-    'steps',
-    `name: steps
+test(
+  'the step means of least-squares epochs reach the store: table and plot read step_weight_error, ' + '--epoch tail',
+  () => {
+    const file = sweepFile(
+      'steps',
+      `name: steps
 base: { task: { form: scalar, n_samples: 20 }, epochs: 10, lr: 0.05, init: { kind: uniform, scale: 1 } }
 grid: { seed: [1, 2] }
 cases: [ { algorithm: sgd }, { algorithm: analog-sgd, device: { kind: softbounds, n_states: 20 } } ]
 `,
-  );
-  const db = join(dir, 'steps.db');
-  const r = cli('run', file, '--db', db, '--threads', '2');
-  assert.equal(r.code, 0, r.stderr);
-  // per run the mean of epochs 9 and 10 (the last 20 % of 10), then the mean over the seeds
-  const d = new Database(db, { readonly: true });
-  const expected = d
-    .prepare(
-      `SELECT algorithm, avg(tail) AS mean, count(*) AS n FROM (
+    );
+    const db = join(dir, 'steps.db');
+    const r = cli('run', file, '--db', db, '--threads', '2');
+    assert.equal(r.code, 0, r.stderr);
+    // per run the mean of epochs 9 and 10 (the last 20 % of 10), then the mean over the seeds
+    const d = new Database(db, { readonly: true });
+    const expected = d
+      .prepare(
+        `SELECT algorithm, avg(tail) AS mean, count(*) AS n FROM (
          SELECT json_extract(r.config_json, '$.algorithm') AS algorithm, avg(e.step_weight_error) AS tail
          FROM runs r JOIN epoch_metrics e ON e.run_hash = r.hash WHERE e.epoch >= 9 GROUP BY r.hash)
        GROUP BY algorithm`,
-    )
-    .all() as { algorithm: string; mean: number; n: number }[];
-  const nulls = d.prepare('SELECT count(*) AS n FROM epoch_metrics WHERE (step_weight_error IS NULL OR step_loss IS NULL) AND epoch > 0').get() as { n: number };
-  d.close();
-  assert.equal(nulls.n, 0, 'every trained epoch has its step means');
-  assert.equal(expected.length, 2);
-  const table = cli('table', '--sweep', 'steps', '--db', db, '--metric', 'step_weight_error', '--epoch', 'tail', '--format', 'json');
-  assert.equal(table.code, 0, table.stderr);
-  const cells = JSON.parse(table.stdout) as { row: { algorithm: string }; metric: string; epoch: string; mean: number; n: number }[];
-  assert.equal(cells.length, 2);
-  for (const e of expected) {
-    const c = cells.find((x) => x.row.algorithm === e.algorithm);
-    assert.ok(c && c.metric === 'step_weight_error' && c.epoch === 'tail' && c.n === 2, JSON.stringify(c));
-    assert.ok(e.mean > 0 && Math.abs(c.mean - e.mean) <= 1e-12 * e.mean, `${e.algorithm}: ${c.mean} vs ${e.mean}`);
-  }
-  const md = cli('table', '--sweep', 'steps', '--db', db, '--metric', 'step_weight_error', '--epoch', 'tail');
-  assert.equal(md.code, 0, md.stderr);
-  assert.match(md.stdout, /### steps: step_weight_error, mean of the last 20 % of epochs/);
-  const plot = cli('plot', '--sweep', 'steps', '--db', db, '--metric', 'step_loss');
-  assert.equal(plot.code, 0, plot.stderr);
-  assert.match(plot.stdout, /<title>steps: step_loss vs epoch<\/title>/);
-});
+      )
+      .all() as { algorithm: string; mean: number; n: number }[];
+    const nulls = d
+      .prepare(
+        'SELECT count(*) AS n FROM epoch_metrics WHERE (step_weight_error IS NULL OR step_loss IS NULL) AND epoch > 0',
+      )
+      .get() as { n: number };
+    d.close();
+    assert.equal(nulls.n, 0, 'every trained epoch has its step means');
+    assert.equal(expected.length, 2);
+    const table = cli(
+      'table',
+      '--sweep',
+      'steps',
+      '--db',
+      db,
+      '--metric',
+      'step_weight_error',
+      '--epoch',
+      'tail',
+      '--format',
+      'json',
+    );
+    assert.equal(table.code, 0, table.stderr);
+    const cells = JSON.parse(table.stdout) as {
+      row: { algorithm: string };
+      metric: string;
+      epoch: string;
+      mean: number;
+      n: number;
+    }[];
+    assert.equal(cells.length, 2);
+    for (const e of expected) {
+      const c = cells.find((x) => x.row.algorithm === e.algorithm);
+      assert.ok(c && c.metric === 'step_weight_error' && c.epoch === 'tail' && c.n === 2, JSON.stringify(c));
+      assert.ok(e.mean > 0 && Math.abs(c.mean - e.mean) <= 1e-12 * e.mean, `${e.algorithm}: ${c.mean} vs ${e.mean}`);
+    }
+    const md = cli('table', '--sweep', 'steps', '--db', db, '--metric', 'step_weight_error', '--epoch', 'tail');
+    assert.equal(md.code, 0, md.stderr);
+    assert.match(md.stdout, /### steps: step_weight_error, mean of the last 20 % of epochs/);
+    const plot = cli('plot', '--sweep', 'steps', '--db', db, '--metric', 'step_loss');
+    assert.equal(plot.code, 0, plot.stderr);
+    assert.match(plot.stdout, /<title>steps: step_loss vs epoch<\/title>/);
+  },
+);
 
-test('runs that throw or diverge are recorded as failed with their error; the sweep goes on; --retry-failed re-runs them', () => {
-  const file = sweepFile(
-    'failing',
-    `name: failing
+test(
+  'runs that throw or diverge are recorded as failed with their error; the sweep goes on; --retry-failed re-runs ' +
+    'them',
+  () => {
+    const file = sweepFile(
+      'failing',
+      `name: failing
 base: { task: { in_size: 4, out_size: 3, n_samples: 20 }, epochs: 2, algorithm: sgd }
 cases:
   - { lr: [0.01, 1000] }
   - { task: { kind: idx, data_dir: ${JSON.stringify(join(dir, 'no-such-dir'))} }, model: { hidden: [] } }
 `,
-  );
-  const db = join(dir, 'failing.db');
-  const r = cli('run', file, '--db', db, '--threads', '1');
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /2 runs failed; see: node --import tsx \S*src\/cli\/main\.ts query "SELECT hash, error FROM runs WHERE status = 'failed'" --db \S+/); // as it was started
-  const rows = runRows(db);
-  assert.deepEqual(rows.map((x) => x.status).sort(), ['done', 'failed', 'failed']);
-  const errors = rows.map((x) => x.error ?? '').join('\n');
-  assert.match(errors, /diverged at epoch 1: loss is NaN/);
-  assert.match(errors, /no-such-dir.*not found/);
+    );
+    const db = join(dir, 'failing.db');
+    const r = cli('run', file, '--db', db, '--threads', '1');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /2 runs failed; see: node --import tsx \S*src\/cli\/main\.ts query "SELECT hash, error FROM runs WHERE status = 'failed'" --db \S+/,
+    ); // as it was started
+    const rows = runRows(db);
+    assert.deepEqual(rows.map((x) => x.status).sort(), ['done', 'failed', 'failed']);
+    const errors = rows.map((x) => x.error ?? '').join('\n');
+    assert.match(errors, /diverged at epoch 1: loss is NaN/);
+    assert.match(errors, /no-such-dir.*not found/);
 
-  const retry = cli('run', file, '--db', db, '--retry-failed');
-  assert.equal(retry.code, 0, retry.stderr);
-  assert.match(retry.stderr, /2 failed re-queued, 2 to run/);
-  const retried = runRows(db).filter((x) => x.status === 'failed');
-  assert.equal(retried.length, 2);
-  assert.ok(retried.every((x) => x.attempt === 2));
-});
+    const retry = cli('run', file, '--db', db, '--retry-failed');
+    assert.equal(retry.code, 0, retry.stderr);
+    assert.match(retry.stderr, /2 failed re-queued, 2 to run/);
+    const retried = runRows(db).filter((x) => x.status === 'failed');
+    assert.equal(retried.length, 2);
+    assert.ok(retried.every((x) => x.attempt === 2));
+  },
+);
 
 test('bad sweep files and unusable databases exit 2 with the file and field', () => {
   const bad = sweepFile('bad', 'name: bad\ngrid: { device.n_states: [4, 1] }\n');

@@ -70,10 +70,47 @@ function sparseData(n: number, name: string, zeros: number, seed = 5): Float32Ar
 
 type Raw = Record<string, unknown>;
 const NOISY = { kind: 'noisy' };
-const mlpNoisy = (algorithm: string): Raw => ({ algorithm, seed: 6, task: { kind: 'mnist', train_size: 150, test_size: 50, downsample: true }, model: { kind: 'mlp', hidden: [32], activation: 'tanh' }, batch_size: 7, epochs: 2, lr: 0.1, io: NOISY });
-const lenet = (algorithm: string): Raw => ({ algorithm, seed: 7, task: { kind: 'mnist', train_size: 48, test_size: 40 }, model: { kind: 'lenet5' }, batch_size: 8, epochs: 1, lr: 0.05, device: { preset: 'softbounds-papers', n_states: 10 } });
-const lenetNoisy = (algorithm: string): Raw => ({ algorithm, seed: 8, task: { kind: 'mnist', train_size: 25, test_size: 20 }, model: { kind: 'lenet5' }, batch_size: 5, epochs: 1, lr: 0.05, io: NOISY });
-const mlpDevice = (device: Raw, update?: Raw): Raw => ({ algorithm: 'analog-sgd', seed: update ? 13 : 12, task: { kind: 'mnist', train_size: 100, test_size: 50, downsample: true }, model: { kind: 'mlp', hidden: [32] }, batch_size: 10, epochs: 1, lr: 0.1, device, ...(update ? { update } : {}) });
+const mlpNoisy = (algorithm: string): Raw => ({
+  algorithm,
+  seed: 6,
+  task: { kind: 'mnist', train_size: 150, test_size: 50, downsample: true },
+  model: { kind: 'mlp', hidden: [32], activation: 'tanh' },
+  batch_size: 7,
+  epochs: 2,
+  lr: 0.1,
+  io: NOISY,
+});
+const lenet = (algorithm: string): Raw => ({
+  algorithm,
+  seed: 7,
+  task: { kind: 'mnist', train_size: 48, test_size: 40 },
+  model: { kind: 'lenet5' },
+  batch_size: 8,
+  epochs: 1,
+  lr: 0.05,
+  device: { preset: 'softbounds-papers', n_states: 10 },
+});
+const lenetNoisy = (algorithm: string): Raw => ({
+  algorithm,
+  seed: 8,
+  task: { kind: 'mnist', train_size: 25, test_size: 20 },
+  model: { kind: 'lenet5' },
+  batch_size: 5,
+  epochs: 1,
+  lr: 0.05,
+  io: NOISY,
+});
+const mlpDevice = (device: Raw, update?: Raw): Raw => ({
+  algorithm: 'analog-sgd',
+  seed: update ? 13 : 12,
+  task: { kind: 'mnist', train_size: 100, test_size: 50, downsample: true },
+  model: { kind: 'mlp', hidden: [32] },
+  batch_size: 10,
+  epochs: 1,
+  lr: 0.1,
+  device,
+  ...(update ? { update } : {}),
+});
 
 /** weights_digest of each run at 024a5e3 (before the kernels of this file existed). */
 const PINNED: Array<[string, Raw, string]> = [
@@ -95,11 +132,45 @@ const PINNED: Array<[string, Raw, string]> = [
   ['lenet sgd noisy', lenetNoisy('sgd'), 'f7dc4e86a6cec330'],
   [
     'lenet digital layers 0 and 3',
-    { algorithm: 'analog-sgd', seed: 9, task: { kind: 'mnist', train_size: 32, test_size: 20 }, model: { kind: 'lenet5', digital_layers: [0, 3] }, batch_size: 8, epochs: 1, lr: 0.05 },
+    {
+      algorithm: 'analog-sgd',
+      seed: 9,
+      task: { kind: 'mnist', train_size: 32, test_size: 20 },
+      model: { kind: 'lenet5', digital_layers: [0, 3] },
+      batch_size: 8,
+      epochs: 1,
+      lr: 0.05,
+    },
     'e2b03593e0296c4e',
   ],
-  ['lenet closed form', { algorithm: 'analog-sgd', seed: 15, task: { kind: 'mnist', train_size: 24, test_size: 20 }, model: { kind: 'lenet5' }, batch_size: 8, epochs: 1, lr: 0.05, update: { closed_form_pulses: true } }, '88573cf2b64b3f40'],
-  ['mlp sgd step schedule', { algorithm: 'sgd', seed: 9, task: { kind: 'mnist', train_size: 200, test_size: 50 }, model: { kind: 'mlp' }, batch_size: 13, epochs: 2, lr: 0.05, lr_schedule: { kind: 'step', step_every: 1, gamma: 0.5 } }, '8509d2965043c90f'],
+  [
+    'lenet closed form',
+    {
+      algorithm: 'analog-sgd',
+      seed: 15,
+      task: { kind: 'mnist', train_size: 24, test_size: 20 },
+      model: { kind: 'lenet5' },
+      batch_size: 8,
+      epochs: 1,
+      lr: 0.05,
+      update: { closed_form_pulses: true },
+    },
+    '88573cf2b64b3f40',
+  ],
+  [
+    'mlp sgd step schedule',
+    {
+      algorithm: 'sgd',
+      seed: 9,
+      task: { kind: 'mnist', train_size: 200, test_size: 50 },
+      model: { kind: 'mlp' },
+      batch_size: 13,
+      epochs: 2,
+      lr: 0.05,
+      lr_schedule: { kind: 'step', step_every: 1, gamma: 0.5 },
+    },
+    '8509d2965043c90f',
+  ],
   ['mlp softbounds', mlpDevice({ kind: 'softbounds' }), '7837d1c82ce29271'],
   ['mlp softbounds closed form', mlpDevice({ kind: 'softbounds' }, { closed_form_pulses: true }), '61af7b7c7dd0bd9b'],
   ['mlp linear-step (capacitor)', mlpDevice({ preset: 'capacitor' }), '0e3e528c1a50ee0b'],
@@ -122,47 +193,62 @@ test('runs of every algorithm end with the weights digests they had before the t
 
 // ---- products ----------------------------------------------------------------------------------
 
-test('sparse products: few non-zero inputs give the reference bits; a non-finite weight takes the dense form', { skip }, () => {
-  for (const [rows, cols] of [
-    [16, 25],
-    [32, 400],
-    [7, 13],
-    [256, 78],
-  ] as Array<[number, number]>) {
-    for (const batch of [1, 5, 40]) {
-      for (const zeros of [0.75, 0.97]) {
-        const k = new MatmulKernel(module!);
-        const W = sparseData(rows * cols, `W${rows}`, 0.02);
-        const x = sparseData(batch * cols, 'x', zeros);
-        const d = sparseData(batch * rows, 'd', zeros);
-        if (batch > 1) x[3] = Number.NaN; // NaN is an input like any other
-        const yRef = new Float32Array(batch * rows);
-        const y = new Float32Array(batch * rows);
-        matmulForward(W, rows, cols, x, yRef, batch);
-        k.forward(W, rows, cols, x, y, batch);
-        assertSameBits(yRef, y, `forward ${rows}x${cols} batch ${batch} zeros ${zeros}`);
-        const zRef = new Float32Array(batch * cols);
-        const z = new Float32Array(batch * cols);
-        matmulBackward(W, rows, cols, d, zRef, batch);
-        k.backward(W, rows, cols, d, z, batch);
-        assertSameBits(zRef, z, `backward ${rows}x${cols} batch ${batch} zeros ${zeros}`);
-        // an infinite weight times a zero input is NaN: the sparse form would miss it
-        W[rows * cols - 1] = Number.POSITIVE_INFINITY;
-        matmulForward(W, rows, cols, x, yRef, batch);
-        k.forward(W, rows, cols, x, y, batch);
-        assertSameBits(yRef, y, `forward with Inf ${rows}x${cols}`);
-        matmulBackward(W, rows, cols, d, zRef, batch);
-        k.backward(W, rows, cols, d, z, batch);
-        assertSameBits(zRef, z, `backward with Inf ${rows}x${cols}`);
+test(
+  'sparse products: few non-zero inputs give the reference bits; a non-finite weight takes the dense form',
+  { skip },
+  () => {
+    for (const [rows, cols] of [
+      [16, 25],
+      [32, 400],
+      [7, 13],
+      [256, 78],
+    ] as Array<[number, number]>) {
+      for (const batch of [1, 5, 40]) {
+        for (const zeros of [0.75, 0.97]) {
+          const k = new MatmulKernel(module!);
+          const W = sparseData(rows * cols, `W${rows}`, 0.02);
+          const x = sparseData(batch * cols, 'x', zeros);
+          const d = sparseData(batch * rows, 'd', zeros);
+          if (batch > 1) x[3] = Number.NaN; // NaN is an input like any other
+          const yRef = new Float32Array(batch * rows);
+          const y = new Float32Array(batch * rows);
+          matmulForward(W, rows, cols, x, yRef, batch);
+          k.forward(W, rows, cols, x, y, batch);
+          assertSameBits(yRef, y, `forward ${rows}x${cols} batch ${batch} zeros ${zeros}`);
+          const zRef = new Float32Array(batch * cols);
+          const z = new Float32Array(batch * cols);
+          matmulBackward(W, rows, cols, d, zRef, batch);
+          k.backward(W, rows, cols, d, z, batch);
+          assertSameBits(zRef, z, `backward ${rows}x${cols} batch ${batch} zeros ${zeros}`);
+          // an infinite weight times a zero input is NaN: the sparse form would miss it
+          W[rows * cols - 1] = Number.POSITIVE_INFINITY;
+          matmulForward(W, rows, cols, x, yRef, batch);
+          k.forward(W, rows, cols, x, y, batch);
+          assertSameBits(yRef, y, `forward with Inf ${rows}x${cols}`);
+          matmulBackward(W, rows, cols, d, zRef, batch);
+          k.backward(W, rows, cols, d, z, batch);
+          assertSameBits(zRef, z, `backward with Inf ${rows}x${cols}`);
+        }
       }
     }
-  }
-});
+  },
+);
 
 test('a kernel tile runs its products in its own memory (sparse and dense), with the reference bits', { skip }, () => {
   const cfg = resolveRunConfig({ device: { kind: 'softbounds' }, io: { kind: 'noisy' } });
   for (const io of [resolveRunConfig({}).io!, cfg.io!]) {
-    const mk = (kernel: KernelChoice): AnalogTile => new AnalogTile({ rows: 24, cols: 50, device: cfg.device!, io, update: cfg.update!, maxBatch: 130, seed: 3, name: 'p', kernel });
+    const mk = (kernel: KernelChoice): AnalogTile =>
+      new AnalogTile({
+        rows: 24,
+        cols: 50,
+        device: cfg.device!,
+        io,
+        update: cfg.update!,
+        maxBatch: 130,
+        seed: 3,
+        name: 'p',
+        kernel,
+      });
     const a = mk('typescript');
     const b = mk('wasm');
     const w = sparseData(24 * 50, 'w', 0.1);
@@ -201,7 +287,11 @@ function assertSameTiles(tiles: AnalogTile[], what: string): void {
   others.forEach((got, k) => {
     const w = `${what} (tile ${k + 1})`;
     assertSameBits(ref.weights, got.weights, `${w}: weights`);
-    assert.deepEqual([got.pulses, got.slots, got.updates, got.columnUpdates, got.reads], [ref.pulses, ref.slots, ref.updates, ref.columnUpdates, ref.reads], `${w}: counters`);
+    assert.deepEqual(
+      [got.pulses, got.slots, got.updates, got.columnUpdates, got.reads],
+      [ref.pulses, ref.slots, ref.updates, ref.columnUpdates, ref.reads],
+      `${w}: counters`,
+    );
     assert.deepEqual(pulseRng(got).state(), pulseRng(ref).state(), `${w}: pulse-train generator`);
     assertSameBits(normals[0], normals[k + 1], `${w}: noise stream`);
   });
@@ -216,39 +306,54 @@ const RANGE_DEVICES: Record<string, Raw> = {
   'linear-step closed form': { kind: 'linear-step', dw_min_std: 0.3, gamma_up: 0.4, gamma_down: 0.2 },
 };
 
-test('range updates: one kernel call per range gives the bits of updateVector one by one and of the TypeScript tile', { skip }, () => {
-  for (const [name, device] of Object.entries(RANGE_DEVICES)) {
-    for (const [rows, cols] of [
-      [16, 25],
-      [32, 400],
-      [9, 70],
-    ] as Array<[number, number]>) {
-      const cfg = resolveRunConfig({ device, update: { closed_form_pulses: name.includes('closed') } });
-      const mk = (kernel: KernelChoice): AnalogTile => new AnalogTile({ rows, cols, device: cfg.device!, io: cfg.io!, update: cfg.update!, maxBatch: 4, seed: 11, name: 'r', kernel });
-      const ts = mk('typescript');
-      const one = mk('wasm');
-      const range = mk('wasm');
-      const r = streamFor(2, `${name}${rows}`);
-      for (let step = 0; step < 12; step++) {
-        // few firing lines (small x, d: sparse rows) and many (BL up to 31); zeros; both signs of lr
-        const batch = 1 + (step % 5) * 20;
-        const scale = step % 3 === 0 ? 0.02 : 1;
-        const x = sparseData(batch * cols, `x${step}`, step % 2 ? 0.7 : 0.1, step).map((v) => v * scale);
-        const d = sparseData(batch * rows, `d${step}`, 0.5, step);
-        const lr = (step % 4 === 3 ? -1 : 1) * (0.002 + 0.2 * r.uniform());
-        for (let b = 0; b < batch; b++) ts.updateVector(x, b * cols, d, b * rows, lr);
-        for (let b = 0; b < batch; b++) one.updateVector(x, b * cols, d, b * rows, lr);
-        const cut = Math.floor(batch / 3);
-        range.updateRange(x, d, 0, cut, lr);
-        range.updateRange(x, d, cut, batch, lr);
-        if (step % 4 === 1) {
-          for (const t of [ts, one, range]) t.updateColumn(step % cols, d, -lr);
+test(
+  'range updates: one kernel call per range gives the bits of updateVector one by one and of the TypeScript tile',
+  { skip },
+  () => {
+    for (const [name, device] of Object.entries(RANGE_DEVICES)) {
+      for (const [rows, cols] of [
+        [16, 25],
+        [32, 400],
+        [9, 70],
+      ] as Array<[number, number]>) {
+        const cfg = resolveRunConfig({ device, update: { closed_form_pulses: name.includes('closed') } });
+        const mk = (kernel: KernelChoice): AnalogTile =>
+          new AnalogTile({
+            rows,
+            cols,
+            device: cfg.device!,
+            io: cfg.io!,
+            update: cfg.update!,
+            maxBatch: 4,
+            seed: 11,
+            name: 'r',
+            kernel,
+          });
+        const ts = mk('typescript');
+        const one = mk('wasm');
+        const range = mk('wasm');
+        const r = streamFor(2, `${name}${rows}`);
+        for (let step = 0; step < 12; step++) {
+          // few firing lines (small x, d: sparse rows) and many (BL up to 31); zeros; both signs of lr
+          const batch = 1 + (step % 5) * 20;
+          const scale = step % 3 === 0 ? 0.02 : 1;
+          const x = sparseData(batch * cols, `x${step}`, step % 2 ? 0.7 : 0.1, step).map((v) => v * scale);
+          const d = sparseData(batch * rows, `d${step}`, 0.5, step);
+          const lr = (step % 4 === 3 ? -1 : 1) * (0.002 + 0.2 * r.uniform());
+          for (let b = 0; b < batch; b++) ts.updateVector(x, b * cols, d, b * rows, lr);
+          for (let b = 0; b < batch; b++) one.updateVector(x, b * cols, d, b * rows, lr);
+          const cut = Math.floor(batch / 3);
+          range.updateRange(x, d, 0, cut, lr);
+          range.updateRange(x, d, cut, batch, lr);
+          if (step % 4 === 1) {
+            for (const t of [ts, one, range]) t.updateColumn(step % cols, d, -lr);
+          }
         }
+        assertSameTiles([ts, one, range], `${name} ${rows}x${cols}: TypeScript, updateVector, updateRange`);
       }
-      assertSameTiles([ts, one, range], `${name} ${rows}x${cols}: TypeScript, updateVector, updateRange`);
     }
-  }
-});
+  },
+);
 
 // ---- digital kernels -----------------------------------------------------------------------------
 
@@ -339,11 +444,19 @@ test('module kernels: conv, pooling and activations in a LayerSpace give the Typ
       convRef.bias.set(conv.bias);
       convRef.forward(x, batch);
       conv.forward(x, batch);
-      assertSameBits(convRef.out.subarray(0, batch * conv.outSize), conv.out.subarray(0, batch * conv.outSize), `conv forward ${height}x${width} batch ${batch}`);
+      assertSameBits(
+        convRef.out.subarray(0, batch * conv.outSize),
+        conv.out.subarray(0, batch * conv.outSize),
+        `conv forward ${height}x${width} batch ${batch}`,
+      );
       for (const { kind, ref: actRef, act } of acts) {
         actRef.forward(convRef.out, batch);
         act.forward(conv.out, batch);
-        assertSameBits(actRef.out.subarray(0, batch * conv.outSize), act.out.subarray(0, batch * conv.outSize), `${kind} forward`);
+        assertSameBits(
+          actRef.out.subarray(0, batch * conv.outSize),
+          act.out.subarray(0, batch * conv.outSize),
+          `${kind} forward`,
+        );
         const g = sparseData(batch * conv.outSize, 'g', 0.2);
         gAct.set(g);
         act.backward(gAct, batch);
@@ -352,17 +465,33 @@ test('module kernels: conv, pooling and activations in a LayerSpace give the Typ
       }
       poolRef.forward(convRef.out, batch);
       pool.forward(conv.out, batch);
-      assertSameBits(poolRef.out.subarray(0, batch * pool.outSize), pool.out.subarray(0, batch * pool.outSize), 'pool forward');
-      assert.deepEqual(Array.from(pool.argmax.subarray(0, batch * pool.outSize)), Array.from(poolRef.argmax.subarray(0, batch * pool.outSize)), 'pool argmax');
+      assertSameBits(
+        poolRef.out.subarray(0, batch * pool.outSize),
+        pool.out.subarray(0, batch * pool.outSize),
+        'pool forward',
+      );
+      assert.deepEqual(
+        Array.from(pool.argmax.subarray(0, batch * pool.outSize)),
+        Array.from(poolRef.argmax.subarray(0, batch * pool.outSize)),
+        'pool argmax',
+      );
       const gp = sparseData(batch * pool.outSize, 'gp', 0.1);
       poolRef.backward(gp, batch);
       gPool.set(gp);
       pool.backward(gPool, batch);
-      assertSameBits(poolRef.gradIn!.subarray(0, batch * pool.inSize), pool.gradIn!.subarray(0, batch * pool.inSize), 'pool backward');
+      assertSameBits(
+        poolRef.gradIn!.subarray(0, batch * pool.inSize),
+        pool.gradIn!.subarray(0, batch * pool.inSize),
+        'pool backward',
+      );
       // conv backward from a gradient in the space, then the bias step
       convRef.backward(poolRef.gradIn!, batch);
       conv.backward(pool.gradIn!, batch);
-      assertSameBits(convRef.gradIn!.subarray(0, batch * conv.inSize), conv.gradIn!.subarray(0, batch * conv.inSize), 'conv backward');
+      assertSameBits(
+        convRef.gradIn!.subarray(0, batch * conv.inSize),
+        conv.gradIn!.subarray(0, batch * conv.inSize),
+        'conv backward',
+      );
       convRef.update(0.3, batch);
       conv.update(0.3, batch);
       assertSameBits(convRef.bias, conv.bias, 'conv bias step');
@@ -379,7 +508,25 @@ test('tanh: the kernel gives float32(Math.tanh(x)) for float32 x of every expone
   const r = streamFor(4, 'tanh');
   for (let k = 0; k < n; k++) xb[k] = r.nextU32();
   // edges: zeros, the thresholds of every path, 9.1, 22, huge, infinities, NaN, subnormals
-  const edges = [0, -0, 2 ** -28, 3.725290298461914e-9, 0.3465735902799727, 0.5, 0.5198603, 1, 1.0397208, 9.0109, 9.1, 9.099999, 22, 1e30, Infinity, 1e-45, Number.NaN];
+  const edges = [
+    0,
+    -0,
+    2 ** -28,
+    3.725290298461914e-9,
+    0.3465735902799727,
+    0.5,
+    0.5198603,
+    1,
+    1.0397208,
+    9.0109,
+    9.1,
+    9.099999,
+    22,
+    1e30,
+    Infinity,
+    1e-45,
+    Number.NaN,
+  ];
   edges.forEach((v, k) => {
     x[2 * k] = v;
     x[2 * k + 1] = -v;
@@ -388,6 +535,7 @@ test('tanh: the kernel gives float32(Math.tanh(x)) for float32 x of every expone
   space.fn.tanhForward(x.byteOffset, y.byteOffset, n, space.scratch);
   for (let k = 0; k < n; k++) {
     const ref = Math.fround(Math.tanh(x[k]));
-    if (!Object.is(ref, y[k]) && !(Number.isNaN(ref) && Number.isNaN(y[k]))) assert.fail(`tanh(${x[k]}): ${ref} vs ${y[k]}`);
+    if (!Object.is(ref, y[k]) && !(Number.isNaN(ref) && Number.isNaN(y[k])))
+      assert.fail(`tanh(${x[k]}): ${ref} vs ${y[k]}`);
   }
 });

@@ -41,7 +41,12 @@ const listing = (file: string): string[] => readdirSync(join(file, '..')).sort()
 function resultsDb(file: string): void {
   const db = openStore(file);
   const q = new SqliteRunQueue(db);
-  const runs = ['a', 'b', 'c'].map((h) => ({ hash: h.repeat(64), configJson: `{"seed":"${h}"}`, numericsVersion: 3, assignmentsJson: `{"seed":"${h}"}` }));
+  const runs = ['a', 'b', 'c'].map((h) => ({
+    hash: h.repeat(64),
+    configJson: `{"seed":"${h}"}`,
+    numericsVersion: 3,
+    assignmentsJson: `{"seed":"${h}"}`,
+  }));
   const { sweepId } = q.recordSweep({ name: 'files', description: '', specJson: '{}', source: 'files.yaml', runs }, 1);
   const [lease] = q.lease('w', 1, 2, 1000, sweepId);
   const history = [0, 1].map((epoch) => ({ epoch, train_loss: 1, weight_error: 0.5, pulses: {} }));
@@ -83,7 +88,11 @@ test('writing: every file the store refuses stays byte-identical, in its journal
   for (const [kind, make] of Object.entries(KINDS)) {
     const file = inDir('app.db', make);
     const [hash, files] = [sha(file), listing(file)];
-    assert.throws(() => openStore(file), (e: unknown) => e instanceof StoreError && e.message.startsWith(`${file}: `) && !e.message.includes('\n'), kind);
+    assert.throws(
+      () => openStore(file),
+      (e: unknown) => e instanceof StoreError && e.message.startsWith(`${file}: `) && !e.message.includes('\n'),
+      kind,
+    );
     assert.equal(sha(file), hash, `${kind}: bytes unchanged`);
     assert.deepEqual(listing(file), files, `${kind}: nothing left beside it`);
   }
@@ -104,7 +113,11 @@ test('reading: every file the store refuses is a one-line StoreError and leaves 
   for (const [kind, make] of Object.entries(kinds)) {
     const file = inDir('results.db', make);
     const [hash, files] = [sha(file), listing(file)];
-    assert.throws(() => openStoreReadonly(file), (e: unknown) => e instanceof StoreError && e.message.startsWith(`${file}: `) && !e.message.includes('\n'), kind);
+    assert.throws(
+      () => openStoreReadonly(file),
+      (e: unknown) => e instanceof StoreError && e.message.startsWith(`${file}: `) && !e.message.includes('\n'),
+      kind,
+    );
     assert.equal(sha(file), hash, `${kind}: bytes unchanged`);
     assert.deepEqual(listing(file), files, `${kind}: nothing left beside it`);
   }
@@ -127,7 +140,10 @@ test('reading a database damaged past its header: a one-line error naming the fi
   const files = listing(file);
   assert.throws(
     () => withReadonlyStore(file, (db) => db.prepare('SELECT count(*) FROM runs').get()),
-    (e: unknown) => e instanceof Error && e.name === 'UsageError' && e.message.startsWith(`${file}: damaged or not an SQLite database`),
+    (e: unknown) =>
+      e instanceof Error &&
+      e.name === 'UsageError' &&
+      e.message.startsWith(`${file}: damaged or not an SQLite database`),
   );
   assert.deepEqual(listing(file), files);
 });
@@ -156,7 +172,9 @@ function refusedInOneLine(r: { code: number | null; stderr: string }, file: stri
   assert.match(lines[0], what, why);
 }
 
-const sweepFile = inDir('tiny.yaml', (f) => writeFileSync(f, 'name: tiny\nbase: { task: { in_size: 2, out_size: 2, n_samples: 4 }, epochs: 1 }\n'));
+const sweepFile = inDir('tiny.yaml', (f) =>
+  writeFileSync(f, 'name: tiny\nbase: { task: { in_size: 2, out_size: 2, n_samples: 4 }, epochs: 1 }\n'),
+);
 
 test("run on another program's SQLite file refuses it and leaves it byte-identical (still in rollback mode)", () => {
   const file = inDir('app.db', foreign(false));
@@ -170,48 +188,79 @@ test("run on another program's SQLite file refuses it and leaves it byte-identic
   assert.deepEqual(listing(file), files);
 });
 
-test('status, query, export and table on unusable databases: exit 2, one line naming the file, nothing left behind', () => {
-  const cases: [string[], (f: string) => void, RegExp][] = [
-    [['status'], KINDS['random bytes'], /not an SQLite database/],
-    [['query', 'SELECT count(*) FROM runs'], KINDS['truncated mid-page'], /truncated or damaged/],
-    [['export', '--sweep', 'files'], KINDS["another program's WAL database"], /not an aimc-sweep results database/],
-    [['table', '--sweep', 'files'], KINDS['a newer schema'], /written by a newer aimc-sweep/],
-    [['query', 'SELECT count(*) FROM runs'], damaged, /damaged or not an SQLite database/],
-    [['status'], KINDS['truncated at a page boundary'], /truncated database/],
-  ];
-  for (const [args, make, what] of cases) {
-    const file = inDir('results.db', make);
-    const [hash, files] = [sha(file), listing(file)];
-    refusedInOneLine(cli([...args, '--db', file]), file, what, args[0]);
-    assert.equal(sha(file), hash, args[0]);
-    assert.deepEqual(listing(file), files, `${args[0]}: nothing left beside it`);
-  }
-});
+test(
+  'status, query, export and table on unusable databases: exit 2, one line naming the file, nothing left ' + 'behind',
+  () => {
+    const cases: [string[], (f: string) => void, RegExp][] = [
+      [['status'], KINDS['random bytes'], /not an SQLite database/],
+      [['query', 'SELECT count(*) FROM runs'], KINDS['truncated mid-page'], /truncated or damaged/],
+      [['export', '--sweep', 'files'], KINDS["another program's WAL database"], /not an aimc-sweep results database/],
+      [['table', '--sweep', 'files'], KINDS['a newer schema'], /written by a newer aimc-sweep/],
+      [['query', 'SELECT count(*) FROM runs'], damaged, /damaged or not an SQLite database/],
+      [['status'], KINDS['truncated at a page boundary'], /truncated database/],
+    ];
+    for (const [args, make, what] of cases) {
+      const file = inDir('results.db', make);
+      const [hash, files] = [sha(file), listing(file)];
+      refusedInOneLine(cli([...args, '--db', file]), file, what, args[0]);
+      assert.equal(sha(file), hash, args[0]);
+      assert.deepEqual(listing(file), files, `${args[0]}: nothing left beside it`);
+    }
+  },
+);
 
-test('read-only files and directories: writing commands refuse in one line, reading works where SQLite can, nothing is left behind', () => {
-  // run on a read-only results database: refused before anything tries to write (was a stack trace from acquireWriterLock)
-  const ro = inDir('results.db', (f) => {
-    resultsDb(f);
-    chmodSync(f, 0o444);
-  }, 0o777);
-  let [hash, files] = [sha(ro), listing(ro)];
-  refusedInOneLine(cli(['run', sweepFile, '--db', ro], true), ro, /cannot write: the file is read-only for this user/, 'run, read-only file');
-  assert.equal(sha(ro), hash);
-  assert.deepEqual(listing(ro), files);
-  // reading it works, and leaves no -wal/-shm of this user beside a file it cannot write
-  const status = cli(['status', '--db', ro], true);
-  assert.equal(status.code, 0, status.stderr);
-  assert.match(status.stdout, /files +3 +2 +0 +1 +0/);
-  assert.deepEqual(listing(ro), files);
+test(
+  'read-only files and directories: writing commands refuse in one line, reading works where SQLite can, nothing ' +
+    'is left behind',
+  () => {
+    // run on a read-only results database: refused before anything tries to write (was a stack trace from
+    // acquireWriterLock)
+    const ro = inDir(
+      'results.db',
+      (f) => {
+        resultsDb(f);
+        chmodSync(f, 0o444);
+      },
+      0o777,
+    );
+    let [hash, files] = [sha(ro), listing(ro)];
+    refusedInOneLine(
+      cli(['run', sweepFile, '--db', ro], true),
+      ro,
+      /cannot write: the file is read-only for this user/,
+      'run, read-only file',
+    );
+    assert.equal(sha(ro), hash);
+    assert.deepEqual(listing(ro), files);
+    // reading it works, and leaves no -wal/-shm of this user beside a file it cannot write
+    const status = cli(['status', '--db', ro], true);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /files +3 +2 +0 +1 +0/);
+    assert.deepEqual(listing(ro), files);
 
-  // a results database in a read-only directory: run refuses, and so does reading (SQLite needs its -shm there)
-  const rodir = inDir('results.db', (f) => {
-    resultsDb(f);
-    chmodSync(f, 0o666);
-  }, 0o555);
-  [hash, files] = [sha(rodir), listing(rodir)];
-  refusedInOneLine(cli(['run', sweepFile, '--db', rodir], true), rodir, /cannot write: its directory .* is not writable/, 'run, read-only directory');
-  refusedInOneLine(cli(['status', '--db', rodir], true), rodir, /cannot read: its directory is read-only/, 'status, read-only directory');
-  assert.equal(sha(rodir), hash);
-  assert.deepEqual(listing(rodir), files);
-});
+    // a results database in a read-only directory: run refuses, and so does reading (SQLite needs its -shm there)
+    const rodir = inDir(
+      'results.db',
+      (f) => {
+        resultsDb(f);
+        chmodSync(f, 0o666);
+      },
+      0o555,
+    );
+    [hash, files] = [sha(rodir), listing(rodir)];
+    refusedInOneLine(
+      cli(['run', sweepFile, '--db', rodir], true),
+      rodir,
+      /cannot write: its directory .* is not writable/,
+      'run, read-only directory',
+    );
+    refusedInOneLine(
+      cli(['status', '--db', rodir], true),
+      rodir,
+      /cannot read: its directory is read-only/,
+      'status, read-only directory',
+    );
+    assert.equal(sha(rodir), hash);
+    assert.deepEqual(listing(rodir), files);
+  },
+);

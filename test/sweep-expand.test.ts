@@ -7,7 +7,11 @@ import { parseSweepText, SweepError } from '../src/sweep/spec.ts';
 
 const expand = (yaml: string) => expandSweep(parseSweepText(yaml, 'sweeps/t.yaml'));
 const fails = (yaml: string, re: RegExp) =>
-  assert.throws(() => expand(yaml), (e: unknown) => e instanceof SweepError && re.test(e.message), `expected ${re}`);
+  assert.throws(
+    () => expand(yaml),
+    (e: unknown) => e instanceof SweepError && re.test(e.message),
+    `expected ${re}`,
+  );
 
 const BASE = 'base: { task: { in_size: 4, out_size: 2, n_samples: 8 }, epochs: 1 }';
 
@@ -27,7 +31,10 @@ zip: { lr: [0.1, 0.05], batch_size: [1, 2] }
   assert.equal(e.runs.length, 3 * 2 * 3 * 2);
   const residual3 = e.runs.filter((r) => r.config.algorithm === 'residual' && r.config.n_tiles === 3);
   assert.equal(residual3.length, 12);
-  for (const r of e.runs) assert.ok((r.config.lr === 0.1 && r.config.batch_size === 1) || (r.config.lr === 0.05 && r.config.batch_size === 2));
+  for (const r of e.runs)
+    assert.ok(
+      (r.config.lr === 0.1 && r.config.batch_size === 1) || (r.config.lr === 0.05 && r.config.batch_size === 2),
+    );
 });
 
 test('exclude drops partial matches, on resolved values', () => {
@@ -46,7 +53,10 @@ exclude: [ { algorithm: mp, device.n_states: 4 } ]
 test('exclude matches a field canonical configs leave out at its default; a key a run lacks never matches', () => {
   const e = expand(`
 name: t
-base: { task: { kind: least-squares, in_size: 4, out_size: 2, n_samples: 8 }, epochs: 1, device: { kind: softbounds, mult_noise: false } }
+base:
+  task: { kind: least-squares, in_size: 4, out_size: 2, n_samples: 8 }
+  epochs: 1
+  device: { kind: softbounds, mult_noise: false }
 grid: { update.closed_form_pulses: [false, true], seed: [1, 2] }
 exclude: [ { update.closed_form_pulses: false } ]
 `);
@@ -78,20 +88,26 @@ cases: [ { algorithm: sgd }, { algorithm: analog-sgd } ]
 });
 
 test('list-valued fields: a flat list is one value, a list of lists enumerates', () => {
-  const e = expand(`
+  const e = expand(
+    `
 name: t
 ${BASE}
 base: { task: { in_size: 4, out_size: 2, n_samples: 8 }, epochs: 1, device: { kind: piecewise } }
 grid: { device.piecewise_up: [[1, 0.5], [1, 1]] }
 cases: [ { device.piecewise_down: [1, 0.8] } ]
-`.replace(`${BASE}\n`, ''));
+`.replace(`${BASE}\n`, ''),
+  );
   assert.equal(e.runs.length, 2);
   assert.deepEqual(e.runs[0].config.device?.piecewise_down, [1, 0.8]);
 });
 
 test('canonical hashing: key order and explicit defaults do not change the hash; a changed value does', () => {
   const a = resolveRunConfig({ lr: 0.1, device: { n_states: 4, kind: 'softbounds' } });
-  const b = resolveRunConfig({ device: { kind: 'softbounds', n_states: 4, w_min: -1, dw_min_std: 0.3 }, lr: 0.1, seed: 0 });
+  const b = resolveRunConfig({
+    device: { kind: 'softbounds', n_states: 4, w_min: -1, dw_min_std: 0.3 },
+    lr: 0.1,
+    seed: 0,
+  });
   const c = resolveRunConfig({ lr: 0.1, device: { dw_min: 0.5 } });
   assert.equal(runHash(a), runHash(b));
   assert.equal(runHash(a), runHash(c), 'n_states 4 and dw_min 0.5 are one device');
@@ -101,9 +117,18 @@ test('canonical hashing: key order and explicit defaults do not change the hash;
 });
 
 test('validation errors name the file, line, key path and expectation', () => {
-  fails(`name: t\n${BASE}\ngrid:\n  device.n_sates: [4]\n`, /^sweeps\/t\.yaml:4: grid\.device\.n_sates: unknown run config field; did you mean device\.n_states\?$/);
-  fails(`name: t\n${BASE}\nzip:\n  lr: [0.1, 0.2]\n  seed: [1]\n`, /^sweeps\/t\.yaml:5: zip\.seed: has 1 values but the other zip lists have 2/);
-  fails(`name: t\n${BASE}\ngrid:\n  device.n_states: [4, 1]\n`, /^sweeps\/t\.yaml:4: run device\.n_states=1: device\.n_states: expected a number >= 2, got 1$/);
+  fails(
+    `name: t\n${BASE}\ngrid:\n  device.n_sates: [4]\n`,
+    /^sweeps\/t\.yaml:4: grid\.device\.n_sates: unknown run config field; did you mean device\.n_states\?$/,
+  );
+  fails(
+    `name: t\n${BASE}\nzip:\n  lr: [0.1, 0.2]\n  seed: [1]\n`,
+    /^sweeps\/t\.yaml:5: zip\.seed: has 1 values but the other zip lists have 2/,
+  );
+  fails(
+    `name: t\n${BASE}\ngrid:\n  device.n_states: [4, 1]\n`,
+    /^sweeps\/t\.yaml:4: run device\.n_states=1: device\.n_states: expected a number >= 2, got 1$/,
+  );
   fails(`name: t\n${BASE}\ngrid:\n  lr: ["fast"]\n`, /sweeps\/t\.yaml:4: .*lr: expected a number > 0, got "fast"/);
   fails(`name: t\n${BASE}\ncolour: red\n`, /^sweeps\/t\.yaml:3: colour: unknown sweep field/);
   fails(`name: t\n${BASE}\ngrid:\n  seed: [1]\nzip:\n  seed: [2]\n`, /zip\.seed: seed is already swept in grid/);
@@ -111,5 +136,8 @@ test('validation errors name the file, line, key path and expectation', () => {
   fails(`name: "bad name!"\n${BASE}\n`, /name: expected a name/);
   fails(`name: t\nname: u\n`, /^sweeps\/t\.yaml:2: invalid YAML/);
   fails(`name: t\n${BASE}\ngrid: { seed: [1] }\nexclude: [ { seed: 1 } ]\n`, /expands to no runs/);
-  fails(`name: t\n${BASE}\ncases: [ { algorithm: analog-sgd, gamma: 0.1 } ]\n`, /^sweeps\/t\.yaml:3: .*gamma: does not apply/);
+  fails(
+    `name: t\n${BASE}\ncases: [ { algorithm: analog-sgd, gamma: 0.1 } ]\n`,
+    /^sweeps\/t\.yaml:3: .*gamma: does not apply/,
+  );
 });

@@ -41,7 +41,22 @@ const VALID: Record<string, fc.Arbitrary<string>> = {
   gamma: fc.constantFrom('0.1', '0.5'),
   'device.piecewise_up': fc.constantFrom('[1, 2]', '[[1, 2], [0.5]]'),
 };
-const HOSTILE_KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'device', 'task', 'device.colour', '', 'a.b.c.d.e.f', 'device..n_states', '.lr', 'x'.repeat(300), 'ünï', 'seed.x'];
+const HOSTILE_KEYS = [
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  'device',
+  'task',
+  'device.colour',
+  '',
+  'a.b.c.d.e.f',
+  'device..n_states',
+  '.lr',
+  'x'.repeat(300),
+  'ünï',
+  'seed.x',
+];
 const anyKey = fc.oneof(
   { weight: 12, arbitrary: fc.constantFrom(...Object.keys(VALID)) },
   { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_KEYS) },
@@ -50,24 +65,50 @@ const anyKey = fc.oneof(
 
 /** Values no run config takes, or that YAML makes into something odd. */
 const hostileScalar: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('.nan', '.NaN', '.inf', '-.inf', '1e400', '-1e400', '0x1F', '0o17', '-0', '123456789012345678901234567890', '-2', '0'),
+  fc.constantFrom(
+    '.nan',
+    '.NaN',
+    '.inf',
+    '-.inf',
+    '1e400',
+    '-1e400',
+    '0x1F',
+    '0o17',
+    '-0',
+    '123456789012345678901234567890',
+    '-2',
+    '0',
+  ),
   fc.double().map((x) => (Number.isNaN(x) ? '.nan' : x === Infinity ? '.inf' : x === -Infinity ? '-.inf' : String(x))),
   fc.constantFrom('true', 'false', 'null', '~', '""', "''", 'mnist', 'residual', 'ttv2'),
   fc.string({ maxLength: 12 }).map((s) => JSON.stringify(s)),
   fc.constantFrom('!!binary aGVsbG8=', '!!set {a, b}', '!!omap [{a: 1}]', '!foo bar', '!!str 3', '!!int "x"', '*nope'),
 );
-const valueOf = (k: string): fc.Arbitrary<string> => fc.oneof({ weight: 12, arbitrary: Object.hasOwn(VALID, k) ? VALID[k] : hostileScalar }, { weight: 1, arbitrary: hostileScalar });
+const valueOf = (k: string): fc.Arbitrary<string> =>
+  fc.oneof(
+    { weight: 12, arbitrary: Object.hasOwn(VALID, k) ? VALID[k] : hostileScalar },
+    { weight: 1, arbitrary: hostileScalar },
+  );
 
 /** a list of n numbers, written out (huge lists: 1,000 to 30,000 items) */
-const hugeList = fc.integer({ min: 1000, max: 30_000 }).map((n) => `[${Array.from({ length: n }, (_, i) => i + 1).join(', ')}]`);
+const hugeList = fc
+  .integer({ min: 1000, max: 30_000 })
+  .map((n) => `[${Array.from({ length: n }, (_, i) => i + 1).join(', ')}]`);
 /** nesting beyond any real config */
 const deepList = fc.integer({ min: 10, max: 3000 }).map((d) => `${'['.repeat(d)}1${']'.repeat(d)}`);
 
 /** Any YAML value (flow style), of any shape. */
 const { value } = fc.letrec<{ value: string; list: string; map: string }>((tie) => ({
-  value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, { weight: 4, arbitrary: hostileScalar }, { weight: 2, arbitrary: tie('list') }, { weight: 1, arbitrary: tie('map') }),
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    { weight: 4, arbitrary: hostileScalar },
+    { weight: 2, arbitrary: tie('list') },
+    { weight: 1, arbitrary: tie('map') },
+  ),
   list: fc.array(tie('value'), { maxLength: 4 }).map((xs) => `[${xs.join(', ')}]`),
-  map: fc.array(fc.tuple(anyKey, tie('value')), { maxLength: 3 }).map((kv) => `{${kv.map(([k, v]) => `${key(k)}: ${v}`).join(', ')}}`),
+  map: fc
+    .array(fc.tuple(anyKey, tie('value')), { maxLength: 3 })
+    .map((kv) => `{${kv.map(([k, v]) => `${key(k)}: ${v}`).join(', ')}}`),
 }));
 
 /** The values of a swept key: mostly a short list of fitting values, sometimes anything. */
@@ -88,25 +129,73 @@ const entries = (max: number, min: number, of: (k: string) => fc.Arbitrary<strin
     .map((kv) => `{ ${kv.join(', ')} }`);
 
 const BASE = '{ task: { in_size: 3, out_size: 2, n_samples: 8 }, epochs: 1 }';
-const sometimes = (a: fc.Arbitrary<string>, weight = 1): fc.Arbitrary<string> => fc.oneof({ weight: 8, arbitrary: a }, { weight, arbitrary: value });
+const sometimes = (a: fc.Arbitrary<string>, weight = 1): fc.Arbitrary<string> =>
+  fc.oneof({ weight: 8, arbitrary: a }, { weight, arbitrary: value });
 const optional = (a: fc.Arbitrary<string>): fc.Arbitrary<string | null> => fc.oneof(fc.constant(null), a);
 
 /** A sweep: each section present or not, mostly of the right shape, with hostile values here and there. */
 const sweepDoc: fc.Arbitrary<string> = fc
   .tuple(
-    fc.oneof({ weight: 24, arbitrary: fc.constantFrom('f', 'fuzz-1', 'a.b_c') }, { weight: 1, arbitrary: hostileScalar }, { weight: 1, arbitrary: fc.constant('x'.repeat(300)) }),
-    optional(fc.oneof({ weight: 8, arbitrary: fc.constant('"what it shows"') }, { weight: 1, arbitrary: hostileScalar })),
-    fc.oneof({ weight: 12, arbitrary: fc.constant(BASE) }, { weight: 1, arbitrary: value }, { weight: 1, arbitrary: fc.constant('{ epochs: 1, device: { kind: softbounds, n_states: 4 } }') }),
+    fc.oneof(
+      { weight: 24, arbitrary: fc.constantFrom('f', 'fuzz-1', 'a.b_c') },
+      { weight: 1, arbitrary: hostileScalar },
+      { weight: 1, arbitrary: fc.constant('x'.repeat(300)) },
+    ),
+    optional(
+      fc.oneof({ weight: 8, arbitrary: fc.constant('"what it shows"') }, { weight: 1, arbitrary: hostileScalar }),
+    ),
+    fc.oneof(
+      { weight: 12, arbitrary: fc.constant(BASE) },
+      { weight: 1, arbitrary: value },
+      { weight: 1, arbitrary: fc.constant('{ epochs: 1, device: { kind: softbounds, n_states: 4 } }') },
+    ),
     optional(sometimes(entries(3, 1, sweptValues))),
-    optional(sometimes(fc.array(entries(2, 1, (k) => fc.oneof(valueOf(k), sweptValues(k))), { minLength: 1, maxLength: 3 }).map((cs) => `[${cs.join(', ')}]`))),
-    optional(sometimes(fc.integer({ min: 1, max: 3 }).chain((n) => entries(2, 1, (k) => fc.array(valueOf(k), { minLength: n, maxLength: n + (n === 3 ? 1 : 0) }).map((xs) => `[${xs.join(', ')}]`))))),
-    optional(sometimes(fc.array(entries(2, 1, valueOf), { minLength: 1, maxLength: 2 }).map((xs) => `[${xs.join(', ')}]`))),
+    optional(
+      sometimes(
+        fc
+          .array(
+            entries(2, 1, (k) => fc.oneof(valueOf(k), sweptValues(k))),
+            { minLength: 1, maxLength: 3 },
+          )
+          .map((cs) => `[${cs.join(', ')}]`),
+      ),
+    ),
+    optional(
+      sometimes(
+        fc
+          .integer({ min: 1, max: 3 })
+          .chain((n) =>
+            entries(2, 1, (k) =>
+              fc
+                .array(valueOf(k), { minLength: n, maxLength: n + (n === 3 ? 1 : 0) })
+                .map((xs) => `[${xs.join(', ')}]`),
+            ),
+          ),
+      ),
+    ),
+    optional(
+      sometimes(fc.array(entries(2, 1, valueOf), { minLength: 1, maxLength: 2 }).map((xs) => `[${xs.join(', ')}]`)),
+    ),
     fc.oneof(
       { weight: 8, arbitrary: fc.constant(null) },
-      { weight: 2, arbitrary: fc.tuple(anyKey, fc.constantFrom('test_accuracy', 'train_loss', 'nope'), fc.constantFrom('50', '0.1', '.nan', '200')).chain(([k, m, mean]) => valueOf(k).map((v) => `[{ where: { ${key(k)}: ${v} }, metric: ${m}, mean: ${mean}, source: "p" }]`)) },
+      {
+        weight: 2,
+        arbitrary: fc
+          .tuple(
+            anyKey,
+            fc.constantFrom('test_accuracy', 'train_loss', 'nope'),
+            fc.constantFrom('50', '0.1', '.nan', '200'),
+          )
+          .chain(([k, m, mean]) =>
+            valueOf(k).map((v) => `[{ where: { ${key(k)}: ${v} }, metric: ${m}, mean: ${mean}, source: "p" }]`),
+          ),
+      },
       { weight: 1, arbitrary: value },
     ),
-    fc.oneof({ weight: 12, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.tuple(anyKey, value).map(([k, v]) => `${key(k)}: ${v}`) }),
+    fc.oneof(
+      { weight: 12, arbitrary: fc.constant(null) },
+      { weight: 1, arbitrary: fc.tuple(anyKey, value).map(([k, v]) => `${key(k)}: ${v}`) },
+    ),
   )
   .map(([name, description, base, grid, cases, zip, exclude, reference, extra]) =>
     [
@@ -140,20 +229,49 @@ const aliasDoc = fc.constantFrom(
 /** Exponential aliases: each level a list of `width` aliases of the one before. */
 const aliasBomb = fc.tuple(fc.integer({ min: 2, max: 9 }), fc.integer({ min: 2, max: 10 })).map(([levels, width]) => {
   const lines = ['name: bomb', `base: { epochs: 1 }`, 'grid:', `  seed: &l0 [${Array(width).fill(1).join(', ')}]`];
-  for (let i = 1; i < levels; i++) lines.push(`  k${i}: &l${i} [${Array(width).fill(`*l${i - 1}`).join(', ')}]`);
+  for (let i = 1; i < levels; i++)
+    lines.push(
+      `  k${i}: &l${i} [${Array(width)
+        .fill(`*l${i - 1}`)
+        .join(', ')}]`,
+    );
   return lines.join('\n');
 });
 
 /** Whole documents that are not sweeps at all. */
-const notASweep = fc.oneof(fc.constantFrom('', '---', '- 1\n- 2', '"text"', '{{{ not yaml', 'a: 1\n---\nb: 2', 'name: x\n\tgrid: 1', 'name: x\nname: y'), value);
+const notASweep = fc.oneof(
+  fc.constantFrom(
+    '',
+    '---',
+    '- 1\n- 2',
+    '"text"',
+    '{{{ not yaml',
+    'a: 1\n---\nb: 2',
+    'name: x\n\tgrid: 1',
+    'name: x\nname: y',
+  ),
+  value,
+);
 
-const text = fc.oneof({ weight: 12, arbitrary: sweepDoc }, { weight: 1, arbitrary: aliasDoc }, { weight: 1, arbitrary: aliasBomb }, { weight: 1, arbitrary: notASweep });
+const text = fc.oneof(
+  { weight: 12, arbitrary: sweepDoc },
+  { weight: 1, arbitrary: aliasDoc },
+  { weight: 1, arbitrary: aliasBomb },
+  { weight: 1, arbitrary: notASweep },
+);
 
 /** Hostile bytes: random bytes spliced in, or the text cut short. */
 const input: fc.Arbitrary<Uint8Array> = fc
   .tuple(
     text,
-    fc.oneof({ weight: 12, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.uint8Array({ minLength: 1, maxLength: 8 })) }, { weight: 1, arbitrary: fc.double({ min: 0.05, max: 0.999, noNaN: true }) }),
+    fc.oneof(
+      { weight: 12, arbitrary: fc.constant(null) },
+      {
+        weight: 1,
+        arbitrary: fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.uint8Array({ minLength: 1, maxLength: 8 })),
+      },
+      { weight: 1, arbitrary: fc.double({ min: 0.05, max: 0.999, noNaN: true }) },
+    ),
   )
   .map(([t, mutation]) => {
     const bytes = Buffer.from(t, 'utf8');
@@ -166,7 +284,15 @@ const input: fc.Arbitrary<Uint8Array> = fc
 // ---- the property ----------------------------------------------------------------------------
 
 /** Messages that are about the whole file, not one line or key. */
-const WHOLE_FILE = [/^invalid YAML/, /^a sweep must be a YAML mapping/, /^the sweep expands to no runs/, /^[\d,]+ bytes/, /^the runs' canonical configs add up/, /^the document holds more than/, /^run \S/];
+const WHOLE_FILE = [
+  /^invalid YAML/,
+  /^a sweep must be a YAML mapping/,
+  /^the sweep expands to no runs/,
+  /^[\d,]+ bytes/,
+  /^the runs' canonical configs add up/,
+  /^the document holds more than/,
+  /^run \S/,
+];
 
 function check(bytes: Uint8Array): { ms: number; runs: number } {
   const t0 = performance.now();
@@ -182,7 +308,8 @@ function check(bytes: Uint8Array): { ms: number; runs: number } {
       canonicalJson(r.assignments); // what the store writes: finite, acyclic
     }
   } catch (e) {
-    if (!(e instanceof SweepError)) throw new Error(`not a SweepError: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    if (!(e instanceof SweepError))
+      throw new Error(`not a SweepError: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
     const m = /^fuzz\.yaml(:\d+)?: (.+)$/s.exec(e.message);
     assert.ok(m, `names the file first: ${e.message.slice(0, 300)}`);
     assert.doesNotMatch(e.message, /\n\s+at /, 'no stack trace');
@@ -190,7 +317,10 @@ function check(bytes: Uint8Array): { ms: number; runs: number } {
     const [, line, rest] = m;
     if (line === undefined) {
       // no line: a key path or a whole-file problem
-      assert.ok(/^[\w.[\]*&-]+[:(]/.test(rest) || WHOLE_FILE.some((re) => re.test(rest)), `names a key or the whole file: ${e.message.slice(0, 300)}`);
+      assert.ok(
+        /^[\w.[\]*&-]+[:(]/.test(rest) || WHOLE_FILE.some((re) => re.test(rest)),
+        `names a key or the whole file: ${e.message.slice(0, 300)}`,
+      );
     }
   }
   return { ms: performance.now() - t0, runs };
@@ -245,7 +375,11 @@ const TSX = import.meta.resolve('tsx');
 
 function expandCli(cwd: string, file: string): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', TSX, MAIN, 'expand', file, '--max-runs', String(MAX_RUNS)], { cwd, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+    const p = spawn(process.execPath, ['--import', TSX, MAIN, 'expand', file, '--max-runs', String(MAX_RUNS)], {
+      cwd,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 60_000,
+    });
     let stderr = '';
     p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     p.on('error', reject);
@@ -262,7 +396,8 @@ test('fuzz: a sample through `expand` exits 0 or 2 with one line, no trace, and 
     return f;
   });
   const results: Array<{ code: number | null; stderr: string }> = [];
-  for (let i = 0; i < files.length; i += 2) results.push(...(await Promise.all(files.slice(i, i + 2).map((f) => expandCli(dir, f)))));
+  for (let i = 0; i < files.length; i += 2)
+    results.push(...(await Promise.all(files.slice(i, i + 2).map((f) => expandCli(dir, f)))));
   let refused = 0;
   results.forEach((r, i) => {
     assert.ok(r.code === 0 || r.code === 2, `case-${i}: exit ${r.code}: ${r.stderr}`);

@@ -10,7 +10,8 @@ const DIR = new URL('../sweeps/', import.meta.url).pathname;
 const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml'));
 
 test('sweeps/ holds the quickstart and the paper reproductions', () => {
-  for (const f of ['quickstart.yaml', 'residual-toy.yaml', 'paper-a-table1.yaml', 'states-by-algorithm.yaml']) assert.ok(files.includes(f), f);
+  for (const f of ['quickstart.yaml', 'residual-toy.yaml', 'paper-a-table1.yaml', 'states-by-algorithm.yaml'])
+    assert.ok(files.includes(f), f);
 });
 
 for (const file of files) {
@@ -27,5 +28,9 @@ for (const file of files) {
 test('the quickstart stays small (npm start must finish in minutes on 2 cores)', () => {
   const { runs } = expandSweep(readSweepFile(join(DIR, 'quickstart.yaml')));
   assert.equal(runs.length, 22);
-  assert.ok(runs.every((r) => r.config.epochs <= 3 && r.config.task.kind === 'mnist' && (r.config.task.train_size ?? Infinity) <= 2000));
+  assert.ok(
+    runs.every(
+      (r) => r.config.epochs <= 3 && r.config.task.kind === 'mnist' && (r.config.task.train_size ?? Infinity) <= 2000,
+    ),
+  );
 });

@@ -15,7 +15,12 @@ import { ClassificationTrainer } from '../src/core/tasks/classification.ts';
 import { train } from '../src/core/train.ts';
 import { loadDataset } from '../src/data/index.ts';
 
-const MLP = { task: { kind: 'mnist', train_size: 130, test_size: 10, downsample: true }, model: { kind: 'mlp', hidden: [8] }, lr: 0.1, epochs: 1 };
+const MLP = {
+  task: { kind: 'mnist', train_size: 130, test_size: 10, downsample: true },
+  model: { kind: 'mlp', hidden: [8] },
+  lr: 0.1,
+  epochs: 1,
+};
 const LENET = { task: { kind: 'mnist', train_size: 12, test_size: 4 }, model: { kind: 'lenet5' }, lr: 0.05, epochs: 1 };
 /** Vectors per image of each weight layer. */
 const MLP_PATCHES = { fc0: 1, fc1: 1 };
@@ -54,7 +59,9 @@ function expected(config: RunConfig, patches: Record<string, number>): Record<st
         break;
       case 'residual':
         for (let j = 0; j < config.n_tiles! - 1; j++) {
-          out[`${layer}/T${j + 1}`] = Math.floor(vectors / period(every * config.transfer_every_growth! ** j, config.transfer_units!, b, p));
+          out[`${layer}/T${j + 1}`] = Math.floor(
+            vectors / period(every * config.transfer_every_growth! ** j, config.transfer_units!, b, p),
+          );
         }
         break;
       default:
@@ -76,23 +83,37 @@ const CASES: Array<Record<string, unknown>> = [
   { algorithm: 'residual', n_tiles: 4, transfer_every: 0.5, transfer_every_growth: 3 },
 ];
 
-test('transfer clocks count the mini-batch: one epoch of an MLP at batch 1, 10 and 64 gives the formula\'s transfers', () => {
-  for (const batch_size of [1, 10, 64]) {
-    for (const c of CASES) {
-      const config = resolveRunConfig({ ...MLP, ...c, batch_size, device: { n_states: 16 } });
-      const want = expected(config, MLP_PATCHES);
-      assert.deepEqual(oneEpochTransfers(config), want, `${JSON.stringify(c)} batch ${batch_size}`);
-      assert.ok(Object.values(want).some((v) => v > 0), 'the case transfers at all');
+test(
+  "transfer clocks count the mini-batch: one epoch of an MLP at batch 1, 10 and 64 gives the formula's " + 'transfers',
+  () => {
+    for (const batch_size of [1, 10, 64]) {
+      for (const c of CASES) {
+        const config = resolveRunConfig({ ...MLP, ...c, batch_size, device: { n_states: 16 } });
+        const want = expected(config, MLP_PATCHES);
+        assert.deepEqual(oneEpochTransfers(config), want, `${JSON.stringify(c)} batch ${batch_size}`);
+        assert.ok(
+          Object.values(want).some((v) => v > 0),
+          'the case transfers at all',
+        );
+      }
     }
-  }
-});
+  },
+);
 
-test('transfer clocks on LeNet-5: a conv layer\'s mini-batch is images x patches vector updates', () => {
-  for (const c of [{ algorithm: 'tiki-taka', transfer_every: 0.5 }, { algorithm: 'ttv2' }, { algorithm: 'mp' }, { algorithm: 'residual', n_tiles: 3, transfer_every: 0.25, transfer_every_growth: 2 }]) {
+test("transfer clocks on LeNet-5: a conv layer's mini-batch is images x patches vector updates", () => {
+  for (const c of [
+    { algorithm: 'tiki-taka', transfer_every: 0.5 },
+    { algorithm: 'ttv2' },
+    { algorithm: 'mp' },
+    { algorithm: 'residual', n_tiles: 3, transfer_every: 0.25, transfer_every_growth: 2 },
+  ]) {
     const config = resolveRunConfig({ ...LENET, ...c, batch_size: 4, device: { n_states: 16 } });
     const got = oneEpochTransfers(config);
     assert.deepEqual(got, expected(config, LENET_PATCHES), JSON.stringify(c));
-    assert.ok(Object.entries(got).some(([k, v]) => k.startsWith('conv0/') && v > 0), 'conv0 transfers');
+    assert.ok(
+      Object.entries(got).some(([k, v]) => k.startsWith('conv0/') && v > 0),
+      'conv0 transfers',
+    );
   }
 });
 
@@ -100,14 +121,20 @@ test('the clocks the diagnostics read (Algorithm.transferClocks) predict the mea
   for (const c of CASES) {
     const config = resolveRunConfig({ ...MLP, ...c, batch_size: 10, device: { n_states: 16 } });
     const predicted: Record<string, number> = {};
-    for (const [layer, cols] of [['fc0', 196], ['fc1', 8]] as const) {
+    for (const [layer, cols] of [
+      ['fc0', 196],
+      ['fc1', 8],
+    ] as const) {
       for (const clock of algorithmFor(config.algorithm).transferClocks(config, { cols, vectorsPerBatch: 10 })) {
         predicted[`${layer}/${clock.array}`] = Math.floor(130 / clock.period);
       }
     }
     assert.deepEqual(oneEpochTransfers(config), predicted, JSON.stringify(c));
   }
-  assert.deepEqual(algorithmFor('analog-sgd').transferClocks(resolveRunConfig({}), { cols: 3, vectorsPerBatch: 1 }), []);
+  assert.deepEqual(
+    algorithmFor('analog-sgd').transferClocks(resolveRunConfig({}), { cols: 3, vectorsPerBatch: 1 }),
+    [],
+  );
 });
 
 test('transfer_units batches and the equivalent samples period give bit-identical runs', () => {

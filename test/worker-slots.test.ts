@@ -59,32 +59,50 @@ test('idle threads from the free leases a worker announces', () => {
   assert.equal(idleSlots(2, 0), 0, 'both running, two queued');
 });
 
-test('worker --threads 2: 2 slots in its log and in status (coordinator and database), all free when idle, none while busy', { timeout: 120_000 }, async () => {
-  const db = join(dir, 'slots.db');
-  const address = `127.0.0.1:${await freePort()}`;
-  const coordinator = start('serve', '--db', db, '--listen', address);
-  await until('the coordinator to listen', () => /listening on/.test(coordinator.log()));
-  const worker = start('worker', '--coordinator', address, '--threads', '2', '--name', 'two');
-  await until('the worker session', () => /session open/.test(worker.log()));
-  assert.match(worker.log(), /registered as w-[0-9a-f]+ \(2 slots: 2 runs at once on 2 threads, up to 4 leases held to keep them busy; /);
+test(
+  'worker --threads 2: 2 slots in its log and in status (coordinator and database), all free when idle, none ' +
+    'while busy',
+  { timeout: 120_000 },
+  async () => {
+    const db = join(dir, 'slots.db');
+    const address = `127.0.0.1:${await freePort()}`;
+    const coordinator = start('serve', '--db', db, '--listen', address);
+    await until('the coordinator to listen', () => /listening on/.test(coordinator.log()));
+    const worker = start('worker', '--coordinator', address, '--threads', '2', '--name', 'two');
+    await until('the worker session', () => /session open/.test(worker.log()));
+    assert.match(
+      worker.log(),
+      /registered as w-[0-9a-f]+ \(2 slots: 2 runs at once on 2 threads, up to 4 leases held to keep them busy; /,
+    );
 
-  // status lists workers once there is a sweep: a quick one, done before the check
-  const quick = join(dir, 'quick.yaml');
-  writeFileSync(quick, 'name: quick\nbase: { epochs: 1, task: { in_size: 2, out_size: 2, n_samples: 4 } }\n');
-  const waited = await runCli('submit', quick, '--coordinator', address, '--wait');
-  assert.equal(waited.code, 0, waited.stderr);
-  await until('status: 2 slots, 2 free', async () => workerRow((await runCli('status', '--coordinator', address)).stdout)?.join(' ') === '2 2');
-  const fromDb = await runCli('status', '--db', db);
-  assert.deepEqual(workerRow(fromDb.stdout), ['2', '2'], fromDb.stdout);
+    // status lists workers once there is a sweep: a quick one, done before the check
+    const quick = join(dir, 'quick.yaml');
+    writeFileSync(quick, 'name: quick\nbase: { epochs: 1, task: { in_size: 2, out_size: 2, n_samples: 4 } }\n');
+    const waited = await runCli('submit', quick, '--coordinator', address, '--wait');
+    assert.equal(waited.code, 0, waited.stderr);
+    await until(
+      'status: 2 slots, 2 free',
+      async () => workerRow((await runCli('status', '--coordinator', address)).stdout)?.join(' ') === '2 2',
+    );
+    const fromDb = await runCli('status', '--db', db);
+    assert.deepEqual(workerRow(fromDb.stdout), ['2', '2'], fromDb.stdout);
 
-  // six runs of seconds each: both threads busy, two more leases queued
-  const file = join(dir, 'busy.yaml');
-  writeFileSync(file, 'name: busy\nbase: { algorithm: tiki-taka, epochs: 400, task: { in_size: 20, out_size: 10, n_samples: 200 } }\ngrid: { seed: [1, 2, 3, 4, 5, 6] }\n');
-  const submitted = await runCli('submit', file, '--coordinator', address);
-  assert.equal(submitted.code, 0, submitted.stderr);
-  await until('status: 2 slots, none free', async () => workerRow((await runCli('status', '--coordinator', address)).stdout)?.join(' ') === '2 0');
-  const busyDb = await runCli('status', '--db', db);
-  assert.deepEqual(workerRow(busyDb.stdout), ['2', '0'], busyDb.stdout);
-  worker.child.kill('SIGKILL');
-  coordinator.child.kill('SIGTERM');
-});
+    // six runs of seconds each: both threads busy, two more leases queued
+    const file = join(dir, 'busy.yaml');
+    writeFileSync(
+      file,
+      'name: busy\nbase: { algorithm: tiki-taka, epochs: 400, task: { in_size: 20, out_size: 10, n_samples: ' +
+        '200 } }\ngrid: { seed: [1, 2, 3, 4, 5, 6] }\n',
+    );
+    const submitted = await runCli('submit', file, '--coordinator', address);
+    assert.equal(submitted.code, 0, submitted.stderr);
+    await until(
+      'status: 2 slots, none free',
+      async () => workerRow((await runCli('status', '--coordinator', address)).stdout)?.join(' ') === '2 0',
+    );
+    const busyDb = await runCli('status', '--db', db);
+    assert.deepEqual(workerRow(busyDb.stdout), ['2', '0'], busyDb.stdout);
+    worker.child.kill('SIGKILL');
+    coordinator.child.kill('SIGTERM');
+  },
+);

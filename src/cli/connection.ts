@@ -40,7 +40,8 @@ export function checkAddress(option: string, address: string, allowPortZero = fa
 }
 
 export function serverCredentialsFrom(cert: string | undefined, key: string | undefined): grpc.ServerCredentials {
-  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key: give both or neither');
+  if ((cert === undefined) !== (key === undefined))
+    throw new UsageError('--tls-cert and --tls-key: give both or neither');
   if (cert === undefined || key === undefined) return serverCredentials();
   return serverCredentials({ cert: readOption('--tls-cert', cert), key: readOption('--tls-key', key) });
 }
@@ -71,8 +72,15 @@ export const CLIENT_OPTIONS = {
  * starting: a Slurm coordinator job writes its address before it listens); says so on stderr
  * after 2 s. A UsageError when none answers in time.
  */
-export async function awaitCoordinator(client: { $waitForReady(deadline: grpc.Deadline): Promise<void> }, address: string, seconds: number): Promise<void> {
-  const notice = setTimeout(() => process.stderr.write(`waiting up to ${seconds} s for the coordinator at ${address} ...\n`), 2000);
+export async function awaitCoordinator(
+  client: { $waitForReady(deadline: grpc.Deadline): Promise<void> },
+  address: string,
+  seconds: number,
+): Promise<void> {
+  const notice = setTimeout(
+    () => process.stderr.write(`waiting up to ${seconds} s for the coordinator at ${address} ...\n`),
+    2000,
+  );
   try {
     await client.$waitForReady(Date.now() + seconds * 1000);
   } catch {

@@ -76,7 +76,10 @@ function shapeKey(config: RunConfig): string {
 function familyKey(config: RunConfig): string {
   const c = config as RunConfig & { n_tiles?: number };
   const model = c.model ? `${c.model.kind}(${(c.model.hidden ?? []).join(',')})` : '';
-  const task = c.task.kind === 'least-squares' ? `${c.task.form}/${c.task.in_size ?? ''}x${c.task.out_size ?? ''}` : `${c.task.kind}/${String(c.task.downsample)}`;
+  const task =
+    c.task.kind === 'least-squares'
+      ? `${c.task.form}/${c.task.in_size ?? ''}x${c.task.out_size ?? ''}`
+      : `${c.task.kind}/${String(c.task.downsample)}`;
   return [c.algorithm, c.n_tiles ?? '', task, model, c.device?.kind ?? ''].join('|');
 }
 
@@ -146,7 +149,12 @@ interface Calibration {
  * separated by the last two sizes. The first run only warms the JIT up. Undefined when the
  * shape cannot run here (its cut is no valid run, it diverges, its data is missing).
  */
-function calibrate(config: RunConfig, full: ClassificationData | undefined, deadline: number, now: () => number): Calibration | undefined {
+function calibrate(
+  config: RunConfig,
+  full: ClassificationData | undefined,
+  deadline: number,
+  now: () => number,
+): Calibration | undefined {
   const { train: total, test: testTotal } = itemsOf(config, full);
   if (total < 1) return undefined;
   let k = Math.min(1, Math.max(FIRST_ITEMS, 2 * config.batch_size) / total);
@@ -177,8 +185,10 @@ function calibrate(config: RunConfig, full: ClassificationData | undefined, dead
     const end = history[history.length - 1]?.wall_ms ?? ms;
     // the items the cut really has (the data may round)
     const used = itemsOf(cut, data);
-    if (epochs === 1 || k < 1 || points.length === 0) points.push({ k: used.train / total, e0, epoch: Math.max(0, end - e0) / epochs });
-    else points[points.length - 1] = { ...points[points.length - 1], epoch: Math.max(0, end - e0) / epochs }; // more epochs: a better epoch time
+    if (epochs === 1 || k < 1 || points.length === 0)
+      points.push({ k: used.train / total, e0, epoch: Math.max(0, end - e0) / epochs });
+    // more epochs: a better epoch time
+    else points[points.length - 1] = { ...points[points.length - 1], epoch: Math.max(0, end - e0) / epochs };
     if (end - e0 >= CALIBRATION_TARGET_MS || now() + 5 * ms > deadline) break;
     if (k < 1) k = Math.min(1, k * 4);
     else if (epochs < config.epochs) epochs = Math.min(config.epochs, epochs * 4);
@@ -188,7 +198,12 @@ function calibrate(config: RunConfig, full: ClassificationData | undefined, dead
   if (last === undefined) return undefined;
   const before = points[points.length - 2];
   // epoch 0 = setup + k x the full evaluation
-  let evalFull = before === undefined || last.k <= before.k ? (last.k >= 1 ? last.e0 : 0) : (last.e0 - before.e0) / (last.k - before.k);
+  let evalFull =
+    before === undefined || last.k <= before.k
+      ? last.k >= 1
+        ? last.e0
+        : 0
+      : (last.e0 - before.e0) / (last.k - before.k);
   evalFull = Math.min(Math.max(0, evalFull), last.e0 / last.k);
   const setupMs = Math.max(0, last.e0 - last.k * evalFull);
   return {
@@ -242,7 +257,10 @@ export function dryRunReport(o: DryRunOptions): string {
       toCompute.push(r);
     }
   }
-  lines.push(`${o.name}: ${plural(o.runs.length, 'run')}, ${toCompute.length.toLocaleString('en-US')} to compute (dry run: nothing computed, nothing written)`);
+  lines.push(
+    `${o.name}: ${plural(o.runs.length, 'run')}, ${toCompute.length.toLocaleString('en-US')} to compute (dry ` +
+      `run: nothing computed, nothing written)`,
+  );
   if (stored !== undefined) {
     const parts = [`${done.toLocaleString('en-US')} done`];
     if (failed > 0) parts.push(`${failed.toLocaleString('en-US')} failed (not re-run without --retry-failed)`);
@@ -331,7 +349,10 @@ export function dryRunReport(o: DryRunOptions): string {
   }
   const all = [...costs.values()];
   const mean = (f: (c: UnitCost) => number): number => all.reduce((a, c) => a + f(c), 0) / all.length;
-  const average: UnitCost | undefined = all.length === 0 ? undefined : { setupMs: mean((c) => c.setupMs), evalMs: mean((c) => c.evalMs), epochMs: mean((c) => c.epochMs) };
+  const average: UnitCost | undefined =
+    all.length === 0
+      ? undefined
+      : { setupMs: mean((c) => c.setupMs), evalMs: mean((c) => c.evalMs), epochMs: mean((c) => c.epochMs) };
   let timed = 0;
   let fromFamily = 0;
   let fromAverage = 0;
@@ -367,8 +388,14 @@ export function dryRunReport(o: DryRunOptions): string {
   // the report
   const totalMs = [...estimate.values()].reduce((a, b) => a + b, 0);
   const known = toCompute.length - unknown;
-  const wall = o.threads === undefined ? '' : `; about ${duration(totalMs / Math.min(o.threads, Math.max(1, known)))} on ${plural(o.threads, 'thread')} here`;
-  lines.push(`estimated cost: ${hours(totalMs)} CPU-hours (${duration(totalMs)} of one core${wall})${unknown > 0 ? `, ${plural(unknown, 'run')} not estimated` : ''}`);
+  const wall =
+    o.threads === undefined
+      ? ''
+      : `; about ${duration(totalMs / Math.min(o.threads, Math.max(1, known)))} on ${plural(o.threads, 'thread')} here`;
+  lines.push(
+    `estimated cost: ${hours(totalMs)} CPU-hours (${duration(totalMs)} of one ` +
+      `core${wall})${unknown > 0 ? `, ${plural(unknown, 'run')} not estimated` : ''}`,
+  );
   // by algorithm
   const byAlgorithm = new Map<string, { runs: number; ms: number }>();
   for (const r of toCompute) {
@@ -381,23 +408,39 @@ export function dryRunReport(o: DryRunOptions): string {
   }
   const width = Math.max(...[...byAlgorithm.keys()].map((k) => k.length));
   for (const [alg, a] of [...byAlgorithm].sort((x, y) => y[1].ms - x[1].ms)) {
-    lines.push(`  ${alg.padEnd(width)}  ${plural(a.runs, 'run').padStart(9)}  ${duration(a.ms).padStart(8)}  ${totalMs > 0 ? `${((100 * a.ms) / totalMs).toFixed(0).padStart(3)} %` : ''}`);
+    lines.push(
+      `  ${alg.padEnd(width)}  ${plural(a.runs, 'run').padStart(9)}  ${duration(a.ms).padStart(8)}  ` +
+        `${totalMs > 0 ? `${((100 * a.ms) / totalMs).toFixed(0).padStart(3)} %` : ''}`,
+    );
   }
   // how
   const how: string[] = [];
-  if (fromStored > 0) how.push(`${plural(fromStored, 'run')} from the stored wall times of ${plural(storedWalls, 'done run')} that differ only in the seed`);
+  if (fromStored > 0)
+    how.push(
+      `${plural(fromStored, 'run')} from the stored wall times of ${plural(storedWalls, 'done run')} that ` +
+        `differ only in the seed`,
+    );
   if (timed + fromFamily + fromAverage > 0) {
     const pct = (f: number): string => `${f >= 0.1 ? (100 * f).toFixed(0) : (100 * f).toPrecision(1)} %`;
     const size = minFraction === maxFraction ? pct(minFraction) : `${pct(minFraction)} to ${pct(maxFraction)}`;
     let text =
-      `${plural(timed, 'run')} from timing a short run of each of its ${plural(costs.size, 'configuration shape')} here (config without seed; ` +
-      `its first epochs on ${size} of its images or samples; ${duration(calibrationMs)} in all), scaled to the run's images and epochs`;
-    if (fromFamily > 0) text += `; ${plural(fromFamily, 'run')} of shapes not timed (${duration(budget)} budget) from a timed shape of the same algorithm, task and model`;
+      `${plural(timed, 'run')} from timing a short run of each of its ` +
+      `${plural(costs.size, 'configuration shape')} here (config without seed; ` +
+      `its first epochs on ${size} of its images or samples; ${duration(calibrationMs)} in all), scaled to the ` +
+      `run's images and epochs`;
+    if (fromFamily > 0)
+      text +=
+        `; ${plural(fromFamily, 'run')} of shapes not timed (${duration(budget)} budget) from a timed shape of ` +
+        `the same algorithm, task and model`;
     if (fromAverage > 0) text += `; ${plural(fromAverage, 'run')} from the mean of the timed shapes`;
     how.push(text);
   }
-  if (unknown > 0) how.push(`${plural(unknown, 'run')} not estimated${unknownWhy.size > 0 ? ` (${[...unknownWhy].join('; ')})` : ' (no run could be timed)'}`);
+  if (unknown > 0)
+    how.push(
+      `${plural(unknown, 'run')} not ` +
+        `estimated${unknownWhy.size > 0 ? ` (${[...unknownWhy].join('; ')})` : ' (no run could be timed)'}`,
+    );
   lines.push(`  how: ${how.join('; ')}`);
-  lines.push('  one core of this machine; a cluster node\'s cores may be faster or slower');
+  lines.push("  one core of this machine; a cluster node's cores may be faster or slower");
   return `${lines.join('\n')}\n`;
 }

@@ -51,6 +51,7 @@ export const MAX_RUNS_OPTION = {
 
 /** The value of --max-runs, checked: a positive integer. */
 export function maxRunsFrom(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new UsageError(`--max-runs: expected a positive integer, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+    throw new UsageError(`--max-runs: expected a positive integer, got ${String(value)}`);
   return value;
 }

@@ -35,8 +35,12 @@ export function expandCommand(yargs: Argv): Argv {
       }
       reportScheduleWarnings(sweepWarnings(expansion.runs, datasetShape), argv.strict);
       const { runs, combinations, excluded, merged } = expansion;
-      process.stdout.write(`${name}: ${runs.length} runs (${combinations} combinations, ${excluded} excluded, ${merged} identical merged)\n`);
-      if (argv.json) for (const r of runs) process.stdout.write(`${canonicalJson({ hash: r.hash, config: r.config })}\n`);
+      process.stdout.write(
+        `${name}: ${runs.length} runs (${combinations} combinations, ${excluded} excluded, ${merged} identical ` +
+          `merged)\n`,
+      );
+      if (argv.json)
+        for (const r of runs) process.stdout.write(`${canonicalJson({ hash: r.hash, config: r.config })}\n`);
       else process.stdout.write(runs.map((r) => `  ${r.hash.slice(0, 12)}  ${runLabel(r)}\n`).join(''));
     },
   );

@@ -27,7 +27,9 @@ export interface ProcessView {
   cwd: string;
 }
 
-/** A word safe for a POSIX shell as it is, else quoted: in '...', or "..." where it holds a ' and nothing "..." expands. */
+/**
+ * A word safe for a POSIX shell as it is, else quoted: in '...', or "..." where it holds a ' and nothing "..." expands.
+ */
 export function shellQuote(s: string): string {
   if (s !== '' && /^[A-Za-z0-9_./:=@%+,-]+$/.test(s)) return s;
   if (s.includes("'") && !/[$`"\\!]/.test(s)) return `"${s}"`;
@@ -97,7 +99,10 @@ export function invocation(view: ProcessView = currentProcess()): Invocation {
   const scriptReal = realpath(scriptPath) ?? scriptPath;
   // the user typed the command in INIT_CWD; npm ran it in the package root
   const typedIn = env.INIT_CWD;
-  const cd = typedIn !== undefined && typedIn !== '' && resolve(typedIn) !== resolve(cwd) ? relative(resolve(typedIn), cwd) || '.' : undefined;
+  const cd =
+    typedIn !== undefined && typedIn !== '' && resolve(typedIn) !== resolve(cwd)
+      ? relative(resolve(typedIn), cwd) || '.'
+      : undefined;
 
   const direct = directPrefix(view, scriptPath, scriptReal);
 
@@ -127,7 +132,9 @@ export function invocation(view: ProcessView = currentProcess()): Invocation {
  */
 function extraArgs(scriptWords: string[] | undefined, view: ProcessView, scriptReal: string): string[] | undefined {
   if (scriptWords === undefined) return undefined;
-  const at = scriptWords.findIndex((w, i) => i > 0 && (realpath(resolve(view.cwd, w)) ?? resolve(view.cwd, w)) === scriptReal);
+  const at = scriptWords.findIndex(
+    (w, i) => i > 0 && (realpath(resolve(view.cwd, w)) ?? resolve(view.cwd, w)) === scriptReal,
+  );
   if (at < 0) return undefined;
   const fixed = scriptWords.slice(at + 1);
   const args = view.argv.slice(2);
@@ -156,7 +163,13 @@ function shownPathOrDotSlash(path: string, cwd: string): string {
 }
 
 function currentProcess(): ProcessView {
-  return { argv: process.argv, execArgv: process.execArgv, execPath: process.execPath, env: process.env, cwd: process.cwd() };
+  return {
+    argv: process.argv,
+    execArgv: process.execArgv,
+    execPath: process.execPath,
+    env: process.env,
+    cwd: process.cwd(),
+  };
 }
 
 let cached: Invocation | undefined;

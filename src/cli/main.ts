@@ -30,7 +30,12 @@ async function main(): Promise<void> {
     .scriptName('aimc-sweep')
     .strict()
     .demandCommand(1, 'name a command (see --help)')
-    .option('debug', { type: 'boolean', default: false, global: true, describe: 'print the JavaScript stack trace of an error (for bug reports; also AIMC_DEBUG=1)' })
+    .option('debug', {
+      type: 'boolean',
+      default: false,
+      global: true,
+      describe: 'print the JavaScript stack trace of an error (for bug reports; also AIMC_DEBUG=1)',
+    })
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     })
@@ -42,7 +47,11 @@ async function main(): Promise<void> {
 }
 
 /** Stack traces are for bug reports: only with --debug or AIMC_DEBUG=1. */
-const debug = process.env.AIMC_DEBUG === '1' || process.argv.slice(2, process.argv.includes('--') ? process.argv.indexOf('--') : undefined).some((a) => a === '--debug' || a === '--debug=true');
+const debug =
+  process.env.AIMC_DEBUG === '1' ||
+  process.argv
+    .slice(2, process.argv.includes('--') ? process.argv.indexOf('--') : undefined)
+    .some((a) => a === '--debug' || a === '--debug=true');
 // the coordinator's log reads it too
 if (debug) process.env.AIMC_DEBUG = '1';
 

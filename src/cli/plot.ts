@@ -65,20 +65,20 @@ export function plotCommand(yargs: Argv): Argv {
           type: 'string',
           describe:
             "keys whose values make the lines, comma-separated; 'none' for one line (default: the rows of the " +
-              "default table, the sweep's view's where it has one)",
+            "default table, the sweep's view's where it has one)",
         })
         .option('facet', {
           type: 'string',
           describe:
             "one panel per value of this key; 'none' for one panel (default: the default table's first column key " +
-              'not on x or in --group)',
+            'not on x or in --group)',
         })
         .option('epoch', {
           type: 'string',
           choices: EPOCH_CHOICES,
           describe:
             "with a key on x: each run's final epoch (default, or the sweep's view), its best, or tail: its mean " +
-              'over the last 20 % of epochs',
+            'over the last 20 % of epochs',
         })
         .option('stat', {
           type: 'string',

@@ -67,7 +67,10 @@ export class ProgressDisplay {
         this.o.out.write(`[${this.done + this.failed}/${this.total}] ${e.status.padEnd(6)} ${label}  ${what}\n`);
       }
     } else if (e.kind === 'rejected') {
-      this.o.out.write(`${this.tty && !this.frozen ? '\r\x1b[K' : ''}warning: ${e.what} for run ${e.lease.hash.slice(0, 12)} rejected: ${e.reason}\n`);
+      this.o.out.write(
+        `${this.tty && !this.frozen ? '\r\x1b[K' : ''}warning: ${e.what} for run ${e.lease.hash.slice(0, 12)} ` +
+          `rejected: ${e.reason}\n`,
+      );
     }
   };
 
@@ -78,10 +81,16 @@ export class ProgressDisplay {
     const elapsed = this.now() - this.t0;
     const perMin = elapsed > 0 ? (this.finishedHere / elapsed) * 60_000 : 0;
     const remaining = this.total - finished;
-    const eta = this.finishedHere > 0 && remaining > 0 ? formatDuration((remaining / this.finishedHere) * elapsed) : remaining === 0 ? 'done' : '?';
+    const eta =
+      this.finishedHere > 0 && remaining > 0
+        ? formatDuration((remaining / this.finishedHere) * elapsed)
+        : remaining === 0
+          ? 'done'
+          : '?';
     return (
       `${this.o.sweep} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${finished}/${this.total}` +
-      `  done ${this.done}  failed ${this.failed}  running ${this.running.size}  ${perMin.toFixed(1)} runs/min  ETA ${eta}`
+      `  done ${this.done}  failed ${this.failed}  running ${this.running.size}  ${perMin.toFixed(1)} runs/min ` +
+      ` ETA ${eta}`
     );
   }
 

@@ -42,7 +42,11 @@ export function formatQuery(r: QueryResult, format: string): string {
   }
   const numeric = (i: number) => r.rows.every((row) => typeof row[i] === 'number' || row[i] === null);
   const right = r.columns.map((_, i) => r.rows.length > 0 && numeric(i));
-  const body = textTable(r.columns, r.rows.map((row) => row.map(cellText)), right);
+  const body = textTable(
+    r.columns,
+    r.rows.map((row) => row.map(cellText)),
+    right,
+  );
   return `${body}(${r.rows.length} row${r.rows.length === 1 ? '' : 's'})\n`;
 }
 

@@ -22,7 +22,8 @@ interface ConfigFile {
 function readText(file: string): string {
   try {
     const st = statSync(file);
-    if (st.isFile() && st.size > MAX_CONFIG_BYTES) throw new UsageError(`${file}: ${st.size} bytes, more than the 1 MiB a run config file may have`);
+    if (st.isFile() && st.size > MAX_CONFIG_BYTES)
+      throw new UsageError(`${file}: ${st.size} bytes, more than the 1 MiB a run config file may have`);
     return readFileSync(file, 'utf8');
   } catch (e) {
     if (e instanceof UsageError) throw e;
@@ -67,7 +68,9 @@ function readYamlConfig(file: string, text: string): ConfigFile {
       if (node?.range) return counter.linePos(node.range[0]).line;
       // a missing or unknown key: the line of the key itself, when its mapping has it
       const parent = n > 1 ? doc.getIn(parts.slice(0, n - 1), true) : doc.contents;
-      const pair = (parent as { items?: Array<{ key?: { value?: unknown; range?: [number, number, number] } }> } | null)?.items?.find((p) => p.key?.value === parts[n - 1]);
+      const pair = (
+        parent as { items?: Array<{ key?: { value?: unknown; range?: [number, number, number] } }> } | null
+      )?.items?.find((p) => p.key?.value === parts[n - 1]);
       if (pair?.key?.range) return counter.linePos(pair.key.range[0]).line;
     }
     return undefined;
@@ -104,7 +107,8 @@ export function runConfigFromCli(configFile: string | undefined, sets: readonly 
     const set = [...setArgs].reverse().find(({ key }) => e.path === key || e.path.startsWith(`${key}.`));
     if (set !== undefined) throw new UsageError(`--set ${set.arg}: ${e.message}`);
     if (!configFile) throw new UsageError(`command line: ${e.message}`);
-    const line = e.path === '' || setArgs.some(({ key }) => key.startsWith(`${e.path}.`)) ? undefined : input.lineOf?.(e.path);
+    const line =
+      e.path === '' || setArgs.some(({ key }) => key.startsWith(`${e.path}.`)) ? undefined : input.lineOf?.(e.path);
     throw new UsageError(`${configFile}${line === undefined ? '' : `:${line}`}: ${e.message}`);
   }
 }

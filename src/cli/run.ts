@@ -49,7 +49,15 @@ export async function runSweepCommand(args: RunArgs): Promise<number> {
   const expansion = expandSweep(spec, { maxRuns: args.maxRuns });
   reportScheduleWarnings(sweepWarnings(expansion.runs, datasetShape), args.strict);
   if (args.dryRun) {
-    process.stdout.write(dryRunReport({ name: spec.name, runs: expansion.runs, db: args.db, retryFailed: args.retryFailed, threads: args.threads }));
+    process.stdout.write(
+      dryRunReport({
+        name: spec.name,
+        runs: expansion.runs,
+        db: args.db,
+        retryFailed: args.retryFailed,
+        threads: args.threads,
+      }),
+    );
     return 0;
   }
   const db: Db = openStore(args.db);
@@ -57,18 +65,25 @@ export async function runSweepCommand(args: RunArgs): Promise<number> {
   try {
     scheduler = new Scheduler(db, { file: args.db });
     if (scheduler.tookOver) {
-      process.stderr.write(`${args.db}: took the writer lock over from ${scheduler.tookOver.owner} (${scheduler.tookOver.why})\n`);
+      process.stderr.write(
+        `${args.db}: took the writer lock over from ${scheduler.tookOver.owner} (${scheduler.tookOver.why})\n`,
+      );
     }
     const recorded = scheduler.submit(spec, expansion);
     if (recorded.definitionChanged) {
-      process.stderr.write(`${spec.name}: definition changed since it was last recorded: ${recorded.joined} runs joined, ${recorded.left} left (their results stay in the database)\n`);
+      process.stderr.write(
+        `${spec.name}: definition changed since it was last recorded: ${recorded.joined} runs joined, ` +
+          `${recorded.left} left (their results stay in the database)\n`,
+      );
     }
     const retried = args.retryFailed ? scheduler.retryFailed(recorded.sweepId) : 0;
     const before = scheduler.counts(recorded.sweepId);
     const toRun = before.queued + before.running;
     process.stderr.write(
-      `${spec.name}: ${recorded.total} runs (${recorded.newRuns} new in ${args.db}): ${before.done} done, ${before.failed} failed` +
-        `${retried > 0 ? `, ${retried} failed re-queued` : ''}, ${toRun} to run on ${args.threads} thread${args.threads === 1 ? '' : 's'}\n`,
+      `${spec.name}: ${recorded.total} runs (${recorded.newRuns} new in ${args.db}): ${before.done} done, ` +
+        `${before.failed} failed` +
+        `${retried > 0 ? `, ${retried} failed re-queued` : ''}, ${toRun} to run on ${args.threads} ` +
+        `thread${args.threads === 1 ? '' : 's'}\n`,
     );
 
     let interrupted = false;
@@ -87,7 +102,8 @@ export async function runSweepCommand(args: RunArgs): Promise<number> {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
-        interrupted = (await runEmbedded({ scheduler, sweepId: recorded.sweepId, pool, signal: stop.signal })).interrupted;
+        interrupted = (await runEmbedded({ scheduler, sweepId: recorded.sweepId, pool, signal: stop.signal }))
+          .interrupted;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
@@ -99,7 +115,8 @@ export async function runSweepCommand(args: RunArgs): Promise<number> {
     const after = scheduler.counts(recorded.sweepId);
     if (interrupted) {
       process.stderr.write(
-        `interrupted: ${after.done} of ${recorded.total} runs done, ${after.failed} failed; nothing is lost. Resume with the same command:\n` +
+        `interrupted: ${after.done} of ${recorded.total} runs done, ${after.failed} failed; nothing is lost. ` +
+          `Resume with the same command:\n` +
           `  ${sameCommandLine()}\n`,
       );
       return 130;
@@ -108,7 +125,8 @@ export async function runSweepCommand(args: RunArgs): Promise<number> {
     if (left > 0) {
       // not ours to finish here (leased by a coordinator that is gone, say): never report success
       process.stderr.write(
-        `aimc-sweep: ${args.db}: ${left} run${left === 1 ? '' : 's'} of ${spec.name} still ${after.running > 0 ? 'leased' : 'queued'} after the sweep ended here` +
+        `aimc-sweep: ${args.db}: ${left} run${left === 1 ? '' : 's'} of ${spec.name} still ` +
+          `${after.running > 0 ? 'leased' : 'queued'} after the sweep ended here` +
           `; run the same command again to finish ${left === 1 ? 'it' : 'them'}: ${sameCommandLine()}\n`,
       );
       return 1;
@@ -120,7 +138,8 @@ export async function runSweepCommand(args: RunArgs): Promise<number> {
     }
     if (after.failed > 0) {
       process.stderr.write(
-        `${after.failed} run${after.failed === 1 ? '' : 's'} failed; see: ${commandLine('query', "SELECT hash, error FROM runs WHERE status = 'failed'", '--db', args.db)}` +
+        `${after.failed} run${after.failed === 1 ? '' : 's'} failed; see: ` +
+          `${commandLine('query', "SELECT hash, error FROM runs WHERE status = 'failed'", '--db', args.db)}` +
           `; re-run them with --retry-failed\n`,
       );
     }
@@ -139,17 +158,38 @@ export function runCommand(yargs: Argv): Argv {
       y
         .positional('sweep', { type: 'string', demandOption: true, describe: 'sweep definition (YAML)' })
         .option('db', { type: 'string', default: 'results.db', describe: 'results database (created if missing)' })
-        .option('threads', { type: 'number', default: defaultThreads(), describe: 'worker threads (default: available cores)' })
-        .option('retry-failed', { type: 'boolean', default: false, describe: 're-run the runs of this sweep that failed' })
-        .option('dry-run', { type: 'boolean', default: false, describe: 'say what would be computed and estimate its CPU-hours; compute and write nothing' })
+        .option('threads', {
+          type: 'number',
+          default: defaultThreads(),
+          describe: 'worker threads (default: available cores)',
+        })
+        .option('retry-failed', {
+          type: 'boolean',
+          default: false,
+          describe: 're-run the runs of this sweep that failed',
+        })
+        .option('dry-run', {
+          type: 'boolean',
+          default: false,
+          describe: 'say what would be computed and estimate its CPU-hours; compute and write nothing',
+        })
         .options(STRICT_OPTION)
         .options(MAX_RUNS_OPTION)
         .check((a) => {
-          if (!Number.isInteger(a.threads) || (a.threads as number) < 1) throw new UsageError(`--threads: expected a positive integer, got ${String(a.threads)}`);
+          if (!Number.isInteger(a.threads) || (a.threads as number) < 1)
+            throw new UsageError(`--threads: expected a positive integer, got ${String(a.threads)}`);
           return true;
         }),
     async (argv) => {
-      process.exitCode = await runSweepCommand({ sweep: argv.sweep as string, db: argv.db, threads: argv.threads, retryFailed: argv['retry-failed'], strict: argv.strict, maxRuns: maxRunsFrom(argv['max-runs']), dryRun: argv['dry-run'] });
+      process.exitCode = await runSweepCommand({
+        sweep: argv.sweep as string,
+        db: argv.db,
+        threads: argv.threads,
+        retryFailed: argv['retry-failed'],
+        strict: argv.strict,
+        maxRuns: maxRunsFrom(argv['max-runs']),
+        dryRun: argv['dry-run'],
+      });
     },
   );
 }

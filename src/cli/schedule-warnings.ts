@@ -30,5 +30,6 @@ export function datasetShape(task: TaskConfig): DataShape | { unavailable: strin
 /** Prints the warnings; with strict, any warning is an error. */
 export function reportScheduleWarnings(lines: readonly string[], strict: boolean): void {
   for (const l of lines) process.stderr.write(`warning: ${l}\n`);
-  if (strict && lines.length > 0) throw new UsageError(`--strict: ${lines.length} transfer-schedule warning${lines.length === 1 ? '' : 's'} (above)`);
+  if (strict && lines.length > 0)
+    throw new UsageError(`--strict: ${lines.length} transfer-schedule warning${lines.length === 1 ? '' : 's'} (above)`);
 }

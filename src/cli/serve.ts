@@ -24,12 +24,23 @@ export function serveCommand(yargs: Argv): Argv {
     (y) =>
       y
         .option('db', { type: 'string', default: 'results.db', describe: 'results database (created if missing)' })
-        .option('listen', { type: 'string', default: '127.0.0.1:50051', describe: 'address to listen on (host:port; 0.0.0.0 for every interface)' })
-        .option('token-file', { type: 'string', describe: 'require this shared token (file with one line) from every worker and client' })
+        .option('listen', {
+          type: 'string',
+          default: '127.0.0.1:50051',
+          describe: 'address to listen on (host:port; 0.0.0.0 for every interface)',
+        })
+        .option('token-file', {
+          type: 'string',
+          describe: 'require this shared token (file with one line) from every worker and client',
+        })
         .option('tls-cert', { type: 'string', describe: 'serve TLS with this PEM certificate chain' })
         .option('tls-key', { type: 'string', describe: 'private key (PEM) of --tls-cert' })
         .option('lease-ttl', { type: 'number', default: 30, describe: 'seconds a lease lives without heartbeats' })
-        .option('max-lost-leases', { type: 'number', default: 3, describe: 'a run whose lease is lost this many times fails' }),
+        .option('max-lost-leases', {
+          type: 'number',
+          default: 3,
+          describe: 'a run whose lease is lost this many times fails',
+        }),
     // what stops it (the writer lock lost: 2; the disk failing a write: 1) is thrown, and
     // main.ts says it in one line with its exit code
     (argv) => serve(argv),
@@ -50,16 +61,23 @@ async function serve(argv: ServeArgs): Promise<void> {
   const listen = checkAddress('--listen', argv.listen, true);
   const token = readToken(argv['token-file']);
   const credentials = serverCredentialsFrom(argv['tls-cert'], argv['tls-key']);
-  if (!(argv['lease-ttl'] > 0)) throw new UsageError(`--lease-ttl: expected a positive number of seconds, got ${argv['lease-ttl']}`);
+  if (!(argv['lease-ttl'] > 0))
+    throw new UsageError(`--lease-ttl: expected a positive number of seconds, got ${argv['lease-ttl']}`);
   const db = openStore(argv.db);
   let scheduler: Scheduler;
   try {
-    scheduler = new Scheduler(db, { file: argv.db, leaseTtlMs: argv['lease-ttl'] * 1000, maxLostLeases: argv['max-lost-leases'], orphans: 'expire' });
+    scheduler = new Scheduler(db, {
+      file: argv.db,
+      leaseTtlMs: argv['lease-ttl'] * 1000,
+      maxLostLeases: argv['max-lost-leases'],
+      orphans: 'expire',
+    });
   } catch (e) {
     db.close();
     throw e;
   }
-  if (scheduler.tookOver) log(`took the writer lock of ${argv.db} over from ${scheduler.tookOver.owner} (${scheduler.tookOver.why})`);
+  if (scheduler.tookOver)
+    log(`took the writer lock of ${argv.db} over from ${scheduler.tookOver.owner} (${scheduler.tookOver.why})`);
   const coordinator = new Coordinator({ scheduler, token, log });
   let port: number;
   try {
@@ -71,8 +89,15 @@ async function serve(argv: ServeArgs): Promise<void> {
     throw new UsageError(`--listen ${listen}: ${(e as Error).message}`);
   }
   const host = listen.slice(0, listen.lastIndexOf(':'));
-  log(`coordinator listening on ${host}:${port} (${argv.db}${token ? ', token required' : ''}${argv['tls-cert'] ? ', TLS' : ''})`);
-  if (!token && !/^(127\.|\[::1\]|localhost)/.test(host)) log('warning: listening beyond loopback without --token-file: anyone who can reach this port can submit and lease runs');
+  log(
+    `coordinator listening on ${host}:${port} ` +
+      `(${argv.db}${token ? ', token required' : ''}${argv['tls-cert'] ? ', TLS' : ''})`,
+  );
+  if (!token && !/^(127\.|\[::1\]|localhost)/.test(host))
+    log(
+      'warning: listening beyond loopback without --token-file: anyone who can reach this port can submit and ' +
+        'lease runs',
+    );
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

@@ -18,11 +18,21 @@ function formatResult(r: RunResult): string {
   const classification = c.task.kind !== 'least-squares';
   let task: string = c.task.kind;
   if (c.task.kind === 'least-squares') task += `/${c.task.form}`;
-  else if (c.model) task += ` model=${c.model.kind}${c.model.kind === 'mlp' ? `(${(c.model.hidden ?? []).join(',')})` : ''}/${c.model.activation}`;
+  else if (c.model) {
+    const hidden = c.model.kind === 'mlp' ? `(${(c.model.hidden ?? []).join(',')})` : '';
+    task += ` model=${c.model.kind}${hidden}/${c.model.activation}`;
+  }
   lines.push(`algorithm=${c.algorithm} task=${task}${dev} lr=${c.lr} batch=${c.batch_size} seed=${c.seed}`);
-  lines.push(classification ? 'epoch  train_loss    test_loss     test_acc  pulses' : 'epoch  train_loss    weight_error  pulses');
+  lines.push(
+    classification
+      ? 'epoch  train_loss    test_loss     test_acc  pulses'
+      : 'epoch  train_loss    weight_error  pulses',
+  );
   for (const m of r.history) {
-    const pulses = Object.entries(m.pulses).map(([k, v]) => `${k}=${v}`).join(' ') || '-';
+    const pulses =
+      Object.entries(m.pulses)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ') || '-';
     const metric = classification ? `${exp(m.test_loss)}  ${pct(m.test_accuracy)}` : exp(m.weight_error);
     lines.push(`${String(m.epoch).padStart(5)}  ${exp(m.train_loss)}  ${metric}  ${pulses}`);
   }
@@ -36,8 +46,16 @@ export function simulateCommand(yargs: Argv): Argv {
     'run one simulation in-process and print its result',
     (y) =>
       y
-        .option('config', { type: 'string', describe: 'run config file: YAML, or JSON (.json); --set overrides its fields' })
-        .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a field: --set device.n_states=16 (repeatable)' })
+        .option('config', {
+          type: 'string',
+          describe: 'run config file: YAML, or JSON (.json); --set overrides its fields',
+        })
+        .option('set', {
+          type: 'string',
+          array: true,
+          default: [] as string[],
+          describe: 'override a field: --set device.n_states=16 (repeatable)',
+        })
         .option('json', { type: 'boolean', default: false, describe: 'print the RunResult as JSON' })
         .options(STRICT_OPTION),
     (argv) => {

@@ -22,8 +22,15 @@ export function idleSlots(slots: number, freeLeases: number): number {
   return Math.max(0, Math.min(slots, freeLeases - (LEASES_PER_THREAD - 1) * slots));
 }
 
-async function coordinatorStatus(address: string, tokenFile: string | undefined, ca: string | undefined, tls: boolean): Promise<StatusReport> {
-  const client = createClient(SweepService, checkAddress('--coordinator', address), channelCredentialsFrom(ca, tls), { token: readToken(tokenFile) });
+async function coordinatorStatus(
+  address: string,
+  tokenFile: string | undefined,
+  ca: string | undefined,
+  tls: boolean,
+): Promise<StatusReport> {
+  const client = createClient(SweepService, checkAddress('--coordinator', address), channelCredentialsFrom(ca, tls), {
+    token: readToken(tokenFile),
+  });
   try {
     const r = await client.getStatus({}, { deadline: Date.now() + 10_000 });
     return statusFromWire(r, Date.now());
@@ -41,7 +48,10 @@ export function statusCommand(yargs: Argv): Argv {
     (y) =>
       y
         .option('db', { type: 'string', default: DEFAULT_DB, describe: 'results database' })
-        .option('coordinator', { type: 'string', describe: 'ask a running coordinator (host:port) instead of reading --db' })
+        .option('coordinator', {
+          type: 'string',
+          describe: 'ask a running coordinator (host:port) instead of reading --db',
+        })
         .options(CLIENT_OPTIONS)
         .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }),
     async (argv) => {
@@ -49,9 +59,14 @@ export function statusCommand(yargs: Argv): Argv {
         ? await coordinatorStatus(argv.coordinator, argv['token-file'], argv['tls-ca'], argv.tls)
         : withReadonlyStore(argv.db, (db) => {
             const r = statusReport(db, Date.now());
-            return { ...r, workers: r.workers.map((w) => ({ ...w, free_slots: w.connected ? idleSlots(w.slots, w.free_slots) : 0 })) };
+            return {
+              ...r,
+              workers: r.workers.map((w) => ({ ...w, free_slots: w.connected ? idleSlots(w.slots, w.free_slots) : 0 })),
+            };
           });
-      writeStdout(argv.json ? JSON.stringify(report, null, 2) + '\n' : formatStatus(report, argv.coordinator ?? argv.db));
+      writeStdout(
+        argv.json ? JSON.stringify(report, null, 2) + '\n' : formatStatus(report, argv.coordinator ?? argv.db),
+      );
     },
   );
 }

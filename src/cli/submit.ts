@@ -17,7 +17,14 @@ import { SweepService } from '../rpc/services.ts';
 import { sweepWarnings } from '../diagnostics/sweep-warnings.ts';
 import { type Expansion, expandSweep } from '../sweep/expand.ts';
 import { parseSweepText, readSweepText, SweepError } from '../sweep/spec.ts';
-import { awaitCoordinator, CLIENT_OPTIONS, channelCredentialsFrom, checkAddress, coordinatorError, readToken } from './connection.ts';
+import {
+  awaitCoordinator,
+  CLIENT_OPTIONS,
+  channelCredentialsFrom,
+  checkAddress,
+  coordinatorError,
+  readToken,
+} from './connection.ts';
 import { MAX_RUNS_OPTION, maxRunsFrom, UsageError } from './errors.ts';
 import { datasetShape, reportScheduleWarnings, STRICT_OPTION } from './schedule-warnings.ts';
 import { dryRunReport } from './dry-run.ts';
@@ -32,21 +39,41 @@ export function submitCommand(yargs: Argv): Argv {
     (y) =>
       y
         .positional('sweep', { type: 'string', demandOption: true, describe: 'sweep definition (YAML)' })
-        .option('coordinator', { type: 'string', describe: 'coordinator address host:port (required unless --dry-run)' })
-        .option('wait', { type: 'boolean', default: false, describe: "follow progress until every run is done or failed; then the sweep's table (with --db)" })
-        .option('connect-timeout', { type: 'number', default: 20, describe: 'seconds to wait for a coordinator that is not listening yet' })
-        .option('dry-run', { type: 'boolean', default: false, describe: 'contact no coordinator: say how many runs the sweep has and estimate their CPU-hours' })
+        .option('coordinator', {
+          type: 'string',
+          describe: 'coordinator address host:port (required unless --dry-run)',
+        })
+        .option('wait', {
+          type: 'boolean',
+          default: false,
+          describe: "follow progress until every run is done or failed; then the sweep's table (with --db)",
+        })
+        .option('connect-timeout', {
+          type: 'number',
+          default: 20,
+          describe: 'seconds to wait for a coordinator that is not listening yet',
+        })
+        .option('dry-run', {
+          type: 'boolean',
+          default: false,
+          describe: 'contact no coordinator: say how many runs the sweep has and estimate their CPU-hours',
+        })
         .option('db', {
           type: 'string',
           describe:
-            "the coordinator's results database, read-only, where this host can read it: with --dry-run to leave out the runs it has stored; with --wait to print the sweep's table at the end",
+            "the coordinator's results database, read-only, where this host can read it: with --dry-run to " +
+            "leave out the runs it has stored; with --wait to print the sweep's table at the end",
         })
         .options(STRICT_OPTION)
         .options(MAX_RUNS_OPTION)
         .options(CLIENT_OPTIONS)
         .check((a) => {
-          if (!a['dry-run'] && a.coordinator === undefined) throw new UsageError('Missing required argument: coordinator (or --dry-run)');
-          if (a.db !== undefined && !a['dry-run'] && !a.wait) throw new UsageError('--db: only with --dry-run or --wait (the coordinator owns its database; it is only read)');
+          if (!a['dry-run'] && a.coordinator === undefined)
+            throw new UsageError('Missing required argument: coordinator (or --dry-run)');
+          if (a.db !== undefined && !a['dry-run'] && !a.wait)
+            throw new UsageError(
+              '--db: only with --dry-run or --wait (the coordinator owns its database; it is only read)',
+            );
           return true;
         }),
     async (argv) => {
@@ -81,15 +108,24 @@ export function submitCommand(yargs: Argv): Argv {
           throw e;
         }
       }
-      const client = createClient(SweepService, checkAddress('--coordinator', argv.coordinator), channelCredentialsFrom(argv['tls-ca'], argv.tls), {
-        token: readToken(argv['token-file']),
-      });
+      const client = createClient(
+        SweepService,
+        checkAddress('--coordinator', argv.coordinator),
+        channelCredentialsFrom(argv['tls-ca'], argv.tls),
+        {
+          token: readToken(argv['token-file']),
+        },
+      );
       try {
         const seconds = argv['connect-timeout'];
-        if (!(seconds >= 0)) throw new UsageError(`--connect-timeout: expected a number of seconds >= 0, got ${String(seconds)}`);
+        if (!(seconds >= 0))
+          throw new UsageError(`--connect-timeout: expected a number of seconds >= 0, got ${String(seconds)}`);
         await awaitCoordinator(client, argv.coordinator, seconds);
         const r = await client.submit({ fileName: file, specYaml: yaml }, { deadline: Date.now() + 30_000 });
-        process.stdout.write(`${r.sweepName}: submitted to ${argv.coordinator}: ${r.totalRuns} runs (${r.newRuns} new, ${r.doneRuns} already done)\n`);
+        process.stdout.write(
+          `${r.sweepName}: submitted to ${argv.coordinator}: ${r.totalRuns} runs (${r.newRuns} new, ` +
+            `${r.doneRuns} already done)\n`,
+        );
         if (!argv.wait) return;
         let failed = 0;
         for await (const message of client.watch({ sweepName: r.sweepName })) {
@@ -101,19 +137,27 @@ export function submitCommand(yargs: Argv): Argv {
             const { lease, status, error } = update.run;
             if (status === 'failed') failed++;
             const what = status === 'done' ? 'done' : `FAILED: ${error}`;
-            process.stdout.write(`[${c.done + c.failed}/${total}] ${lease.hash.slice(0, 12)}#${lease.attempt} ${what}\n`);
+            process.stdout.write(
+              `[${c.done + c.failed}/${total}] ${lease.hash.slice(0, 12)}#${lease.attempt} ${what}\n`,
+            );
           }
         }
         process.stdout.write(`${r.sweepName}: finished${failed > 0 ? ` (${failed} failed while watching)` : ''}\n`);
         if (tableDb === undefined) {
-          process.stdout.write(`${r.sweepName}: its table: aimc-sweep table --sweep ${r.sweepName} --db <the coordinator's database>; or submit --wait --db FILE where this host can read it\n`);
+          process.stdout.write(
+            `${r.sweepName}: its table: aimc-sweep table --sweep ${r.sweepName} --db <the coordinator's ` +
+              `database>; or submit --wait --db FILE where this host can read it\n`,
+          );
           return;
         }
         let table: string;
         try {
           table = withReadonlyStore(tableDb, (db) => renderSweepTable(db, r.sweepName));
         } catch (e) {
-          if (e instanceof UsageError) throw new UsageError(`${e.message} (is --db ${tableDb} the database of the coordinator at ${argv.coordinator}?)`);
+          if (e instanceof UsageError)
+            throw new UsageError(
+              `${e.message} (is --db ${tableDb} the database of the coordinator at ${argv.coordinator}?)`,
+            );
           throw e;
         }
         process.stdout.write(`\n${table}\n`);

@@ -23,7 +23,7 @@ export function tableCommand(yargs: Argv): Argv {
           type: 'string',
           describe:
             "row keys, comma-separated dotted run config keys (default: the sweep's view, else algorithm, or the " +
-              'first varying swept key)',
+            'first varying swept key)',
         })
         .option('cols', {
           type: 'string',
@@ -40,14 +40,14 @@ export function tableCommand(yargs: Argv): Argv {
           choices: EPOCH_CHOICES,
           describe:
             "each run's final epoch (default, or the sweep's view), its best (max accuracy, min loss/error), or " +
-              'tail: its mean over the last 20 % of epochs',
+            'tail: its mean over the last 20 % of epochs',
         })
         .option('stat', {
           type: 'string',
           choices: STATS,
           describe:
             "per cell: mean ± std [95 % interval of the mean] (default, or the sweep's view), or median [min, " +
-              'max] over seeds',
+            'max] over seeds',
         })
         .option('format', {
           type: 'string',

@@ -21,11 +21,16 @@ export function workerCommand(yargs: Argv): Argv {
     (y) =>
       y
         .option('coordinator', { type: 'string', demandOption: true, describe: 'coordinator address host:port' })
-        .option('threads', { type: 'number', default: defaultThreads(), describe: 'worker threads (default: available cores)' })
+        .option('threads', {
+          type: 'number',
+          default: defaultThreads(),
+          describe: 'worker threads (default: available cores)',
+        })
         .option('name', { type: 'string', describe: 'name shown by status (default host:pid)' })
         .options(CLIENT_OPTIONS)
         .check((a) => {
-          if (!Number.isInteger(a.threads) || (a.threads as number) < 1) throw new UsageError(`--threads: expected a positive integer, got ${String(a.threads)}`);
+          if (!Number.isInteger(a.threads) || (a.threads as number) < 1)
+            throw new UsageError(`--threads: expected a positive integer, got ${String(a.threads)}`);
           return true;
         }),
     async (argv) => {

@@ -91,7 +91,8 @@ export function runEmbedded(options: EmbeddedOptions): Promise<EmbeddedOutcome> 
     const pump = (): void => {
       if (settled) return;
       if (!stopping) {
-        for (const lease of scheduler.lease(worker, LEASES_PER_THREAD * pool.threads - inflight.size, sweepId)) start(lease);
+        for (const lease of scheduler.lease(worker, LEASES_PER_THREAD * pool.threads - inflight.size, sweepId))
+          start(lease);
       }
       if (inflight.size === 0) finish({ interrupted: stopping });
     };

@@ -66,5 +66,8 @@ export function sqliteSchedulerStore(db: Db): SchedulerStore {
 
 /** Whether `x` is a SchedulerStore (else: a database connection). */
 export function isSchedulerStore(x: Db | SchedulerStore): x is SchedulerStore {
-  return typeof (x as Partial<SchedulerStore>).provenanceId === 'function' && typeof (x as Partial<SchedulerStore>).queue === 'object';
+  return (
+    typeof (x as Partial<SchedulerStore>).provenanceId === 'function' &&
+    typeof (x as Partial<SchedulerStore>).queue === 'object'
+  );
 }

@@ -26,7 +26,14 @@ import type { ExpandedRun, Expansion } from '../sweep/expand.ts';
 import { referencesForStorage } from '../sweep/reference.ts';
 import type { SweepSpec } from '../sweep/spec.ts';
 import { viewForStorage } from '../sweep/view.ts';
-import { type HostProbe, localHost, type LockOwner, type OwnerLiveness, ownerLiveness, processIdentity } from '../store/host.ts';
+import {
+  type HostProbe,
+  localHost,
+  type LockOwner,
+  type OwnerLiveness,
+  ownerLiveness,
+  processIdentity,
+} from '../store/host.ts';
 import type { Db } from '../store/open.ts';
 import { localProvenance, type Provenance } from '../store/provenance.ts';
 import {
@@ -80,7 +87,14 @@ export interface SchedulerOptions {
 export type SchedulerEvent =
   | { kind: 'leased'; worker: string; lease: LeaseRef }
   | { kind: 'progress'; worker: string; lease: LeaseRef; metrics: EpochMetrics }
-  | { kind: 'finished'; worker: string; lease: LeaseRef; status: 'done' | 'failed'; error?: string; final?: EpochMetrics }
+  | {
+      kind: 'finished';
+      worker: string;
+      lease: LeaseRef;
+      status: 'done' | 'failed';
+      error?: string;
+      final?: EpochMetrics;
+    }
   | { kind: 'requeued'; count: number; failed: number; why: string }
   | { kind: 'rejected'; worker: string; lease: LeaseRef; what: string; reason: string };
 
@@ -103,12 +117,25 @@ export interface WorkerRegistration {
 export function sweepDefinitionJson(spec: SweepSpec): string {
   const reference = spec.reference.length > 0 ? referencesForStorage(spec.reference) : undefined;
   const view = spec.view === null ? undefined : viewForStorage(spec.view);
-  return canonicalJson({ base: spec.base, grid: spec.grid, cases: spec.cases, zip: spec.zip, exclude: spec.exclude, reference, view });
+  return canonicalJson({
+    base: spec.base,
+    grid: spec.grid,
+    cases: spec.cases,
+    zip: spec.zip,
+    exclude: spec.exclude,
+    reference,
+    view,
+  });
 }
 
 /** A run of an expansion as the queue records it: its canonical config as the expansion computed it. */
 function runInput(r: ExpandedRun): SweepRunInput {
-  return { hash: r.hash, configJson: r.configJson, numericsVersion: NUMERICS_VERSION, assignmentsJson: canonicalJson(r.assignments) };
+  return {
+    hash: r.hash,
+    configJson: r.configJson,
+    numericsVersion: NUMERICS_VERSION,
+    assignmentsJson: canonicalJson(r.assignments),
+  };
 }
 
 /** submitInSlices: runs in its first transaction, and the bounds of the later ones (sized to the slice). */
@@ -159,11 +186,21 @@ export class Scheduler {
     const me = options.identity ?? processIdentity(host);
     this.owner = me.owner;
     const ownerAlive = options.ownerAlive ?? ownerLiveness(host);
-    const acquired = this.queue.acquireWriterLock(me.owner, this.now(), staleMs, options.file, ownerAlive, me.started, (e) => this.stopWriting(e), host);
+    const acquired = this.queue.acquireWriterLock(
+      me.owner,
+      this.now(),
+      staleMs,
+      options.file,
+      ownerAlive,
+      me.started,
+      (e) => this.stopWriting(e),
+      host,
+    );
     this.tookOver = acquired.tookOver;
     try {
       const orphans = (options.orphans ?? 'requeue') === 'requeue' ? this.queue.requeueOrphans() : 0;
-      if (orphans > 0) this.emit({ kind: 'requeued', count: orphans, failed: 0, why: 'left running by a previous coordinator' });
+      if (orphans > 0)
+        this.emit({ kind: 'requeued', count: orphans, failed: 0, why: 'left running by a previous coordinator' });
       this.provenance = this.store.provenanceId(options.provenance ?? localProvenance());
     } catch (e) {
       this.queue.releaseWriterLock(this.owner);
@@ -195,7 +232,13 @@ export class Scheduler {
   // ---- sweeps ---------------------------------------------------------------------------
 
   private sweepHeader(spec: SweepSpec): SweepHeader {
-    return { name: spec.name, description: spec.description, specJson: sweepDefinitionJson(spec), source: spec.file, provenanceId: this.provenance };
+    return {
+      name: spec.name,
+      description: spec.description,
+      specJson: sweepDefinitionJson(spec),
+      source: spec.file,
+      provenanceId: this.provenance,
+    };
   }
 
   /**
@@ -233,7 +276,7 @@ export class Scheduler {
       const opened = this.queue.openSweep(this.sweepHeader(spec), now);
       let newRuns = 0;
       let size = FIRST_SLICE_RUNS;
-      for (let first = 0; first < runs.length; ) {
+      for (let first = 0; first < runs.length;) {
         await nextTurn();
         const t0 = performance.now();
         const slice = runs.slice(first, first + size).map(runInput);
@@ -286,12 +329,24 @@ export class Scheduler {
   }
 
   /** A worker's result; `provenance` is the worker's (default: this process's; null: unknown). */
-  complete(worker: string, lease: LeaseRef, result: ReportedResult, provenance: number | null = this.provenance): Verdict {
+  complete(
+    worker: string,
+    lease: LeaseRef,
+    result: ReportedResult,
+    provenance: number | null = this.provenance,
+  ): Verdict {
     const v = this.queue.complete(worker, lease, result, this.now(), provenance ?? undefined);
     if (v.accepted) {
       const failed = this.queue.runError(lease.hash);
       const final = result.history[result.history.length - 1];
-      this.emit({ kind: 'finished', worker, lease, status: failed === undefined ? 'done' : 'failed', error: failed, final });
+      this.emit({
+        kind: 'finished',
+        worker,
+        lease,
+        status: failed === undefined ? 'done' : 'failed',
+        error: failed,
+        final,
+      });
     }
     return this.verdict(worker, lease, 'result', v);
   }
@@ -310,7 +365,8 @@ export class Scheduler {
   /** Re-queues (or fails, past the bound) the runs whose leases expired. */
   expireLeases(): { requeued: number; failed: number } {
     const r = this.queue.expireLeases(this.now(), this.maxLostLeases);
-    if (r.requeued + r.failed > 0) this.emit({ kind: 'requeued', count: r.requeued, failed: r.failed, why: 'lease expired' });
+    if (r.requeued + r.failed > 0)
+      this.emit({ kind: 'requeued', count: r.requeued, failed: r.failed, why: 'lease expired' });
     return r;
   }
 

@@ -13,7 +13,15 @@
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { NUMERICS_VERSION } from '../core/version.ts';
-import { addService, bindServer, errorToStatus, type RequestOf, type ResponseInitOf, RpcError, type ServerBidiCall } from '../rpc/bridge.ts';
+import {
+  addService,
+  bindServer,
+  errorToStatus,
+  type RequestOf,
+  type ResponseInitOf,
+  RpcError,
+  type ServerBidiCall,
+} from '../rpc/bridge.ts';
 import {
   epochFromWire,
   leaseFromWire,
@@ -62,7 +70,9 @@ type WatchCall = grpc.ServerWritableStream<RequestOf<WatchMethod>, ResponseInitO
 interface Session {
   worker: string;
   call: SessionCall;
-  /** the leases the worker last said it would take more of (SlotsUpdate.free), and how many grants it had received then */
+  /**
+   * the leases the worker last said it would take more of (SlotsUpdate.free), and how many grants it had received then
+   */
   freeLeases: number;
   received: number;
   /** grants written on this session */
@@ -120,7 +130,8 @@ export class Coordinator {
     this.expander = new SweepExpander({ maxRuns: o.maxRuns ?? DEFAULT_MAX_RUNS, timeoutMs: o.expandTimeoutMs });
     const max = o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.server = new grpc.Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max });
-    const onError = (e: unknown, method: string): void => this.log(`${method}: ${e instanceof Error ? e.message : String(e)}`);
+    const onError = (e: unknown, method: string): void =>
+      this.log(`${method}: ${e instanceof Error ? e.message : String(e)}`);
     addService(
       this.server,
       WorkerService,
@@ -137,7 +148,10 @@ export class Coordinator {
       },
       { token: o.token, onError },
     );
-    this.expiryTimer = setInterval(() => this.expireLeases(), Math.max(50, Math.min(1000, this.scheduler.leaseTtlMs / 4)));
+    this.expiryTimer = setInterval(
+      () => this.expireLeases(),
+      Math.max(50, Math.min(1000, this.scheduler.leaseTtlMs / 4)),
+    );
     this.expiryTimer.unref();
   }
 
@@ -170,15 +184,34 @@ export class Coordinator {
 
   private register(req: RegisterRequest): { workerId: string; leaseTtlMs: number; heartbeatIntervalMs: number } {
     if (req.numericsVersion !== NUMERICS_VERSION) {
-      throw new RpcError(grpc.status.FAILED_PRECONDITION, `worker computes numerics version ${req.numericsVersion}, this coordinator's runs need ${NUMERICS_VERSION}: install the same aimc-sweep version`);
+      throw new RpcError(
+        grpc.status.FAILED_PRECONDITION,
+        `worker computes numerics version ${req.numericsVersion}, this coordinator's runs need ` +
+          `${NUMERICS_VERSION}: install the same aimc-sweep version`,
+      );
     }
-    if (req.slots < 1 || req.slots > MAX_SLOTS) throw new RpcError(grpc.status.INVALID_ARGUMENT, `slots: expected 1..${MAX_SLOTS}, got ${req.slots}`);
-    for (const [field, value] of [['name', req.name], ['host', req.host], ['package_version', req.packageVersion], ['node_version', req.nodeVersion]] as const) {
-      if (value.length > MAX_TEXT) throw new RpcError(grpc.status.INVALID_ARGUMENT, `${field}: longer than ${MAX_TEXT} characters`);
+    if (req.slots < 1 || req.slots > MAX_SLOTS)
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, `slots: expected 1..${MAX_SLOTS}, got ${req.slots}`);
+    for (const [field, value] of [
+      ['name', req.name],
+      ['host', req.host],
+      ['package_version', req.packageVersion],
+      ['node_version', req.nodeVersion],
+    ] as const) {
+      if (value.length > MAX_TEXT)
+        throw new RpcError(grpc.status.INVALID_ARGUMENT, `${field}: longer than ${MAX_TEXT} characters`);
     }
     const id = `w-${randomBytes(6).toString('hex')}`;
     const name = req.name || id;
-    own(() => this.scheduler.registerWorker({ id, name, host: req.host || '?', slots: req.slots, provenance: provenanceFromWire(req) }));
+    own(() =>
+      this.scheduler.registerWorker({
+        id,
+        name,
+        host: req.host || '?',
+        slots: req.slots,
+        provenance: provenanceFromWire(req),
+      }),
+    );
     this.log(`worker ${id} registered: ${name} on ${req.host}, ${req.slots} slots`);
     return { workerId: id, leaseTtlMs: this.scheduler.leaseTtlMs, heartbeatIntervalMs: this.heartbeatIntervalMs };
   }
@@ -203,7 +236,8 @@ export class Coordinator {
         if (msg.kind.case === 'hello') {
           if (session) return end(grpc.status.FAILED_PRECONDITION, 'hello sent twice');
           const id = msg.kind.value.workerId;
-          if (!this.scheduler.worker(id)) return end(grpc.status.NOT_FOUND, `unknown worker id ${JSON.stringify(id.slice(0, 64))}: register again`);
+          if (!this.scheduler.worker(id))
+            return end(grpc.status.NOT_FOUND, `unknown worker id ${JSON.stringify(id.slice(0, 64))}: register again`);
           const old = this.sessions.get(id);
           if (old) {
             this.log(`worker ${id} opened a new session: closing the old one`);
@@ -233,8 +267,14 @@ export class Coordinator {
   }
 
   private reply(s: Session, lease: LeaseRef, v: Verdict, what: string): void {
-    if (!v.accepted) this.log(`worker ${s.worker}: ${what} for ${lease.hash.slice(0, 12)}#${lease.attempt} rejected: ${v.reason}`);
-    s.call.write({ kind: { case: 'ack', value: { lease: leaseToWire(lease), accepted: v.accepted, reason: v.accepted ? '' : v.reason } } });
+    if (!v.accepted)
+      this.log(`worker ${s.worker}: ${what} for ${lease.hash.slice(0, 12)}#${lease.attempt} rejected: ${v.reason}`);
+    s.call.write({
+      kind: {
+        case: 'ack',
+        value: { lease: leaseToWire(lease), accepted: v.accepted, reason: v.accepted ? '' : v.reason },
+      },
+    });
   }
 
   private onMessage(s: Session, msg: SessionRequest): void {
@@ -243,7 +283,10 @@ export class Coordinator {
       case 'slots': {
         const { free, leasesReceived } = msg.kind.value;
         if (free > MAX_SLOTS || leasesReceived > s.sent) {
-          this.log(`worker ${worker}: implausible slots update (free ${free}, received ${leasesReceived} of ${s.sent} sent): ignored`);
+          this.log(
+            `worker ${worker}: implausible slots update (free ${free}, received ${leasesReceived} of ${s.sent} ` +
+              `sent): ignored`,
+          );
           return;
         }
         s.freeLeases = free;
@@ -271,7 +314,12 @@ export class Coordinator {
         const lease = leaseFromWire(msg.kind.value.lease);
         const result = msg.kind.value.result;
         if (!lease || !result) return this.log(`worker ${worker}: malformed result ignored`);
-        const v = this.scheduler.complete(worker, lease, resultFromWire(result), this.scheduler.worker(worker)?.provenance_id ?? null);
+        const v = this.scheduler.complete(
+          worker,
+          lease,
+          resultFromWire(result),
+          this.scheduler.worker(worker)?.provenance_id ?? null,
+        );
         this.reply(s, lease, v, 'result');
         this.dispatch();
         return;
@@ -279,7 +327,12 @@ export class Coordinator {
       case 'failure': {
         const lease = leaseFromWire(msg.kind.value.lease);
         if (!lease) return this.log(`worker ${worker}: malformed failure ignored`);
-        this.reply(s, lease, this.scheduler.fail(worker, lease, msg.kind.value.error || 'failed (no message)'), 'failure');
+        this.reply(
+          s,
+          lease,
+          this.scheduler.fail(worker, lease, msg.kind.value.error || 'failed (no message)'),
+          'failure',
+        );
         this.dispatch();
         return;
       }
@@ -308,7 +361,12 @@ export class Coordinator {
       if (available <= 0) continue;
       for (const l of this.scheduler.lease(s.worker, available)) {
         s.sent++;
-        s.call.write({ kind: { case: 'lease', value: { lease: leaseToWire(l), configJson: l.configJson, leaseTtlMs: this.scheduler.leaseTtlMs } } });
+        s.call.write({
+          kind: {
+            case: 'lease',
+            value: { lease: leaseToWire(l), configJson: l.configJson, leaseTtlMs: this.scheduler.leaseTtlMs },
+          },
+        });
       }
     }
   }
@@ -321,7 +379,10 @@ export class Coordinator {
     try {
       const { requeued, failed } = this.scheduler.expireLeases();
       if (requeued + failed > 0) {
-        this.log(`leases expired: ${requeued} runs re-queued, ${failed} failed after ${this.scheduler.maxLostLeases} lost leases`);
+        this.log(
+          `leases expired: ${requeued} runs re-queued, ${failed} failed after ${this.scheduler.maxLostLeases} ` +
+            `lost leases`,
+        );
         this.dispatch();
       }
     } catch (e) {
@@ -331,14 +392,22 @@ export class Coordinator {
 
   // ---- SweepService ----------------------------------------------------------------------
 
-  private async submit(fileName: string, yaml: string): Promise<{ sweepName: string; totalRuns: number; newRuns: number; doneRuns: number }> {
-    if (fileName.length > MAX_TEXT) throw new RpcError(grpc.status.INVALID_ARGUMENT, `file_name: longer than ${MAX_TEXT} characters`);
+  private async submit(
+    fileName: string,
+    yaml: string,
+  ): Promise<{ sweepName: string; totalRuns: number; newRuns: number; doneRuns: number }> {
+    if (fileName.length > MAX_TEXT)
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, `file_name: longer than ${MAX_TEXT} characters`);
     const file = fileName || 'submitted sweep';
     // bounded before anything is parsed
     const bytes = Buffer.byteLength(yaml, 'utf8');
     if (bytes > MAX_SWEEP_BYTES) {
       const n = (x: number): string => x.toLocaleString('en-US');
-      throw new RpcError(grpc.status.INVALID_ARGUMENT, `${file}: ${n(bytes)} bytes, more than the ${n(MAX_SWEEP_BYTES)} bytes (1 MiB) a sweep may have (a real sweep file is a few KB)`);
+      throw new RpcError(
+        grpc.status.INVALID_ARGUMENT,
+        `${file}: ${n(bytes)} bytes, more than the ${n(MAX_SWEEP_BYTES)} bytes (1 MiB) a sweep may have (a ` +
+          `real sweep file is a few KB)`,
+      );
     }
     let spec;
     let expansion;
@@ -360,7 +429,9 @@ export class Coordinator {
   }
 
   private status(): ReturnType<typeof statusToWire> {
-    return statusToWire(this.scheduler.status(this.now()), this.scheduler.runningByWorker(), (id) => this.sessions.has(id));
+    return statusToWire(this.scheduler.status(this.now()), this.scheduler.runningByWorker(), (id) =>
+      this.sessions.has(id),
+    );
   }
 
   /** Streams a sweep's status after every finished run (and every 2 s) until none is left to run. */

@@ -54,7 +54,10 @@ export const IO_DEFAULTS: IoConfig = Object.freeze({
 });
 
 /** The IO of transfer reads: a one-hot input needs no noise or bound management. */
-export type TransferIoConfig = Omit<IoConfig, 'noise_management' | 'nm_thres' | 'bound_management' | 'max_bm_factor' | 'max_bm_res'>;
+export type TransferIoConfig = Omit<
+  IoConfig,
+  'noise_management' | 'nm_thres' | 'bound_management' | 'max_bm_factor' | 'max_bm_res'
+>;
 
 /** Throws a ConfigError naming `${path}.<field>`, the offending value and the allowed range. */
 export function validateIo(cfg: IoConfig, path: string): void {
@@ -97,8 +100,17 @@ export function validateIo(cfg: IoConfig, path: string): void {
 // which run out of registers or issue more bounds-checked loads per product). Every output is
 // summed in index order, so the results equal a naive double-precision loop bit for bit.
 
-/** Batched y[b*rows + i] = sum_j W[i*cols + j] * x[b*cols + j] for b < batch (W row-major rows x cols). Exact, no IO. */
-export function matmulForward(W: Float32Array, rows: number, cols: number, x: Float32Array, y: Float32Array, batch: number): void {
+/**
+ * Batched y[b*rows + i] = sum_j W[i*cols + j] * x[b*cols + j] for b < batch (W row-major rows x cols). Exact, no IO.
+ */
+export function matmulForward(
+  W: Float32Array,
+  rows: number,
+  cols: number,
+  x: Float32Array,
+  y: Float32Array,
+  batch: number,
+): void {
   let b = 0;
   for (; b + 3 <= batch; b += 3) {
     const x0 = b * cols;
@@ -109,7 +121,15 @@ export function matmulForward(W: Float32Array, rows: number, cols: number, x: Fl
       const p0 = i * cols;
       const p1 = p0 + cols;
       const p2 = p1 + cols;
-      let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0;
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s20 = 0,
+        s21 = 0,
+        s22 = 0;
       for (let j = 0; j < cols; j++) {
         const w0 = W[p0 + j];
         const w1 = W[p1 + j];
@@ -117,24 +137,42 @@ export function matmulForward(W: Float32Array, rows: number, cols: number, x: Fl
         const a0 = x[x0 + j];
         const a1 = x[x1 + j];
         const a2 = x[x2 + j];
-        s00 += w0 * a0; s01 += w0 * a1; s02 += w0 * a2;
-        s10 += w1 * a0; s11 += w1 * a1; s12 += w1 * a2;
-        s20 += w2 * a0; s21 += w2 * a1; s22 += w2 * a2;
+        s00 += w0 * a0;
+        s01 += w0 * a1;
+        s02 += w0 * a2;
+        s10 += w1 * a0;
+        s11 += w1 * a1;
+        s12 += w1 * a2;
+        s20 += w2 * a0;
+        s21 += w2 * a1;
+        s22 += w2 * a2;
       }
       const o = b * rows + i;
-      y[o] = s00; y[o + 1] = s10; y[o + 2] = s20;
-      y[o + rows] = s01; y[o + rows + 1] = s11; y[o + rows + 2] = s21;
-      y[o + 2 * rows] = s02; y[o + 2 * rows + 1] = s12; y[o + 2 * rows + 2] = s22;
+      y[o] = s00;
+      y[o + 1] = s10;
+      y[o + 2] = s20;
+      y[o + rows] = s01;
+      y[o + rows + 1] = s11;
+      y[o + rows + 2] = s21;
+      y[o + 2 * rows] = s02;
+      y[o + 2 * rows + 1] = s12;
+      y[o + 2 * rows + 2] = s22;
     }
     for (; i < rows; i++) {
       const p = i * cols;
-      let s0 = 0, s1 = 0, s2 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0;
       for (let j = 0; j < cols; j++) {
         const w = W[p + j];
-        s0 += w * x[x0 + j]; s1 += w * x[x1 + j]; s2 += w * x[x2 + j];
+        s0 += w * x[x0 + j];
+        s1 += w * x[x1 + j];
+        s2 += w * x[x2 + j];
       }
       const o = b * rows + i;
-      y[o] = s0; y[o + rows] = s1; y[o + 2 * rows] = s2;
+      y[o] = s0;
+      y[o + rows] = s1;
+      y[o + 2 * rows] = s2;
     }
   }
   // Remaining 0..2 vectors: 4 rows per sweep share each loaded input.
@@ -147,12 +185,21 @@ export function matmulForward(W: Float32Array, rows: number, cols: number, x: Fl
       const p1 = p0 + cols;
       const p2 = p1 + cols;
       const p3 = p2 + cols;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let j = 0; j < cols; j++) {
         const a = x[x0 + j];
-        s0 += W[p0 + j] * a; s1 += W[p1 + j] * a; s2 += W[p2 + j] * a; s3 += W[p3 + j] * a;
+        s0 += W[p0 + j] * a;
+        s1 += W[p1 + j] * a;
+        s2 += W[p2 + j] * a;
+        s3 += W[p3 + j] * a;
       }
-      y[o + i] = s0; y[o + i + 1] = s1; y[o + i + 2] = s2; y[o + i + 3] = s3;
+      y[o + i] = s0;
+      y[o + i + 1] = s1;
+      y[o + i + 2] = s2;
+      y[o + i + 3] = s3;
     }
     for (; i < rows; i++) {
       const p = i * cols;
@@ -164,7 +211,14 @@ export function matmulForward(W: Float32Array, rows: number, cols: number, x: Fl
 }
 
 /** Batched z[b*cols + j] = sum_i W[i*cols + j] * d[b*rows + i]  (i.e. W^T d). Exact, no IO. */
-export function matmulBackward(W: Float32Array, rows: number, cols: number, d: Float32Array, z: Float32Array, batch: number): void {
+export function matmulBackward(
+  W: Float32Array,
+  rows: number,
+  cols: number,
+  d: Float32Array,
+  z: Float32Array,
+  batch: number,
+): void {
   // Walks W down triples of columns: the stride is one row, but each cache line touched serves
   // the next few column triples too, and for the tile sizes used here those lines stay in L1/L2.
   let b = 0;
@@ -174,7 +228,15 @@ export function matmulBackward(W: Float32Array, rows: number, cols: number, d: F
     const d2 = d1 + rows;
     let j = 0;
     for (; j + 3 <= cols; j += 3) {
-      let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0;
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s20 = 0,
+        s21 = 0,
+        s22 = 0;
       for (let i = 0, p = j; i < rows; i++, p += cols) {
         const w0 = W[p];
         const w1 = W[p + 1];
@@ -182,23 +244,41 @@ export function matmulBackward(W: Float32Array, rows: number, cols: number, d: F
         const a0 = d[d0 + i];
         const a1 = d[d1 + i];
         const a2 = d[d2 + i];
-        s00 += w0 * a0; s01 += w0 * a1; s02 += w0 * a2;
-        s10 += w1 * a0; s11 += w1 * a1; s12 += w1 * a2;
-        s20 += w2 * a0; s21 += w2 * a1; s22 += w2 * a2;
+        s00 += w0 * a0;
+        s01 += w0 * a1;
+        s02 += w0 * a2;
+        s10 += w1 * a0;
+        s11 += w1 * a1;
+        s12 += w1 * a2;
+        s20 += w2 * a0;
+        s21 += w2 * a1;
+        s22 += w2 * a2;
       }
       const o = b * cols + j;
-      z[o] = s00; z[o + 1] = s10; z[o + 2] = s20;
-      z[o + cols] = s01; z[o + cols + 1] = s11; z[o + cols + 2] = s21;
-      z[o + 2 * cols] = s02; z[o + 2 * cols + 1] = s12; z[o + 2 * cols + 2] = s22;
+      z[o] = s00;
+      z[o + 1] = s10;
+      z[o + 2] = s20;
+      z[o + cols] = s01;
+      z[o + cols + 1] = s11;
+      z[o + cols + 2] = s21;
+      z[o + 2 * cols] = s02;
+      z[o + 2 * cols + 1] = s12;
+      z[o + 2 * cols + 2] = s22;
     }
     for (; j < cols; j++) {
-      let s0 = 0, s1 = 0, s2 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0;
       for (let i = 0, p = j; i < rows; i++, p += cols) {
         const w = W[p];
-        s0 += w * d[d0 + i]; s1 += w * d[d1 + i]; s2 += w * d[d2 + i];
+        s0 += w * d[d0 + i];
+        s1 += w * d[d1 + i];
+        s2 += w * d[d2 + i];
       }
       const o = b * cols + j;
-      z[o] = s0; z[o + cols] = s1; z[o + 2 * cols] = s2;
+      z[o] = s0;
+      z[o + cols] = s1;
+      z[o + 2 * cols] = s2;
     }
   }
   for (; b < batch; b++) {
@@ -206,12 +286,21 @@ export function matmulBackward(W: Float32Array, rows: number, cols: number, d: F
     const o = b * cols;
     let j = 0;
     for (; j + 4 <= cols; j += 4) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let i = 0, p = j; i < rows; i++, p += cols) {
         const a = d[d0 + i];
-        s0 += W[p] * a; s1 += W[p + 1] * a; s2 += W[p + 2] * a; s3 += W[p + 3] * a;
+        s0 += W[p] * a;
+        s1 += W[p + 1] * a;
+        s2 += W[p + 2] * a;
+        s3 += W[p + 3] * a;
       }
-      z[o + j] = s0; z[o + j + 1] = s1; z[o + j + 2] = s2; z[o + j + 3] = s3;
+      z[o + j] = s0;
+      z[o + j + 1] = s1;
+      z[o + j + 2] = s2;
+      z[o + j + 3] = s3;
     }
     for (; j < cols; j++) {
       let s = 0;
@@ -222,7 +311,14 @@ export function matmulBackward(W: Float32Array, rows: number, cols: number, d: F
 }
 
 /** The signature of matmulForward / matmulBackward. */
-export type MatmulFn = (W: Float32Array, rows: number, cols: number, input: Float32Array, output: Float32Array, batch: number) => void;
+export type MatmulFn = (
+  W: Float32Array,
+  rows: number,
+  cols: number,
+  input: Float32Array,
+  output: Float32Array,
+  batch: number,
+) => void;
 
 /**
  * An implementation of both exact products with the contracts (and bit-exact results) of
@@ -279,9 +375,21 @@ export class IoPath {
   private readonly kernel: MatmulFn;
 
   /** `impl`: the products to run instead of matmulForward / matmulBackward (same results). */
-  constructor(cfg: IoConfig, direction: 'forward' | 'backward', maxBatch: number, rows: number, cols: number, impl?: MatmulImpl) {
-    for (const [name, v] of [['maxBatch', maxBatch], ['rows', rows], ['cols', cols]] as const) {
-      if (!(Number.isInteger(v) && v >= 1)) throw new RangeError(`IoPath: ${name} must be a positive integer, got ${v}`);
+  constructor(
+    cfg: IoConfig,
+    direction: 'forward' | 'backward',
+    maxBatch: number,
+    rows: number,
+    cols: number,
+    impl?: MatmulImpl,
+  ) {
+    for (const [name, v] of [
+      ['maxBatch', maxBatch],
+      ['rows', rows],
+      ['cols', cols],
+    ] as const) {
+      if (!(Number.isInteger(v) && v >= 1))
+        throw new RangeError(`IoPath: ${name} must be a positive integer, got ${v}`);
     }
     this.cfg = cfg;
     this.backward = direction === 'backward';
@@ -305,7 +413,10 @@ export class IoPath {
     this.active = new Int32Array(noisy ? maxBatch : 0);
   }
 
-  /** forward: y = IO(W x) for each of `batch` vectors; backward: z = IO(W^T d). Just the product (matmul* or the impl) when cfg.kind === 'ideal'. */
+  /**
+   * forward: y = IO(W x) for each of `batch` vectors; backward: z = IO(W^T d). Just the product (matmul* or the impl)
+   * when cfg.kind === 'ideal'.
+   */
   apply(W: Float32Array, input: Float32Array, output: Float32Array, batch: number, rng: Rng): void {
     const { rows, cols, inSize, outSize } = this;
     if (!(Number.isInteger(batch) && batch >= 0 && batch <= this.maxBatch)) {

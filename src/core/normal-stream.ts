@@ -146,7 +146,8 @@ export class NormalStream {
 
   /** Moves the whole state into the given views (e.g. in a WebAssembly memory). */
   moveTo(lanes: Int32Array, tail: Int32Array, ctl: Int32Array, buf: Float32Array): void {
-    if (lanes.length !== 16 || ctl.length !== 2 || buf.length !== NORMAL_CAPACITY) throw new RangeError('NormalStream.moveTo: wrong view sizes');
+    if (lanes.length !== 16 || ctl.length !== 2 || buf.length !== NORMAL_CAPACITY)
+      throw new RangeError('NormalStream.moveTo: wrong view sizes');
     lanes.set(this.lanes);
     ctl.set(this.ctl);
     buf.set(this.buf);

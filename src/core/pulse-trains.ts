@@ -86,7 +86,7 @@ function trainOf(v: number, scale: number, bl: number, full: number, rng: Rng): 
   const thr = p * P_SCALE;
   rng.fillI32(RAW, 0, bl);
   let mask = 0;
-  for (let s = 0; s < bl; s++) if ((RAW[s] >>> 8) < thr) mask |= 1 << s;
+  for (let s = 0; s < bl; s++) if (RAW[s] >>> 8 < thr) mask |= 1 << s;
   return mask;
 }
 
@@ -125,7 +125,16 @@ export function drawTrains(
  * The same trains (same random words) in dense form: `bits[t]` is line t's mask (0 when it never
  * fires) and `neg[t]` -1 if v < 0 else 0, for every t < n. Returns the number of active lines.
  */
-export function drawTrainsDense(v: Float32Array, off: number, n: number, scale: number, bl: number, rng: Rng, bits: Int32Array, neg: Int32Array): number {
+export function drawTrainsDense(
+  v: Float32Array,
+  off: number,
+  n: number,
+  scale: number,
+  bl: number,
+  rng: Rng,
+  bits: Int32Array,
+  neg: Int32Array,
+): number {
   const full = bl === 32 ? -1 : (1 << bl) - 1;
   let active = 0;
   for (let t = 0; t < n; t++) {

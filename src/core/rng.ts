@@ -179,7 +179,7 @@ export class Rng {
     const raw = this.raw;
     const zk = ZIG_K;
     const zw = ZIG_W;
-    for (let i = from; i < to; ) {
+    for (let i = from; i < to;) {
       const n = Math.min(to - i, RAW_BLOCK);
       this.fillI32(raw, 0, n);
       for (let k = 0; k < n; k++, i++) {

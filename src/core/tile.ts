@@ -52,7 +52,9 @@ export interface TileSpec {
   seed: number;
   /** Unique name within the run (e.g. "layer0/A"): keys the tile's random streams. */
   name: string;
-  /** Implementation of the pulsed update and the forward/backward products (default 'auto'); never changes the results. */
+  /**
+   * Implementation of the pulsed update and the forward/backward products (default 'auto'); never changes the results.
+   */
   kernel?: KernelChoice;
 }
 
@@ -117,12 +119,19 @@ export class AnalogTile {
     this.pulseRng = streamFor(spec.seed, `${spec.name}/pulse-trains`);
     this.ioRng = streamFor(spec.seed, `${spec.name}/io-noise`);
     const choice = spec.kernel ?? 'auto';
-    const module = choice === 'typescript' || (choice === 'auto' && rows * cols < KERNEL_MIN_WEIGHTS) ? null : kernelModule();
+    const module =
+      choice === 'typescript' || (choice === 'auto' && rows * cols < KERNEL_MIN_WEIGHTS) ? null : kernelModule();
     const usable = module !== null && kernelSupports(this.device);
     if (choice === 'wasm' && !usable) {
-      throw new Error(module === null ? 'tile: the WebAssembly kernel is not available' : `tile: no kernel for this ${this.device.kind} device`);
+      throw new Error(
+        module === null
+          ? 'tile: the WebAssembly kernel is not available'
+          : `tile: no kernel for this ${this.device.kind} device`,
+      );
     }
-    this.wasm = usable ? new PulseKernel(module, rows, cols, this.device, this.pulseRng, spec.update, spec.maxBatch) : null;
+    this.wasm = usable
+      ? new PulseKernel(module, rows, cols, this.device, this.pulseRng, spec.update, spec.maxBatch)
+      : null;
     this.kernel = this.wasm === null ? 'typescript' : 'wasm';
     this.weights = this.wasm === null ? new Float32Array(rows * cols) : this.wasm.weights;
     // products in place on the kernel's memory, else on the thread's shared kernel (a copy of W)

@@ -30,7 +30,11 @@ export function train(config: RunConfig, hooks: TrainHooks = {}, data?: Classifi
     case 'mnist':
     case 'fashion-mnist':
     case 'idx':
-      if (data === undefined) throw new Error(`task ${config.task.kind} needs its dataset: load it with loadDataset(config.task) (src/data) and pass it to train()`);
+      if (data === undefined)
+        throw new Error(
+          `task ${config.task.kind} needs its dataset: load it with loadDataset(config.task) (src/data) and ` +
+            `pass it to train()`,
+        );
       return trainClassification(config, hooks, data);
   }
 }

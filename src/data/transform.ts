@@ -23,7 +23,12 @@ export function downsample2x(pixels: ArrayLike<number>, n: number, height: numbe
 }
 
 /** Copies the images (and labels) at `indices` into new contiguous arrays. */
-export function gatherImages<T extends Uint8Array | Float32Array>(pixels: T, labels: Uint8Array, size: number, indices: ArrayLike<number>): { pixels: T; labels: Uint8Array } {
+export function gatherImages<T extends Uint8Array | Float32Array>(
+  pixels: T,
+  labels: Uint8Array,
+  size: number,
+  indices: ArrayLike<number>,
+): { pixels: T; labels: Uint8Array } {
   const outPixels = new (pixels.constructor as new (n: number) => T)(indices.length * size);
   const outLabels = new Uint8Array(indices.length);
   for (let k = 0; k < indices.length; k++) {

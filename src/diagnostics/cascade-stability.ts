@@ -61,13 +61,18 @@ export function cascadeStability(m: CascadeModel): CascadeStability {
 }
 
 function validate(m: CascadeModel): void {
-  if (!Number.isInteger(m.tiles) || m.tiles < 1) throw new Error(`cascade: tiles must be an integer >= 1, got ${m.tiles}`);
-  if (!Number.isFinite(m.gamma) || m.gamma <= 0) throw new Error(`cascade: gamma must be a finite number > 0, got ${m.gamma}`);
-  if (!Number.isFinite(m.gain) || m.gain < 0) throw new Error(`cascade: gain must be a finite number >= 0, got ${m.gain}`);
-  if (m.transfers.length !== m.tiles - 1) throw new Error(`cascade: ${m.tiles} tiles need ${m.tiles - 1} transfers, got ${m.transfers.length}`);
+  if (!Number.isInteger(m.tiles) || m.tiles < 1)
+    throw new Error(`cascade: tiles must be an integer >= 1, got ${m.tiles}`);
+  if (!Number.isFinite(m.gamma) || m.gamma <= 0)
+    throw new Error(`cascade: gamma must be a finite number > 0, got ${m.gamma}`);
+  if (!Number.isFinite(m.gain) || m.gain < 0)
+    throw new Error(`cascade: gain must be a finite number >= 0, got ${m.gain}`);
+  if (m.transfers.length !== m.tiles - 1)
+    throw new Error(`cascade: ${m.tiles} tiles need ${m.tiles - 1} transfers, got ${m.transfers.length}`);
   m.transfers.forEach(({ lr, period, offset }, j) => {
     if (!Number.isFinite(lr)) throw new Error(`cascade: transfer ${j}: lr must be a finite number, got ${lr}`);
-    if (!Number.isSafeInteger(period) || period < 1) throw new Error(`cascade: transfer ${j}: period must be an integer >= 1, got ${period}`);
+    if (!Number.isSafeInteger(period) || period < 1)
+      throw new Error(`cascade: transfer ${j}: period must be an integer >= 1, got ${period}`);
     if (!Number.isSafeInteger(offset) || offset < 1 || offset > period) {
       throw new Error(`cascade: transfer ${j}: offset must be an integer in [1, period = ${period}], got ${offset}`);
     }
@@ -77,9 +82,11 @@ function validate(m: CascadeModel): void {
 /** lcm of the periods; RangeError when it is not a safe integer or holds more than MAX_EVENTS events. */
 function hyperPeriod(periods: number[]): number {
   const lcm = periods.reduce((l, p) => (l / gcd(l, p)) * p, 1);
-  if (!Number.isSafeInteger(lcm)) throw new RangeError(`cascade: hyper-period lcm(${periods.join(', ')}) is not a safe integer`);
+  if (!Number.isSafeInteger(lcm))
+    throw new RangeError(`cascade: hyper-period lcm(${periods.join(', ')}) is not a safe integer`);
   const events = periods.reduce((n, p) => n + lcm / p, 0);
-  if (events > MAX_EVENTS) throw new RangeError(`cascade: ${events} transfer events per hyper-period ${lcm} (more than ${MAX_EVENTS})`);
+  if (events > MAX_EVENTS)
+    throw new RangeError(`cascade: ${events} transfer events per hyper-period ${lcm} (more than ${MAX_EVENTS})`);
   return lcm;
 }
 

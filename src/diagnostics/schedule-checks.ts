@@ -56,33 +56,48 @@ function samplesPerEpoch(config: RunConfig, data: DataShape | null): number {
   return config.task.kind === 'least-squares' ? config.task.n_samples : (data?.train ?? 0);
 }
 
-const fmt = (v: number): string => (v >= 100 ? v.toFixed(0) : +v.toPrecision(2) === 0 ? '0' : String(+v.toPrecision(2)));
+const fmt = (v: number): string =>
+  v >= 100 ? v.toFixed(0) : +v.toPrecision(2) === 0 ? '0' : String(+v.toPrecision(2));
 
 /** (a): the slow arrays that receive too few transfers per column over the run, in one message. */
 export function sparseTransferWarning(config: RunConfig, data: DataShape | null): string | undefined {
   const few: string[] = [];
   const samples = samplesPerEpoch(config, data);
   for (const layer of analogLayers(config, data)) {
-    const clocks: TransferClock[] = algorithmFor(config.algorithm).transferClocks(config, { cols: layer.cols, vectorsPerBatch: config.batch_size * layer.patches });
+    const clocks: TransferClock[] = algorithmFor(config.algorithm).transferClocks(config, {
+      cols: layer.cols,
+      vectorsPerBatch: config.batch_size * layer.patches,
+    });
     for (const c of clocks) {
       const transfers = Math.floor((config.epochs * samples * layer.patches) / c.period);
       const perColumn = (transfers * c.columns) / layer.cols;
-      if (perColumn < MIN_TRANSFERS_PER_COLUMN) few.push(`${layer.prefix}${c.array} ${fmt(perColumn)} (one every ${c.period} vector updates, ${layer.cols} columns)`);
+      if (perColumn < MIN_TRANSFERS_PER_COLUMN)
+        few.push(
+          `${layer.prefix}${c.array} ${fmt(perColumn)} (one every ${c.period} vector updates, ${layer.cols} columns)`,
+        );
     }
   }
   if (few.length === 0) return undefined;
   const warm = config.warm_start ? ' (warm-start transfers not counted)' : '';
   return (
     `fewer than ${MIN_TRANSFERS_PER_COLUMN} transfers per column over the run${warm}: ${few.join(', ')}; ` +
-    'each weight of these arrays is written that seldom, so they can move little from where they start: transfer more often (transfer_every) or train longer'
+    'each weight of these arrays is written that seldom, so they can move little from where they start: ' +
+    'transfer more often (transfer_every) or train longer'
   );
 }
 
 /** (b): why a swept `lr` cannot change the analog arrays of this run, if it cannot. */
 export function inertLrWarning(config: RunConfig): string | undefined {
-  if (!TRANSFER_ALGORITHMS.includes(config.algorithm) || config.scale_fast_lr || config.scale_transfer_lr) return undefined;
-  const digital = config.task.kind === 'least-squares' ? 'nothing at all (least squares has no digital parameters)' : 'only the digital biases and digital layers';
-  return `lr is swept but cannot change the analog arrays of ${config.algorithm} (scale_fast_lr and scale_transfer_lr are false): it changes ${digital}`;
+  if (!TRANSFER_ALGORITHMS.includes(config.algorithm) || config.scale_fast_lr || config.scale_transfer_lr)
+    return undefined;
+  const digital =
+    config.task.kind === 'least-squares'
+      ? 'nothing at all (least squares has no digital parameters)'
+      : 'only the digital biases and digital layers';
+  return (
+    `lr is swept but cannot change the analog arrays of ${config.algorithm} (scale_fast_lr and scale_transfer_lr ` +
+    `are false): it changes ${digital}`
+  );
 }
 
 /** (c): the spectral radius of the linearised residual cascade, when above 1 (least squares only). */
@@ -110,12 +125,16 @@ export function unstableCascadeWarning(config: RunConfig): string | undefined {
   }
   if (!(result.radius > 1)) return undefined;
   return (
-    `the residual cascade is linearly unstable: spectral radius ${result.radius.toPrecision(4)} per slowest transfer period (${result.period} vector updates) ` +
-    'of its expected dynamics; separate the clocks more (transfer_every_growth), lower transfer_lr or raise fast_lr and tile_gamma'
+    `the residual cascade is linearly unstable: spectral radius ${result.radius.toPrecision(4)} per slowest ` +
+    `transfer period (${result.period} vector updates) ` +
+    'of its expected dynamics; separate the clocks more (transfer_every_growth), lower transfer_lr or raise ' +
+    'fast_lr and tile_gamma'
   );
 }
 
 /** (a) and (c) for one run. */
 export function runScheduleWarnings(config: RunConfig, data: DataShape | null): string[] {
-  return [sparseTransferWarning(config, data), unstableCascadeWarning(config)].filter((w): w is string => w !== undefined);
+  return [sparseTransferWarning(config, data), unstableCascadeWarning(config)].filter(
+    (w): w is string => w !== undefined,
+  );
 }

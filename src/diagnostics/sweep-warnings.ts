@@ -43,7 +43,12 @@ function sweptLrKeys(runs: readonly ExpandedRun[]): Set<string> {
 function sharedLabel(runs: readonly ExpandedRun[], drop: ReadonlySet<string>): string {
   const [first, ...rest] = runs;
   const parts = Object.entries(first.assignments)
-    .filter(([k, v]) => k !== 'seed' && !drop.has(k) && rest.every((r) => Object.hasOwn(r.assignments, k) && canonicalJson(r.assignments[k]) === canonicalJson(v)))
+    .filter(
+      ([k, v]) =>
+        k !== 'seed' &&
+        !drop.has(k) &&
+        rest.every((r) => Object.hasOwn(r.assignments, k) && canonicalJson(r.assignments[k]) === canonicalJson(v)),
+    )
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : canonicalJson(v)}`);
   return parts.length > 0 ? parts.join(' ') : 'every run';
 }
@@ -55,7 +60,9 @@ export function sweepWarnings(runs: readonly ExpandedRun[], shapeOf: ShapeOf): s
   const missing = new Set<string>();
   for (const run of runs) {
     const messages = runScheduleWarnings(run.config, dataFor(run.config, shapeOf, missing));
-    const inert = Object.keys(run.assignments).some((k) => lrKeys.has(`${run.config.algorithm}|${k}`)) ? inertLrWarning(run.config) : undefined;
+    const inert = Object.keys(run.assignments).some((k) => lrKeys.has(`${run.config.algorithm}|${k}`))
+      ? inertLrWarning(run.config)
+      : undefined;
     if (inert !== undefined) messages.push(inert);
     for (const m of messages) {
       if (!byMessage.has(m)) byMessage.set(m, []);
@@ -63,7 +70,9 @@ export function sweepWarnings(runs: readonly ExpandedRun[], shapeOf: ShapeOf): s
     }
   }
   const swept = new Set([...lrKeys].map((id) => id.slice(id.indexOf('|') + 1)));
-  const lines = [...byMessage].map(([m, rs]) => `${sharedLabel(rs, swept)} (${rs.length} run${rs.length === 1 ? '' : 's'}): ${m}`);
+  const lines = [...byMessage].map(
+    ([m, rs]) => `${sharedLabel(rs, swept)} (${rs.length} run${rs.length === 1 ? '' : 's'}): ${m}`,
+  );
   for (const why of missing) lines.push(`transfer schedule not checked: ${why}`);
   return lines;
 }

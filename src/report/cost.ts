@@ -30,12 +30,12 @@ export const COST_METRICS = [
 /** The caveats of docs/cost.md a reader of the numbers needs, in one note. */
 export const COST_CAVEATS =
   "Estimates, not measurements (docs/cost.md): each run's own pulse, read and operation counts priced with the " +
-    "papers' constants, means over the whole run. update_ns is the slowest layer's time per vector update (per " +
-    'patch in a conv layer). Not in energy_nj: digital operations (cost.flop_pj is 0 unless set, so digital SGD ' +
-    "and mixed precision are charged nothing for their digital work), converters and periphery beyond the papers' " +
-    "read figures, data movement between tiles and the digital unit. A transfer's column read is charged as a " +
-    "full read of the array (an upper bound). Mixed precision's update_ns keeps the residual paper's Table 5 " +
-    'operation count, about twice its Table 7. No area.';
+  "papers' constants, means over the whole run. update_ns is the slowest layer's time per vector update (per " +
+  'patch in a conv layer). Not in energy_nj: digital operations (cost.flop_pj is 0 unless set, so digital SGD ' +
+  "and mixed precision are charged nothing for their digital work), converters and periphery beyond the papers' " +
+  "read figures, data movement between tiles and the digital unit. A transfer's column read is charged as a " +
+  "full read of the array (an upper bound). Mixed precision's update_ns keeps the residual paper's Table 5 " +
+  'operation count, about twice its Table 7. No area.';
 
 export interface CostRow {
   /** the table cell (of the table's metric) this row is about */

@@ -86,7 +86,11 @@ function csvValue(v: unknown): unknown {
 }
 
 export function formatExport(table: ExportTable, format: ExportFormat): string {
-  if (format === 'csv') return toCsv(table.columns, table.rows.map((r) => table.columns.map((c) => csvValue(r[c]))));
+  if (format === 'csv')
+    return toCsv(
+      table.columns,
+      table.rows.map((r) => table.columns.map((c) => csvValue(r[c]))),
+    );
   const line = (r: Record<string, unknown>) => JSON.stringify(Object.fromEntries(table.columns.map((c) => [c, r[c]])));
   return table.rows.map((r) => line(r) + '\n').join('');
 }

@@ -125,7 +125,7 @@ export function costHtml(pivot: PivotTable, view: CostView): string {
     ...(view.anyConstants ? [`<th title="${CONSTANTS_TITLE}">cost constants</th>`] : []),
   ];
   const caption =
-    `${pivot.sweep}: ${pivot.metric}${unit} as in the table above, beside the cost estimates at the final epoch`;
+    `${pivot.sweep}: ${pivot.metric}${unit} as in the table above, beside the cost estimates at the ` + `final epoch`;
   const out = [
     `<p><strong>${esc(`${caption} (mean ± std over seeds)`)}</strong></p>`,
     '<div class="scroll">',

@@ -147,7 +147,11 @@ export function pivotRuns(
       const xs = done.filter((r) => r.value !== null && Number.isFinite(r.value)).map((r) => r.value as number);
       const summary = xs.length > 0 ? summarize(xs, storedRange(metric)) : null;
       const stats = summary ?? { mean: null, std: null, ci95: null, median: null, min: null, max: null };
-      const fit = referenceForCell(references, metric, c.runs.map((r) => r.config));
+      const fit = referenceForCell(
+        references,
+        metric,
+        c.runs.map((r) => r.config),
+      );
       for (const i of fit.fits) shown.add(i);
       if (fit.conflict.length) {
         const name = cellWhere(rows, c.row.map(valueText), cols, c.col.map(valueText)) || 'all runs';
@@ -180,7 +184,10 @@ export function pivotRuns(
         failed: c.runs.filter((r) => r.status === 'failed').length,
         queued: c.runs.filter((r) => r.status === 'queued').length,
         running: c.runs.filter((r) => r.status === 'running').length,
-        mixed: differingKeys(c.runs.map((r) => r.config), ['seed', ...keys]),
+        mixed: differingKeys(
+          c.runs.map((r) => r.config),
+          ['seed', ...keys],
+        ),
         hashes: c.runs.map((r) => r.hash),
         paper,
         z,

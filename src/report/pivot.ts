@@ -43,7 +43,11 @@ export function buildSweepPivot(db: Db, sweep: string, options: TableOptions = {
   const s = requireSweep(db, sweep);
   const runs = sweepRuns(db, s.id);
   if (options.metric !== undefined) {
-    requireRecordedMetric(s.name, options.metric, runs.map((r) => (r.status === 'done' ? r.result : null)));
+    requireRecordedMetric(
+      s.name,
+      options.metric,
+      runs.map((r) => (r.status === 'done' ? r.result : null)),
+    );
   }
   const references = storedReferences(db, s.id, s.name);
   const o = resolveTableOptions(storedView(db, s.id, s.name), options);

@@ -155,7 +155,10 @@ export function plotRuns(
   const mixed: { keys: string[]; where: string }[] = [];
   const excluded = ['seed', ...group, ...(facet ? [facet] : []), ...(x === 'epoch' ? [] : [x])];
   const checkMixed = (line: Line, where: string) => {
-    const keys = differingKeys(line.runs.map((r) => r.config), excluded);
+    const keys = differingKeys(
+      line.runs.map((r) => r.config),
+      excluded,
+    );
     const differing = keys.map((m) => `${m.key} (${m.values.join(', ')})`);
     if (differing.length) {
       mixed.push({ keys: differing, where: `${groupWhere(line.group)}${where ? ` at ${where}` : ''}` });
@@ -194,7 +197,10 @@ export function plotRuns(
         const xs = line.runs.map(valueOf).filter((v): v is number => v !== null);
         missing += line.runs.length - xs.length;
         if (xs.length === 0) continue;
-        const c = centre(xs.map((v) => v * scale), stat);
+        const c = centre(
+          xs.map((v) => v * scale),
+          stat,
+        );
         const label = `${name} (no ${x}): ${spreadText(c, fmt)} (n=${xs.length})`;
         series.push({ group: line.group, reference: true, points: [{ x: NaN, ...c, n: xs.length, label }] });
         continue;
@@ -288,8 +294,7 @@ export function plotRuns(
   const runText = `${done.length} of ${runs.length} runs done${failed ? `, ${failed} failed` : ''}`;
   const unit = titleUnit(metric);
   const epochLabel = `${epoch} ${metric}${unit}`;
-  const spreadWords =
-    stat === 'median' ? 'median and range (lowest to highest) over seeds' : 'mean ± 1 std over seeds';
+  const spreadWords = stat === 'median' ? 'median and range (lowest to highest) over seeds' : 'mean ± 1 std over seeds';
   const figure: Figure = {
     title: `${sweep}: ${metric}${unit} vs ${x}`,
     subtitle:

@@ -37,7 +37,11 @@ export function buildSweepPlot(db: Db, sweep: string, options: PlotOptions = {})
   const s = requireSweep(db, sweep);
   const runs = loadPlotRuns(db, s.id);
   if (options.metric !== undefined) {
-    requireRecordedMetric(s.name, options.metric, runs.map((r) => (r.status === 'done' ? r.result : null)));
+    requireRecordedMetric(
+      s.name,
+      options.metric,
+      runs.map((r) => (r.status === 'done' ? r.result : null)),
+    );
   }
   const view = options.view === undefined ? storedView(db, s.id, s.name) : options.view;
   return plotRuns(s.name, runs, { ...options, view }, storedEpochValues(db, s.id));

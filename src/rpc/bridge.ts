@@ -28,7 +28,14 @@ export {
   type ServerStreamingMethod,
   type UnaryMethod,
 } from './client.ts';
-export { methodPath, type RequestInitOf, type RequestOf, type ResponseInitOf, type ResponseOf, serviceDefinition } from './definition.ts';
+export {
+  methodPath,
+  type RequestInitOf,
+  type RequestOf,
+  type ResponseInitOf,
+  type ResponseOf,
+  serviceDefinition,
+} from './definition.ts';
 export {
   addService,
   type BidiStreamingHandler,

@@ -46,12 +46,17 @@ export interface BidiStream<I, O> extends grpc.ClientDuplexStream<I, O> {
   [Symbol.asyncIterator](): AsyncIterableIterator<O>;
 }
 
-export type UnaryMethod<M extends DescMethod> = (request: RequestInitOf<M>, options?: CallOptions) => Promise<ResponseOf<M>>;
+export type UnaryMethod<M extends DescMethod> = (
+  request: RequestInitOf<M>,
+  options?: CallOptions,
+) => Promise<ResponseOf<M>>;
 export type ServerStreamingMethod<M extends DescMethod> = (
   request: RequestInitOf<M>,
   options?: CallOptions,
 ) => ServerStream<ResponseOf<M>>;
-export type BidiStreamingMethod<M extends DescMethod> = (options?: CallOptions) => BidiStream<RequestInitOf<M>, ResponseOf<M>>;
+export type BidiStreamingMethod<M extends DescMethod> = (
+  options?: CallOptions,
+) => BidiStream<RequestInitOf<M>, ResponseOf<M>>;
 
 /** The client function of one method, by its kind. */
 export type ClientMethod<M extends DescMethod> = M['methodKind'] extends 'unary'
@@ -104,13 +109,16 @@ export function createClient<S extends DescService>(
     const metadata = opts.metadata?.clone() ?? new grpc.Metadata();
     return token === undefined ? metadata : setBearer(metadata, token);
   };
-  const callOptionsFor = (opts: CallOptions): grpc.CallOptions => (opts.deadline === undefined ? {} : { deadline: opts.deadline });
+  const callOptionsFor = (opts: CallOptions): grpc.CallOptions =>
+    opts.deadline === undefined ? {} : { deadline: opts.deadline };
 
   const client: Record<string, unknown> = {
     $grpc: channel,
     $close: () => channel.close(),
     $waitForReady: (deadline: grpc.Deadline) =>
-      new Promise<void>((resolve, reject) => channel.waitForReady(deadline, (error) => (error ? reject(error) : resolve()))),
+      new Promise<void>((resolve, reject) =>
+        channel.waitForReady(deadline, (error) => (error ? reject(error) : resolve())),
+      ),
   };
   for (const method of service.methods) {
     const def = methodDefinition(method);
@@ -153,7 +161,13 @@ export function createClient<S extends DescService>(
       };
     } else {
       client[method.localName] = (opts: CallOptions = {}) => {
-        const call = channel.makeBidiStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, metadataFor(opts), callOptionsFor(opts));
+        const call = channel.makeBidiStreamRequest(
+          def.path,
+          def.requestSerialize,
+          def.responseDeserialize,
+          metadataFor(opts),
+          callOptionsFor(opts),
+        );
         cancelOnAbort(call, opts.signal);
         return call;
       };

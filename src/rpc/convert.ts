@@ -16,7 +16,13 @@ import {
   RunResultSchema,
   RunStatus as RunStatusMsg,
 } from '../gen/aimcsweep/v1/run_pb.ts';
-import type { GetStatusResponse, GetStatusResponseSchema, RunEventSchema, SweepStatusSchema, WatchResponse } from '../gen/aimcsweep/v1/sweep_pb.ts';
+import type {
+  GetStatusResponse,
+  GetStatusResponseSchema,
+  RunEventSchema,
+  SweepStatusSchema,
+  WatchResponse,
+} from '../gen/aimcsweep/v1/sweep_pb.ts';
 import type { RegisterRequest, RegisterRequestSchema } from '../gen/aimcsweep/v1/worker_pb.ts';
 import type { StatusReport, SweepStatus } from '../report/status.ts';
 import type { Provenance } from '../store/provenance.ts';
@@ -57,12 +63,21 @@ export function epochFromWire(m: EpochMetricsMsg): EpochMetrics {
 }
 
 export function resultToWire(r: RunResult): MessageInitShape<typeof RunResultSchema> {
-  return { numericsVersion: r.numerics_version, history: r.history.map((m) => create(EpochMetricsSchema, epochToWire(m))), weightsDigest: r.weights_digest, wallMs: r.wall_ms };
+  return {
+    numericsVersion: r.numerics_version,
+    history: r.history.map((m) => create(EpochMetricsSchema, epochToWire(m))),
+    weightsDigest: r.weights_digest,
+    wallMs: r.wall_ms,
+  };
 }
 
 /** A reported result as the store takes it (the config is the coordinator's own, never the peer's). */
 export function resultFromWire(r: RunResultMsg): ReportedResult {
-  const result: ReportedResult = { numerics_version: r.numericsVersion, history: r.history.map(epochFromWire), weights_digest: r.weightsDigest };
+  const result: ReportedResult = {
+    numerics_version: r.numericsVersion,
+    history: r.history.map(epochFromWire),
+    weights_digest: r.weightsDigest,
+  };
   if (r.wallMs !== undefined) result.wall_ms = r.wallMs;
   return result;
 }
@@ -80,8 +95,18 @@ export function leaseToWire(l: LeaseRef): { runHash: string; attempt: number } {
 // ---- registration ---------------------------------------------------------------------------
 
 /** A worker's registration: who it is, its slots (threads) and its versions (from its provenance). */
-export function registrationToWire(w: { name: string; host: string; slots: number }, p: Provenance): MessageInitShape<typeof RegisterRequestSchema> {
-  return { name: w.name, host: w.host, slots: w.slots, packageVersion: p.package_version, numericsVersion: p.numerics_version, nodeVersion: p.node_version };
+export function registrationToWire(
+  w: { name: string; host: string; slots: number },
+  p: Provenance,
+): MessageInitShape<typeof RegisterRequestSchema> {
+  return {
+    name: w.name,
+    host: w.host,
+    slots: w.slots,
+    packageVersion: p.package_version,
+    numericsVersion: p.numerics_version,
+    nodeVersion: p.node_version,
+  };
 }
 
 /** The versions a worker announced, as a provenance record (what it does not say: unknown). */
@@ -98,7 +123,9 @@ export function provenanceFromWire(req: RegisterRequest): Provenance {
 
 // ---- status (coordinator -> CLI) ------------------------------------------------------------
 
-export function sweepStatusToWire(s: SweepStatus): MessageInitShape<typeof SweepStatusSchema> & { counts: { queued: number; running: number; done: number; failed: number } } {
+export function sweepStatusToWire(s: SweepStatus): MessageInitShape<typeof SweepStatusSchema> & {
+  counts: { queued: number; running: number; done: number; failed: number };
+} {
   return {
     name: s.name,
     counts: { queued: s.queued, running: s.running, done: s.done, failed: s.failed },
@@ -111,7 +138,11 @@ export function sweepStatusToWire(s: SweepStatus): MessageInitShape<typeof Sweep
  * A coordinator's status: the report from its database, with each worker's running leases
  * (`running`) and whether its session is open now (`connected`, which only the coordinator knows).
  */
-export function statusToWire(report: StatusReport, running: ReadonlyMap<string, number>, connected: (workerId: string) => boolean): MessageInitShape<typeof GetStatusResponseSchema> {
+export function statusToWire(
+  report: StatusReport,
+  running: ReadonlyMap<string, number>,
+  connected: (workerId: string) => boolean,
+): MessageInitShape<typeof GetStatusResponseSchema> {
   return {
     sweeps: report.sweeps.map(sweepStatusToWire),
     workers: report.workers.map((w) => ({
@@ -164,8 +195,17 @@ export function statusFromWire(r: GetStatusResponse, now: number): StatusReport 
 }
 
 /** A run of a watched sweep that ended. */
-export function runEventToWire(lease: LeaseRef, status: 'done' | 'failed', error: string | undefined): MessageInitShape<typeof RunEventSchema> & { runHash: string } {
-  return { runHash: lease.hash, status: status === 'done' ? RunStatusMsg.DONE : RunStatusMsg.FAILED, error: error ?? '', attempt: lease.attempt };
+export function runEventToWire(
+  lease: LeaseRef,
+  status: 'done' | 'failed',
+  error: string | undefined,
+): MessageInitShape<typeof RunEventSchema> & { runHash: string } {
+  return {
+    runHash: lease.hash,
+    status: status === 'done' ? RunStatusMsg.DONE : RunStatusMsg.FAILED,
+    error: error ?? '',
+    attempt: lease.attempt,
+  };
 }
 
 /** One update of a watched sweep as `submit --wait` follows it. */
@@ -183,5 +223,8 @@ export function watchUpdateFromWire(u: WatchResponse): WatchUpdate | undefined {
   const counts = { queued: c.queued, running: c.running, done: c.done, failed: c.failed };
   if (!u.run) return { counts };
   const { runHash, attempt, status, error } = u.run;
-  return { counts, run: { lease: { hash: runHash, attempt }, status: status === RunStatusMsg.DONE ? 'done' : 'failed', error } };
+  return {
+    counts,
+    run: { lease: { hash: runHash, attempt }, status: status === RunStatusMsg.DONE ? 'done' : 'failed', error },
+  };
 }

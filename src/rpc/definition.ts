@@ -38,7 +38,6 @@ function deserializer<D extends DescMessage>(schema: D): (frame: Buffer) => Mess
   return (frame) => fromBinary(schema, new Uint8Array(frame));
 }
 
-
 /** A grpc-js method definition of any message types (the bridge's own calls type them). */
 export type AnyMethodDefinition = grpc.MethodDefinition<MessageInitShape<DescMessage>, MessageInitShape<DescMessage>>;
 

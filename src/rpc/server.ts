@@ -38,7 +38,9 @@ export interface ServerBidiCall<I, O> extends grpc.ServerDuplexStream<I, O> {
  * Handler of a bidi-streaming RPC: reads requests from `call` ('data' events or `for await`),
  * writes responses, ends it. The handler owns the call's lifetime; returning does not end it.
  */
-export type BidiStreamingHandler<M extends DescMethod> = (call: ServerBidiCall<RequestOf<M>, ResponseInitOf<M>>) => Promise<void> | void;
+export type BidiStreamingHandler<M extends DescMethod> = (
+  call: ServerBidiCall<RequestOf<M>, ResponseInitOf<M>>,
+) => Promise<void> | void;
 
 /** The handler type of one method, by its kind. */
 export type MethodHandler<M extends DescMethod> = M['methodKind'] extends 'unary'
@@ -68,7 +70,9 @@ export interface ServerOptions {
 type Req = MessageShape<DescMessage>;
 type Res = MessageInitShape<DescMessage>;
 type AnyUnary = (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res;
-type AnyStreaming = (call: grpc.ServerWritableStream<Req, Res> | grpc.ServerDuplexStream<Req, Res>) => Promise<void> | void;
+type AnyStreaming = (
+  call: grpc.ServerWritableStream<Req, Res> | grpc.ServerDuplexStream<Req, Res>,
+) => Promise<void> | void;
 
 const UNAUTHENTICATED: grpc.ServerErrorResponse = Object.assign(new Error('missing or invalid bearer token'), {
   code: grpc.status.UNAUTHENTICATED,
@@ -111,7 +115,8 @@ export function addService<S extends DescService>(
   for (const method of service.methods) {
     const handler = given[method.localName];
     const path = methodPath(method);
-    if (typeof handler !== 'function') throw new Error(`${service.typeName}: no handler for ${method.name} (${method.localName})`);
+    if (typeof handler !== 'function')
+      throw new Error(`${service.typeName}: no handler for ${method.name} (${method.localName})`);
     if (method.methodKind === 'unary') {
       const unary = handler as AnyUnary;
       const wrapped: grpc.handleUnaryCall<Req, Res> = (call, callback) => {
@@ -130,7 +135,10 @@ export function addService<S extends DescService>(
       handlers[method.localName] = wrapped;
     } else {
       const streaming = handler as AnyStreaming;
-      const fail = (call: grpc.ServerWritableStream<Req, Res> | grpc.ServerDuplexStream<Req, Res>, status: grpc.ServerErrorResponse) => {
+      const fail = (
+        call: grpc.ServerWritableStream<Req, Res> | grpc.ServerDuplexStream<Req, Res>,
+        status: grpc.ServerErrorResponse,
+      ) => {
         // grpc-js answers a stream's 'error' event with that status; once ended, nothing to say
         if (!call.writableEnded && !call.destroyed) call.emit('error', status);
       };

@@ -56,9 +56,14 @@ export function sqliteCode(e: unknown): string | undefined {
 
 /** What a read-only error means, in words. */
 function readonlyReason(code: string): string {
-  if (code === 'SQLITE_READONLY_DIRECTORY') return 'its directory is read-only (SQLite needs to create its -wal and -shm files there)';
+  if (code === 'SQLITE_READONLY_DIRECTORY')
+    return 'its directory is read-only (SQLite needs to create its -wal and -shm files there)';
   if (code === 'SQLITE_READONLY_DBMOVED') return 'the file was moved or deleted while open';
-  if (code === 'SQLITE_READONLY_CANTINIT' || code === 'SQLITE_READONLY_CANTLOCK' || code === 'SQLITE_READONLY_RECOVERY') {
+  if (
+    code === 'SQLITE_READONLY_CANTINIT' ||
+    code === 'SQLITE_READONLY_CANTLOCK' ||
+    code === 'SQLITE_READONLY_RECOVERY'
+  ) {
     return 'its -shm file is read-only for this user';
   }
   return 'the file is read-only for this user';
@@ -75,15 +80,26 @@ export function storeErrorFrom(e: unknown, file: string, writing = true): Error 
   const err = e instanceof Error ? e : new Error(String(e));
   if (code === undefined) return err;
   const detail = err.message;
-  if (code === 'SQLITE_FULL') return new StoreFailure(`${file}: database or disk is full; free space and run the same command to resume`);
-  if (code.startsWith('SQLITE_IOERR')) return new StoreFailure(`${file}: disk I/O error (${code}: ${detail}); check the disk, then run the same command to resume`);
+  if (code === 'SQLITE_FULL')
+    return new StoreFailure(`${file}: database or disk is full; free space and run the same command to resume`);
+  if (code.startsWith('SQLITE_IOERR'))
+    return new StoreFailure(
+      `${file}: disk I/O error (${code}: ${detail}); check the disk, then run the same command to resume`,
+    );
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new StoreFailure(`${file}: database is locked by another program (still locked after 5 s: ${detail}); end that program, then run the same command to resume`);
+    return new StoreFailure(
+      `${file}: database is locked by another program (still locked after 5 s: ${detail}); end that program, ` +
+        `then run the same command to resume`,
+    );
   }
   if (code.startsWith('SQLITE_READONLY')) {
-    return new StoreError(`${file}: cannot ${writing ? 'write' : 'read'}: ${readonlyReason(code)}${writing ? '; a command that writes needs write access to the file and its directory' : ''}`);
+    return new StoreError(
+      `${file}: cannot ${writing ? 'write' : 'read'}: ${readonlyReason(code)}` +
+        (writing ? '; a command that writes needs write access to the file and its directory' : ''),
+    );
   }
-  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return new StoreError(`${file}: damaged or not an SQLite database (${detail})`);
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')
+    return new StoreError(`${file}: damaged or not an SQLite database (${detail})`);
   if (code.startsWith('SQLITE_CANTOPEN')) return new StoreError(`${file}: cannot open results database (${detail})`);
   if (code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') return new StoreError(`${file}: access denied (${detail})`);
   return err;

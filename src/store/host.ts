@@ -76,7 +76,9 @@ export function processIdentity(host: HostProbe = localHost): LockOwner {
   return { owner: `${host.hostname()}:${host.pid}`, started: host.stat(host.pid)?.started ?? '' };
 }
 
-/** The pid of a `host:pid` owner on `host` (-1 when it names this host but no valid pid); undefined for another host. */
+/**
+ * The pid of a `host:pid` owner on `host` (-1 when it names this host but no valid pid); undefined for another host.
+ */
 function localPid(owner: string, host: HostProbe): number | undefined {
   const at = owner.lastIndexOf(':');
   if (at < 0 || owner.slice(0, at) !== host.hostname()) return undefined;
@@ -132,7 +134,8 @@ export function lockHeld(
 ): string | undefined {
   const verdict = alive(row.owner, row.owner_started ?? '');
   const idle = Math.max(0, Math.round((now - row.refreshed_at) / 1000));
-  if (verdict === true) return `${row.owner}, a live process on this host${suspendedNote(row.owner, host)}; active ${idle} s ago`;
+  if (verdict === true)
+    return `${row.owner}, a live process on this host${suspendedNote(row.owner, host)}; active ${idle} s ago`;
   if (verdict === undefined && now - row.refreshed_at < staleMs) return `${row.owner}, active ${idle} s ago`;
   return undefined;
 }

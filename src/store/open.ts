@@ -23,7 +23,8 @@ function userVersion(db: Db): number {
 }
 
 const newer = (file: string, version: number): string =>
-  `${file}: schema version ${version} was written by a newer aimc-sweep (this one knows up to ${SCHEMA_VERSION}); upgrade aimc-sweep`;
+  `${file}: schema version ${version} was written by a newer aimc-sweep (this one knows up to ` +
+  `${SCHEMA_VERSION}); upgrade aimc-sweep`;
 const notOurs = (file: string, why: string): string => `${file}: not an aimc-sweep results database (${why})`;
 const older = (file: string, version: number): string =>
   `${file}: schema version ${version} is older than ${SCHEMA_VERSION}; any writing command (run, serve) upgrades it`;
@@ -115,12 +116,16 @@ function inspectFile(file: string): FileState | undefined {
   if (n < 100 || !buf.subarray(0, 16).equals(MAGIC)) throw new StoreError(notOurs(file, 'not an SQLite database'));
   const raw = buf.readUInt16BE(16);
   const pageSize = raw === 1 ? 65536 : raw;
-  if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0) throw new StoreError(`${file}: damaged SQLite database (page size ${raw} in its header)`);
+  if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0)
+    throw new StoreError(`${file}: damaged SQLite database (page size ${raw} in its header)`);
   if (st.size < pageSize || st.size % pageSize !== 0) {
-    throw new StoreError(`${file}: truncated or damaged database (${st.size} bytes is not a whole number of ${pageSize}-byte pages)`);
+    throw new StoreError(
+      `${file}: truncated or damaged database (${st.size} bytes is not a whole number of ${pageSize}-byte pages)`,
+    );
   }
   // the page count in the header is valid when its change counter matches "version valid for"
-  const pages = buf.readUInt32BE(24) === buf.readUInt32BE(92) && buf.readUInt32BE(28) > 0 ? buf.readUInt32BE(28) : undefined;
+  const pages =
+    buf.readUInt32BE(24) === buf.readUInt32BE(92) && buf.readUInt32BE(28) > 0 ? buf.readUInt32BE(28) : undefined;
   // page 1 holds the schema table: a leaf with no cells is an empty schema, an interior page a big one
   const type = n >= 108 ? buf[100] : 0;
   const hasSchema = type === 0x05 || (type === 0x0d && buf.readUInt16BE(103) > 0) || (type !== 0x0d && type !== 0x05);
@@ -136,7 +141,10 @@ function checkHeader(file: string, h: Header, mode: 'read' | 'write'): void {
   if (h.userVersion > SCHEMA_VERSION) throw new StoreError(newer(file, h.userVersion));
   if (h.userVersion < 0) throw new StoreError(notOurs(file, `schema version ${h.userVersion}`));
   if (h.userVersion === 0) {
-    if (mode === 'read') throw new StoreError(notOurs(file, h.hasSchema ? 'it has tables but no schema version' : 'an empty SQLite database'));
+    if (mode === 'read')
+      throw new StoreError(
+        notOurs(file, h.hasSchema ? 'it has tables but no schema version' : 'an empty SQLite database'),
+      );
     if (h.hasSchema) throw new StoreError(notOurs(file, 'it has tables but no schema version'));
   } else if (mode === 'read' && h.userVersion < READABLE_FROM_VERSION) {
     throw new StoreError(older(file, h.userVersion));
@@ -198,10 +206,15 @@ function checkThroughReadonlyConnection(file: string, mode: 'read' | 'write'): v
  */
 function refuseMigratingUnderAnOwner(db: Db, file: string, current: number): void {
   if (current < 2 || current >= SCHEMA_VERSION) return;
-  const row = db.prepare('SELECT owner, refreshed_at FROM writer_lock WHERE id = 1').get() as { owner: string; refreshed_at: number } | undefined;
+  const row = db.prepare('SELECT owner, refreshed_at FROM writer_lock WHERE id = 1').get() as
+    { owner: string; refreshed_at: number } | undefined;
   if (!row) return;
   const held = lockHeld(row, Date.now(), DEFAULT_LOCK_STALE_MS, localOwnerAlive);
-  if (held) throw new StoreError(`${file}: in use by another coordinator (${held}); stop it before this aimc-sweep upgrades the schema (version ${current} to ${SCHEMA_VERSION})`);
+  if (held)
+    throw new StoreError(
+      `${file}: in use by another coordinator (${held}); stop it before this aimc-sweep upgrades the schema ` +
+        `(version ${current} to ${SCHEMA_VERSION})`,
+    );
 }
 
 /**
@@ -217,9 +230,15 @@ export function openStore(file: string): Db {
   }
   if (onDisk) {
     const dir = dirname(file);
-    if (state && !writable(file)) throw new StoreError(`${file}: cannot write: the file is read-only for this user; a command that writes needs write access to it`);
+    if (state && !writable(file))
+      throw new StoreError(
+        `${file}: cannot write: the file is read-only for this user; a command that writes needs write access to it`,
+      );
     if (!existsSync(dir)) throw new StoreError(`${file}: cannot create: directory ${dir} does not exist`);
-    if (!writable(dir)) throw new StoreError(`${file}: cannot write: its directory ${dir} is not writable (SQLite creates the -wal and -shm files there)`);
+    if (!writable(dir))
+      throw new StoreError(
+        `${file}: cannot write: its directory ${dir} is not writable (SQLite creates the -wal and -shm files there)`,
+      );
   }
   let db: Db;
   try {
@@ -231,7 +250,10 @@ export function openStore(file: string): Db {
     db.pragma('busy_timeout = 5000');
     // judged before anything writes: a refused file keeps its journal mode and its bytes
     const current = checkSchema(db, file, 'write');
-    if (db.readonly) throw new StoreError(`${file}: cannot write: the file is read-only for this user; a command that writes needs write access to it`);
+    if (db.readonly)
+      throw new StoreError(
+        `${file}: cannot write: the file is read-only for this user; a command that writes needs write access to it`,
+      );
     refuseMigratingUnderAnOwner(db, file, current);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL'); // durable at checkpoints; WAL keeps the file consistent on a crash

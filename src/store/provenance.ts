@@ -51,13 +51,26 @@ export function localProvenance(): Provenance {
     version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
     if (existsSync(join(root, '.git'))) {
       try {
-        commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+        commit = execFileSync('git', ['rev-parse', 'HEAD'], {
+          cwd: root,
+          timeout: 2000,
+          stdio: ['ignore', 'pipe', 'ignore'],
+        })
+          .toString()
+          .trim();
       } catch {
         // git missing or not a repository: leave the commit unknown
       }
     }
   }
-  cached = { package_version: version, numerics_version: NUMERICS_VERSION, git_commit: commit, node_version: process.version, host: hostname(), platform: `${platform()}-${arch()}` };
+  cached = {
+    package_version: version,
+    numerics_version: NUMERICS_VERSION,
+    git_commit: commit,
+    node_version: process.version,
+    host: hostname(),
+    platform: `${platform()}-${arch()}`,
+  };
   return cached;
 }
 

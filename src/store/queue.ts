@@ -85,7 +85,14 @@ export function sweepRecorded(opened: OpenedSweep, runs: readonly { hash: string
     for (const h of members) if (!opened.before.has(h)) joined++;
     for (const h of opened.before) if (!members.has(h)) left++;
   }
-  return { sweepId: opened.sweepId, total: members.size, newRuns, definitionChanged: opened.definitionChanged, joined, left };
+  return {
+    sweepId: opened.sweepId,
+    total: members.size,
+    newRuns,
+    definitionChanged: opened.definitionChanged,
+    joined,
+    left,
+  };
 }
 
 /** The queue of runs: sweeps, leases, reports, expiry, and the single-writer lock that guards it. */
@@ -100,7 +107,10 @@ export interface RunQueue {
   recordSweep(s: SweepInput, now: number): SweepRecorded;
   /** The first step of recording a sweep in parts: its row (and, for a changed definition, its runs dropped). */
   openSweep(s: SweepHeader, now: number): OpenedSweep;
-  /** Adds runs to a sweep opened before (`first`: the position of runs[0] in its expansion); returns how many runs were new. */
+  /**
+   * Adds runs to a sweep opened before (`first`: the position of runs[0] in its expansion); returns how many runs were
+   * new.
+   */
   addSweepRuns(sweepId: number, runs: readonly SweepRunInput[], first: number, now: number): number;
   /** Run counts by status, of one sweep or of the whole queue. */
   counts(sweepId?: number): Counts;

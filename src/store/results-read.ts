@@ -24,16 +24,22 @@ export interface SweepRow {
 }
 
 export function listSweeps(db: Db): SweepRow[] {
-  return db.prepare('SELECT id, name, description, source, created_at, updated_at FROM sweeps ORDER BY id').all() as SweepRow[];
+  return db
+    .prepare('SELECT id, name, description, source, created_at, updated_at FROM sweeps ORDER BY id')
+    .all() as SweepRow[];
 }
 
 export function findSweep(db: Db, name: string): SweepRow | undefined {
-  return db.prepare('SELECT id, name, description, source, created_at, updated_at FROM sweeps WHERE name = ?').get(name) as SweepRow | undefined;
+  return db
+    .prepare('SELECT id, name, description, source, created_at, updated_at FROM sweeps WHERE name = ?')
+    .get(name) as SweepRow | undefined;
 }
 
 /** The run hashes of a sweep. */
 export function sweepRunHashes(db: Db, sweepId: number): string[] {
-  return (db.prepare('SELECT run_hash FROM sweep_runs WHERE sweep_id = ?').all(sweepId) as { run_hash: string }[]).map((r) => r.run_hash);
+  return (db.prepare('SELECT run_hash FROM sweep_runs WHERE sweep_id = ?').all(sweepId) as { run_hash: string }[]).map(
+    (r) => r.run_hash,
+  );
 }
 
 /** The sweep called `name`; a StoreError naming the sweeps the database does hold otherwise. */
@@ -42,7 +48,8 @@ export function requireSweep(db: Db, name: string): SweepRow {
   if (row) return row;
   const names = listSweeps(db).map((s) => s.name);
   throw new StoreError(
-    `${db.name}: no sweep named ${JSON.stringify(name)} (${names.length ? `sweeps: ${names.join(', ')}` : 'the database holds no sweep yet'})`,
+    `${db.name}: no sweep named ${JSON.stringify(name)} ` +
+      `(${names.length ? `sweeps: ${names.join(', ')}` : 'the database holds no sweep yet'})`,
   );
 }
 
@@ -124,7 +131,9 @@ function columnsOf(db: Db, table: MetricTable): Set<string> {
   if (!tables) tableColumns.set(db, (tables = new Map()));
   let cols = tables.get(table);
   if (!cols) {
-    cols = new Set((db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).map((r) => r.name));
+    cols = new Set(
+      (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).map((r) => r.name),
+    );
     tables.set(table, cols);
   }
   return cols;
@@ -151,7 +160,8 @@ function metricValues(row: MetricValues): MetricValues {
 export function sweepRuns(db: Db, sweepId: number): SweepRunRow[] {
   const raw = db
     .prepare(
-      `SELECT r.hash, s.position, s.assignments_json, r.config_json, r.numerics_version, r.status, r.attempt, r.error, r.worker,
+      `SELECT r.hash, s.position, s.assignments_json, r.config_json, r.numerics_version, r.status, r.attempt,
+         r.error, r.worker,
          r.started_at, r.finished_at,
          res.attempt AS r_attempt, res.epochs AS r_epochs, ${metricColumns(db, 'results', 'res')},
          res.weights_digest, res.pulses_json, res.worker AS r_worker, res.finished_at AS r_finished_at,
@@ -202,7 +212,6 @@ export function sweepRuns(db: Db, sweepId: number): SweepRunRow[] {
           },
   }));
 }
-
 
 /** Fraction of a run's epochs the `tail` statistic averages over (the last 20 %, as residual-notes.md). */
 export const TAIL_FRACTION = 0.2;
@@ -292,7 +301,8 @@ export function sweepProgress(db: Db, since: number): SweepProgressRow[] {
          coalesce(sum(r.status = 'done'), 0) AS done,
          coalesce(sum(r.status = 'failed'), 0) AS failed,
          coalesce(sum(r.status IN ('done', 'failed') AND r.finished_at >= @since), 0) AS recent,
-         min(CASE WHEN r.status IN ('done', 'failed') AND r.finished_at >= @since THEN coalesce(r.started_at, r.finished_at) END) AS recent_first_start
+         min(CASE WHEN r.status IN ('done', 'failed') AND r.finished_at >= @since
+                  THEN coalesce(r.started_at, r.finished_at) END) AS recent_first_start
        FROM sweeps sw
        LEFT JOIN sweep_runs s ON s.sweep_id = sw.id
        LEFT JOIN runs r ON r.hash = s.run_hash
@@ -315,7 +325,10 @@ export interface WorkerRow {
 
 export function listWorkers(db: Db): WorkerRow[] {
   const rows = db
-    .prepare('SELECT id, name, host, slots, free_slots, connected, registered_at, last_heartbeat_at FROM workers ORDER BY connected DESC, name, id')
+    .prepare(
+      'SELECT id, name, host, slots, free_slots, connected, registered_at, last_heartbeat_at FROM workers ' +
+        'ORDER BY connected DESC, name, id',
+    )
     .all() as (Omit<WorkerRow, 'connected'> & { connected: number })[];
   return rows.map((w) => ({ ...w, connected: w.connected !== 0 }));
 }
@@ -347,13 +360,22 @@ export function readonlyQuery(db: Db, sql: string): QueryResult {
     stmt = db.prepare(sql);
   } catch (e) {
     const msg = (e as Error).message;
-    if (e instanceof RangeError && /more than one statement/.test(msg)) throw new QueryError('query: give one statement (the SQL holds several)');
+    if (e instanceof RangeError && /more than one statement/.test(msg))
+      throw new QueryError('query: give one statement (the SQL holds several)');
     if (e instanceof RangeError && /no statements/.test(msg)) throw new QueryError('query: the SQL holds no statement');
     throw new QueryError(`query: ${msg}`, e);
   }
   const head = sql.trim().split(/\s+/, 1)[0]?.toUpperCase() ?? '';
-  if (!stmt.readonly) throw new QueryError(`query: refused: ${head} writes to the database; query runs read-only statements (SELECT, WITH ... SELECT, read-only PRAGMA)`);
-  if (!stmt.reader) throw new QueryError(`query: refused: ${head} returns no rows; query runs statements that read (SELECT, WITH ... SELECT, read-only PRAGMA)`);
+  if (!stmt.readonly)
+    throw new QueryError(
+      `query: refused: ${head} writes to the database; query runs read-only statements (SELECT, WITH ... ` +
+        `SELECT, read-only PRAGMA)`,
+    );
+  if (!stmt.reader)
+    throw new QueryError(
+      `query: refused: ${head} returns no rows; query runs statements that read (SELECT, WITH ... SELECT, ` +
+        `read-only PRAGMA)`,
+    );
   const columns = stmt.columns().map((c) => c.name);
   let rows: unknown[][];
   try {

@@ -29,12 +29,12 @@ import {
 import { StatementCache } from './statements.ts';
 import { type Acquired, acquireWriterLock, refreshWriterLock, releaseWriterLock, writeTransaction } from './writer.ts';
 
-
 /** The metric columns of epoch_metrics and results (one per EpochMetrics number but wall_ms). */
 const METRIC_COLUMNS = EPOCH_METRICS;
 const METRIC_NAMES = METRIC_COLUMNS.join(', ');
 const METRIC_PARAMS = METRIC_COLUMNS.map((c) => `@${c}`).join(', ');
-const INSERT_EPOCH = `INSERT OR REPLACE INTO epoch_metrics (run_hash, attempt, epoch, ${METRIC_NAMES}, wall_ms, pulses_json)
+const INSERT_EPOCH = `INSERT OR REPLACE INTO epoch_metrics
+    (run_hash, attempt, epoch, ${METRIC_NAMES}, wall_ms, pulses_json)
   VALUES (@run_hash, @attempt, @epoch, ${METRIC_PARAMS}, @wall_ms, @pulses_json)`;
 
 function metricRow(m: EpochMetrics): Record<string, number | string | null> {
@@ -62,7 +62,8 @@ function malformedEpoch(m: unknown): string | undefined {
 
 /** The first non-finite metric of a run's history ("train_loss at epoch 3"), if any. */
 function nonFinite(history: EpochMetrics[]): string | undefined {
-  for (const m of history) for (const c of METRIC_COLUMNS) if (m[c] !== undefined && !Number.isFinite(m[c])) return `${c} at epoch ${m.epoch}`;
+  for (const m of history)
+    for (const c of METRIC_COLUMNS) if (m[c] !== undefined && !Number.isFinite(m[c])) return `${c} at epoch ${m.epoch}`;
   return undefined;
 }
 
@@ -99,35 +100,49 @@ export class SqliteRunQueue implements RunQueue {
    */
   openSweep(s: SweepHeader, now: number): OpenedSweep {
     return writeTransaction(this.db, 'record-sweep', (): OpenedSweep => {
-      const existing = this.sql('SELECT id, spec_json FROM sweeps WHERE name = ?').get(s.name) as { id: number; spec_json: string } | undefined;
+      const existing = this.sql('SELECT id, spec_json FROM sweeps WHERE name = ?').get(s.name) as
+        { id: number; spec_json: string } | undefined;
       if (!existing) {
         const sweepId = Number(
-          this.sql('INSERT INTO sweeps (name, description, spec_json, source, created_at, updated_at, provenance_id) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-            s.name,
-            s.description,
-            s.specJson,
-            s.source,
-            now,
-            now,
-            s.provenanceId ?? null,
-          ).lastInsertRowid,
+          this.sql(
+            'INSERT INTO sweeps (name, description, spec_json, source, created_at, updated_at, provenance_id) ' +
+              'VALUES (?, ?, ?, ?, ?, ?, ?)',
+          ).run(s.name, s.description, s.specJson, s.source, now, now, s.provenanceId ?? null).lastInsertRowid,
         );
         return { sweepId, definitionChanged: false, before: new Set(), existed: false };
       }
       const sweepId = existing.id;
       const definitionChanged = existing.spec_json !== s.specJson;
-      const before = new Set((this.sql('SELECT run_hash FROM sweep_runs WHERE sweep_id = ?').all(sweepId) as { run_hash: string }[]).map((r) => r.run_hash));
-      this.sql('UPDATE sweeps SET description = ?, spec_json = ?, source = ?, updated_at = ? WHERE id = ?').run(s.description, s.specJson, s.source, now, sweepId);
+      const before = new Set(
+        (this.sql('SELECT run_hash FROM sweep_runs WHERE sweep_id = ?').all(sweepId) as { run_hash: string }[]).map(
+          (r) => r.run_hash,
+        ),
+      );
+      this.sql('UPDATE sweeps SET description = ?, spec_json = ?, source = ?, updated_at = ? WHERE id = ?').run(
+        s.description,
+        s.specJson,
+        s.source,
+        now,
+        sweepId,
+      );
       if (definitionChanged) this.sql('DELETE FROM sweep_runs WHERE sweep_id = ?').run(sweepId);
       return { sweepId, definitionChanged, before, existed: true };
     });
   }
 
-  /** Adds runs to sweep `sweepId` (insert-or-ignore), runs[i] at position first + i; returns the runs new to the database. */
+  /**
+   * Adds runs to sweep `sweepId` (insert-or-ignore), runs[i] at position first + i; returns the runs new to the
+   * database.
+   */
   addSweepRuns(sweepId: number, runs: readonly SweepRunInput[], first: number, now: number): number {
     return writeTransaction(this.db, 'record-sweep-runs', (): number => {
-      const insertRun = this.sql("INSERT OR IGNORE INTO runs (hash, config_json, numerics_version, status, created_at) VALUES (?, ?, ?, 'queued', ?)");
-      const insertMember = this.sql('INSERT OR IGNORE INTO sweep_runs (sweep_id, run_hash, position, assignments_json) VALUES (?, ?, ?, ?)');
+      const insertRun = this.sql(
+        'INSERT OR IGNORE INTO runs (hash, config_json, numerics_version, status, created_at) VALUES (?, ?, ?, ' +
+          "'queued', ?)",
+      );
+      const insertMember = this.sql(
+        'INSERT OR IGNORE INTO sweep_runs (sweep_id, run_hash, position, assignments_json) VALUES (?, ?, ?, ?)',
+      );
       let newRuns = 0;
       runs.forEach((r, i) => {
         newRuns += insertRun.run(r.hash, r.configJson, r.numericsVersion, now).changes;
@@ -142,7 +157,10 @@ export class SqliteRunQueue implements RunQueue {
     const rows = (
       sweepId === undefined
         ? this.sql('SELECT status, count(*) AS n FROM runs GROUP BY status').all()
-        : this.sql('SELECT r.status, count(*) AS n FROM runs r JOIN sweep_runs s ON s.run_hash = r.hash WHERE s.sweep_id = ? GROUP BY r.status').all(sweepId)
+        : this.sql(
+            'SELECT r.status, count(*) AS n FROM runs r JOIN sweep_runs s ON s.run_hash = r.hash WHERE ' +
+              's.sweep_id = ? GROUP BY r.status',
+          ).all(sweepId)
     ) as { status: RunStatus; n: number }[];
     const counts: Counts = { queued: 0, running: 0, done: 0, failed: 0 };
     for (const r of rows) counts[r.status] = r.n;
@@ -151,7 +169,8 @@ export class SqliteRunQueue implements RunQueue {
 
   /** The error of a failed run (undefined unless the run failed). */
   runError(hash: string): string | undefined {
-    const row = this.sql('SELECT status, error FROM runs WHERE hash = ?').get(hash) as { status: RunStatus; error: string | null } | undefined;
+    const row = this.sql('SELECT status, error FROM runs WHERE hash = ?').get(hash) as
+      { status: RunStatus; error: string | null } | undefined;
     return row?.status === 'failed' ? (row.error ?? 'failed') : undefined;
   }
 
@@ -189,11 +208,13 @@ export class SqliteRunQueue implements RunQueue {
             ).all(max)
           : this.sql(
               `SELECT hash FROM runs WHERE status = 'queued'
-               AND EXISTS (SELECT 1 FROM sweep_runs s WHERE s.sweep_id = ? AND s.run_hash = runs.hash) ORDER BY rowid LIMIT ?`,
+               AND EXISTS (SELECT 1 FROM sweep_runs s WHERE s.sweep_id = ? AND s.run_hash = runs.hash)
+               ORDER BY rowid LIMIT ?`,
             ).all(sweepId, max)
       ) as { hash: string }[];
       const take = this.sql(
-        `UPDATE runs SET status = 'running', attempt = attempt + 1, worker = ?, started_at = ?, lease_expires_at = ?, error = NULL
+        `UPDATE runs SET status = 'running', attempt = attempt + 1, worker = ?, started_at = ?, lease_expires_at = ?,
+           error = NULL
          WHERE hash = ? AND status = 'queued' RETURNING attempt, config_json`,
       );
       const leases: Lease[] = [];
@@ -208,7 +229,9 @@ export class SqliteRunQueue implements RunQueue {
   /** Extends the leases `worker` still holds; returns those it reported but no longer holds. */
   heartbeat(worker: string, held: LeaseRef[], now: number, ttlMs: number): LeaseRef[] {
     return writeTransaction(this.db, 'heartbeat', (): LeaseRef[] => {
-      const extend = this.sql("UPDATE runs SET lease_expires_at = ? WHERE hash = ? AND attempt = ? AND worker = ? AND status = 'running'");
+      const extend = this.sql(
+        "UPDATE runs SET lease_expires_at = ? WHERE hash = ? AND attempt = ? AND worker = ? AND status = 'running'",
+      );
       return held.filter((l) => extend.run(now + ttlMs, l.hash, l.attempt, worker).changes === 0);
     });
   }
@@ -216,8 +239,7 @@ export class SqliteRunQueue implements RunQueue {
   /** Why `worker` may not report on `ref` (undefined when it holds the current lease). */
   private notHolder(worker: string, ref: LeaseRef): string | undefined {
     const row = this.sql('SELECT status, attempt, worker FROM runs WHERE hash = ?').get(ref.hash) as
-      | { status: RunStatus; attempt: number; worker: string | null }
-      | undefined;
+      { status: RunStatus; attempt: number; worker: string | null } | undefined;
     if (!row) return 'unknown run';
     if (row.attempt !== ref.attempt) return `stale attempt ${ref.attempt} (current ${row.attempt})`;
     if (row.status !== 'running') return `run is ${row.status}, not leased`;
@@ -243,22 +265,35 @@ export class SqliteRunQueue implements RunQueue {
    * in one transaction. A result with a non-finite metric is recorded as a failed run.
    */
   complete(worker: string, ref: LeaseRef, result: ReportedResult, now: number, provenanceId?: number): Verdict {
-    if (typeof result !== 'object' || result === null || !Array.isArray(result.history) || result.history.length === 0) {
+    if (
+      typeof result !== 'object' ||
+      result === null ||
+      !Array.isArray(result.history) ||
+      result.history.length === 0
+    ) {
       return { accepted: false, reason: 'malformed result: no history' };
     }
     for (const m of result.history) {
       const bad = malformedEpoch(m);
       if (bad) return { accepted: false, reason: `malformed result: ${bad}` };
     }
-    if (typeof result.weights_digest !== 'string') return { accepted: false, reason: 'malformed result: no weights digest' };
+    if (typeof result.weights_digest !== 'string')
+      return { accepted: false, reason: 'malformed result: no weights digest' };
     const diverged = nonFinite(result.history);
     if (diverged) return this.fail(worker, ref, `diverged: non-finite ${diverged}`, now, result.history);
     return writeTransaction(this.db, 'complete', (): Verdict => {
       const reason = this.notHolder(worker, ref);
       if (reason) return { accepted: false, reason };
-      const { numerics_version } = this.sql('SELECT numerics_version FROM runs WHERE hash = ?').get(ref.hash) as { numerics_version: number };
+      const { numerics_version } = this.sql('SELECT numerics_version FROM runs WHERE hash = ?').get(ref.hash) as {
+        numerics_version: number;
+      };
       if (result.numerics_version !== numerics_version) {
-        return { accepted: false, reason: `result computed with numerics version ${String(result.numerics_version)}, the run needs ${numerics_version}` };
+        return {
+          accepted: false,
+          reason:
+            `result computed with numerics version ${String(result.numerics_version)}, the run needs ` +
+            `${numerics_version}`,
+        };
       }
       this.writeHistory(ref, result.history);
       const final = result.history[result.history.length - 1];
@@ -278,7 +313,9 @@ export class SqliteRunQueue implements RunQueue {
         provenance_id: provenanceId ?? null,
         finished_at: now,
       });
-      this.sql("UPDATE runs SET status = 'done', finished_at = ?, lease_expires_at = NULL, error = NULL WHERE hash = ?").run(now, ref.hash);
+      this.sql(
+        "UPDATE runs SET status = 'done', finished_at = ?, lease_expires_at = NULL, error = NULL WHERE hash = ?",
+      ).run(now, ref.hash);
       return { accepted: true };
     });
   }
@@ -289,7 +326,9 @@ export class SqliteRunQueue implements RunQueue {
       const reason = this.notHolder(worker, ref);
       if (reason) return { accepted: false, reason };
       if (history) this.writeHistory(ref, history);
-      this.sql("UPDATE runs SET status = 'failed', finished_at = ?, lease_expires_at = NULL, error = ? WHERE hash = ?").run(now, error.slice(0, 4000), ref.hash);
+      this.sql(
+        "UPDATE runs SET status = 'failed', finished_at = ?, lease_expires_at = NULL, error = ? WHERE hash = ?",
+      ).run(now, error.slice(0, 4000), ref.hash);
       return { accepted: true };
     });
   }
@@ -299,7 +338,9 @@ export class SqliteRunQueue implements RunQueue {
     return writeTransaction(this.db, 'release', (): Verdict => {
       const reason = this.notHolder(worker, ref);
       if (reason) return { accepted: false, reason };
-      this.sql("UPDATE runs SET status = 'queued', worker = NULL, lease_expires_at = NULL WHERE hash = ?").run(ref.hash);
+      this.sql("UPDATE runs SET status = 'queued', worker = NULL, lease_expires_at = NULL WHERE hash = ?").run(
+        ref.hash,
+      );
       return { accepted: true };
     });
   }
@@ -328,7 +369,14 @@ export class SqliteRunQueue implements RunQueue {
    * queue without counting against them. Call only while holding the writer lock.
    */
   requeueOrphans(): number {
-    return writeTransaction(this.db, 'requeue-orphans', () => this.sql("UPDATE runs SET status = 'queued', worker = NULL, lease_expires_at = NULL WHERE status = 'running'").run().changes);
+    return writeTransaction(
+      this.db,
+      'requeue-orphans',
+      () =>
+        this.sql(
+          "UPDATE runs SET status = 'queued', worker = NULL, lease_expires_at = NULL WHERE status = 'running'",
+        ).run().changes,
+    );
   }
 
   private writeHistory(ref: LeaseRef, history: EpochMetrics[]): void {

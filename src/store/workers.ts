@@ -28,7 +28,8 @@ export class SqliteWorkerRegistry implements WorkerRegistry {
   register(w: NewWorker, now: number): void {
     writeTransaction(this.db, 'register-worker', () =>
       this.sql(
-        `INSERT INTO workers (id, name, host, slots, free_slots, connected, registered_at, last_heartbeat_at, provenance_id)
+        `INSERT INTO workers
+           (id, name, host, slots, free_slots, connected, registered_at, last_heartbeat_at, provenance_id)
          VALUES (@id, @name, @host, @slots, 0, 0, @now, @now, @provenanceId)`,
       ).run({ ...w, now }),
     );
@@ -40,7 +41,9 @@ export class SqliteWorkerRegistry implements WorkerRegistry {
 
   /** A session opened or closed. */
   setConnected(id: string, connected: boolean, now: number): void {
-    writeTransaction(this.db, 'worker-connected', () => this.sql('UPDATE workers SET connected = ?, last_heartbeat_at = ? WHERE id = ?').run(connected ? 1 : 0, now, id));
+    writeTransaction(this.db, 'worker-connected', () =>
+      this.sql('UPDATE workers SET connected = ?, last_heartbeat_at = ? WHERE id = ?').run(connected ? 1 : 0, now, id),
+    );
   }
 
   /** A heartbeat or slots update arrived (with the free leases it announced: the free_slots column). */
@@ -58,7 +61,9 @@ export class SqliteWorkerRegistry implements WorkerRegistry {
 
   /** Runs leased to each worker now. */
   runningByWorker(): Map<string, number> {
-    const rows = this.sql("SELECT worker, count(*) AS n FROM runs WHERE status = 'running' AND worker IS NOT NULL GROUP BY worker").all() as { worker: string; n: number }[];
+    const rows = this.sql(
+      "SELECT worker, count(*) AS n FROM runs WHERE status = 'running' AND worker IS NOT NULL GROUP BY worker",
+    ).all() as { worker: string; n: number }[];
     return new Map(rows.map((r) => [r.worker, r.n]));
   }
 }

@@ -27,7 +27,14 @@ import type { Db } from './open.ts';
 
 // the OS probing of the lock and the verdict on its owner live in host.ts (open.ts applies the
 // verdict too); these are their names as the lock's users know them
-export { DEFAULT_LOCK_STALE_MS, localOwnerAlive, lockHeld, type LockOwner, type OwnerLiveness, processIdentity } from './host.ts';
+export {
+  DEFAULT_LOCK_STALE_MS,
+  localOwnerAlive,
+  lockHeld,
+  type LockOwner,
+  type OwnerLiveness,
+  processIdentity,
+} from './host.ts';
 
 export interface LockRow {
   owner: string;
@@ -76,13 +83,15 @@ function lockRow(db: Db): LockRow | undefined {
 function lost(h: Holder, row: LockRow | undefined): WriterLockLost {
   if (row) {
     return new WriterLockLost(
-      `${h.file}: ${h.owner} lost the writer lock to ${row.owner}, which took the database over while this process was stopped or unreachable; ` +
+      `${h.file}: ${h.owner} lost the writer lock to ${row.owner}, which took the database over while this ` +
+        `process was stopped or unreachable; ` +
         `stopped without writing (${row.owner} carries on with the runs)`,
       row.owner,
     );
   }
   return new WriterLockLost(
-    `${h.file}: ${h.owner} lost the writer lock: another process took the database over while this one was stopped or unreachable (and has released it since); stopped without writing`,
+    `${h.file}: ${h.owner} lost the writer lock: another process took the database over while this one was ` +
+      `stopped or unreachable (and has released it since); stopped without writing`,
     undefined,
   );
 }
@@ -152,26 +161,30 @@ export function acquireWriterLock(
         let tookOver: Acquired['tookOver'];
         if (row && !(row.owner === me.owner && row.owner_started === me.started)) {
           const held = lockHeld(row, now, staleMs, alive, host);
-          if (held) throw new StoreError(`${file}: in use by another coordinator (${held}); stop it or use another --db`);
+          if (held)
+            throw new StoreError(`${file}: in use by another coordinator (${held}); stop it or use another --db`);
           const idleMs = now - row.refreshed_at;
-          const why = alive(row.owner, row.owner_started) === false ? 'its process is gone' : `no heartbeat for ${Math.round(idleMs / 1000)} s`;
+          const why =
+            alive(row.owner, row.owner_started) === false
+              ? 'its process is gone'
+              : `no heartbeat for ${Math.round(idleMs / 1000)} s`;
           tookOver = { owner: row.owner, idleMs, why };
         }
         const token = randomBytes(16).toString('hex');
-        db.prepare('INSERT OR REPLACE INTO writer_lock (id, owner, owner_started, token, acquired_at, refreshed_at) VALUES (1, ?, ?, ?, ?, ?)').run(
-          me.owner,
-          me.started,
-          token,
-          now,
-          now,
-        );
+        db.prepare(
+          'INSERT OR REPLACE INTO writer_lock (id, owner, owner_started, token, acquired_at, refreshed_at) ' +
+            'VALUES (1, ?, ?, ?, ?, ?)',
+        ).run(me.owner, me.started, token, now, now);
         return { token, tookOver };
       })
       .immediate();
   } catch (e) {
     const code = sqliteCode(e);
     if (code?.startsWith('SQLITE_BUSY') || code?.startsWith('SQLITE_LOCKED')) {
-      throw new StoreError(`${file}: in use: another process has held its write lock for more than 5 s (a coordinator suspended mid-write?); resume or end it, or use another --db`);
+      throw new StoreError(
+        `${file}: in use: another process has held its write lock for more than 5 s (a coordinator suspended ` +
+          `mid-write?); resume or end it, or use another --db`,
+      );
     }
     throw storeErrorFrom(e, file);
   }

@@ -76,14 +76,21 @@ export class SweepExpander {
   private closed = false;
 
   constructor(o: SweepExpanderOptions) {
-    this.o = { maxRuns: o.maxRuns, timeoutMs: o.timeoutMs ?? 120_000, maxQueued: o.maxQueued ?? 8, maxHeapMb: o.maxHeapMb ?? 2048 };
+    this.o = {
+      maxRuns: o.maxRuns,
+      timeoutMs: o.timeoutMs ?? 120_000,
+      maxQueued: o.maxQueued ?? 8,
+      maxHeapMb: o.maxHeapMb ?? 2048,
+    };
   }
 
   /** Parses and expands `text` (named `file` in errors) in the thread; rejects with SweepError or ExpanderError. */
   expand(text: string, file: string): Promise<{ spec: SweepSpec; expansion: Expansion }> {
     if (this.closed) return Promise.reject(new ExpanderError('closed', 'the coordinator is shutting down'));
     if (this.queue.length >= this.o.maxQueued) {
-      return Promise.reject(new ExpanderError('busy', `${this.queue.length + 1} sweeps are being expanded already; submit again later`));
+      return Promise.reject(
+        new ExpanderError('busy', `${this.queue.length + 1} sweeps are being expanded already; submit again later`),
+      );
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ req: { id: this.nextId++, text, file, maxRuns: this.o.maxRuns }, resolve, reject });
@@ -105,7 +112,10 @@ export class SweepExpander {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(bootstrap(), { eval: true, resourceLimits: { maxOldGenerationSizeMb: this.o.maxHeapMb, maxYoungGenerationSizeMb: 64 } });
+    const w = new Worker(bootstrap(), {
+      eval: true,
+      resourceLimits: { maxOldGenerationSizeMb: this.o.maxHeapMb, maxYoungGenerationSizeMb: 64 },
+    });
     w.unref();
     w.on('message', (reply: ExpandReply) => this.onReply(reply));
     w.on('error', (e) => this.onDeath(w, `the expanding thread failed: ${e.message}`));
@@ -124,7 +134,9 @@ export class SweepExpander {
       this.worker = undefined;
       this.current = undefined;
       const limit = this.o.timeoutMs >= 1000 ? `${Math.round(this.o.timeoutMs / 1000)} s` : `${this.o.timeoutMs} ms`;
-      job.reject(new ExpanderError('timeout', `expanding the sweep took longer than ${limit}; split it into smaller sweeps`));
+      job.reject(
+        new ExpanderError('timeout', `expanding the sweep took longer than ${limit}; split it into smaller sweeps`),
+      );
       void w?.terminate();
       this.pump();
     }, this.o.timeoutMs);

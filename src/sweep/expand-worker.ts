@@ -18,7 +18,12 @@ port.on('message', (req: ExpandRequest) => {
     const expansion = expandSweep(spec, { maxRuns: req.maxRuns });
     reply = { id: req.id, ok: true, spec, expansion };
   } catch (e) {
-    reply = { id: req.id, ok: false, sweepError: e instanceof SweepError, message: e instanceof Error ? e.message : String(e) };
+    reply = {
+      id: req.id,
+      ok: false,
+      sweepError: e instanceof SweepError,
+      message: e instanceof Error ? e.message : String(e),
+    };
   }
   port.postMessage(reply);
 });

@@ -85,7 +85,10 @@ function checkKey(spec: SweepSpec, section: string, key: string): void {
   if (schemaAt(key) === undefined) {
     const line = spec.lines.get(`${section}.${key}`);
     const near = nearestKeys(RUN_SCHEMA, key, { withGroups: true });
-    throw new SweepError(`${spec.file}${line ? `:${line}` : ''}: ${section}.${key}: unknown run config field${near.length > 0 ? `; did you mean ${near.join(' or ')}?` : ''}`);
+    throw new SweepError(
+      `${spec.file}${line ? `:${line}` : ''}: ${section}.${key}: unknown run config ` +
+        `field${near.length > 0 ? `; did you mean ${near.join(' or ')}?` : ''}`,
+    );
   }
 }
 
@@ -167,7 +170,9 @@ export function sweepSize(spec: SweepSpec): SweepSize {
       if (n > largest.n) largest = { i, n, parts };
     });
     const at = spec.lines.get(`cases[${largest.i}]`);
-    const detail = `largest: cases[${largest.i}]${at === undefined ? '' : ` at line ${at}`} with ${count(largest.n)}${largest.parts.length > 1 ? ` = ${largest.parts.join(' x ')}` : ''}`;
+    const detail =
+      `largest: cases[${largest.i}]${at === undefined ? '' : ` at line ${at}`} with ` +
+      `${count(largest.n)}${largest.parts.length > 1 ? ` = ${largest.parts.join(' x ')}` : ''}`;
     factors.push({ what: 'cases', line: spec.lines.get('cases'), n: cases, detail });
   }
   return { combinations: cases * grid * zip, grid, cases, zip, factors };
@@ -178,14 +183,18 @@ function describeFactors(factors: SizeFactor[]): string {
   const shown = factors.filter((f) => f.n !== 1).sort((a, b) => b.n - a.n);
   const parts = shown.slice(0, 8).map((f) => {
     const unit = f.what === 'zip' ? 'positions' : f.what === 'cases' ? 'alternatives' : 'values';
-    return `${f.what}${f.line === undefined ? '' : ` (line ${f.line})`} ${count(f.n)} ${unit}${f.detail ? ` (${f.detail})` : ''}`;
+    return (
+      `${f.what}${f.line === undefined ? '' : ` (line ${f.line})`} ${count(f.n)} ` +
+      `${unit}${f.detail ? ` (${f.detail})` : ''}`
+    );
   });
   if (shown.length > 8) parts.push(`${shown.length - 8} more lists`);
   return parts.length > 0 ? parts.join(' x ') : 'no lists';
 }
 
 function checkMaxRuns(maxRuns: number): void {
-  if (!(Number.isInteger(maxRuns) && maxRuns >= 1)) throw new RangeError(`maxRuns: expected a positive integer, got ${String(maxRuns)}`);
+  if (!(Number.isInteger(maxRuns) && maxRuns >= 1))
+    throw new RangeError(`maxRuns: expected a positive integer, got ${String(maxRuns)}`);
 }
 
 /**
@@ -200,9 +209,13 @@ export function checkSweepSize(spec: SweepSpec, maxRuns: number = DEFAULT_MAX_RU
   if (biggest > maxRuns) {
     const top = size.factors.filter((f) => f.n !== 1).sort((a, b) => b.n - a.n)[0];
     const where = top?.line === undefined ? spec.file : `${spec.file}:${top.line}`;
-    const what = size.combinations >= biggest ? `${count(size.combinations)} combinations` : `a list of ${count(biggest)} alternatives`;
+    const what =
+      size.combinations >= biggest
+        ? `${count(size.combinations)} combinations`
+        : `a list of ${count(biggest)} alternatives`;
     throw new SweepError(
-      `${where}: the sweep expands to ${what}, more than the limit of ${count(maxRuns)} runs (--max-runs): ${describeFactors(size.factors)}; ` +
+      `${where}: the sweep expands to ${what}, more than the limit of ${count(maxRuns)} runs (--max-runs): ` +
+        `${describeFactors(size.factors)}; ` +
         'split the sweep into smaller ones or raise --max-runs',
     );
   }
@@ -210,8 +223,10 @@ export function checkSweepSize(spec: SweepSpec, maxRuns: number = DEFAULT_MAX_RU
   if (checks > 0 && size.combinations * checks > maxRuns * CHECKS_PER_RUN) {
     const line = spec.lines.get(spec.exclude.length >= spec.reference.length ? 'exclude' : 'reference');
     throw new SweepError(
-      `${spec.file}${line === undefined ? '' : `:${line}`}: ${spec.exclude.length} exclude entries and ${spec.reference.length} reference cells, each checked against ` +
-        `${count(size.combinations)} combinations, are more than ${count(maxRuns * CHECKS_PER_RUN)} checks (${CHECKS_PER_RUN} per run of --max-runs ${count(maxRuns)}); ` +
+      `${spec.file}${line === undefined ? '' : `:${line}`}: ${spec.exclude.length} exclude entries and ` +
+        `${spec.reference.length} reference cells, each checked against ` +
+        `${count(size.combinations)} combinations, are more than ${count(maxRuns * CHECKS_PER_RUN)} checks ` +
+        `(${CHECKS_PER_RUN} per run of --max-runs ${count(maxRuns)}); ` +
         'merge entries, split the sweep or raise --max-runs',
     );
   }
@@ -225,11 +240,17 @@ export function expandSweep(spec: SweepSpec, options: ExpandOptions = {}): Expan
   const gridCombos = product(Object.entries(spec.grid).map(([k, v]) => [k, alternatives(k, v, true)]));
   const zipLength = Object.values(spec.zip).reduce<number>((n, v) => Math.max(n, (v as unknown[]).length), 0);
   const zipRows: Assignments[] =
-    zipLength === 0 ? [{}] : Array.from({ length: zipLength }, (_, i) => Object.fromEntries(Object.entries(spec.zip).map(([k, v]) => [k, (v as unknown[])[i]])));
+    zipLength === 0
+      ? [{}]
+      : Array.from({ length: zipLength }, (_, i) =>
+          Object.fromEntries(Object.entries(spec.zip).map(([k, v]) => [k, (v as unknown[])[i]])),
+        );
   const caseAlts: Array<{ index: number; a: Assignments }> =
     spec.cases.length === 0
       ? [{ index: -1, a: {} }]
-      : spec.cases.flatMap((c, index) => product(Object.entries(c).map(([k, v]) => [k, alternatives(k, v, true)])).map((a) => ({ index, a })));
+      : spec.cases.flatMap((c, index) =>
+          product(Object.entries(c).map(([k, v]) => [k, alternatives(k, v, true)])).map((a) => ({ index, a })),
+        );
   // exclude entries as canonical JSON once; each run's resolved values once per key
   const excludes = spec.exclude.map((ex) => Object.entries(ex).map(([k, v]) => [k, canonicalJson(v)] as const));
   const excludeKeys = [...new Set(excludes.flatMap((ex) => ex.map(([k]) => k)))];
@@ -253,7 +274,9 @@ export function expandSweep(spec: SweepSpec, options: ExpandOptions = {}): Expan
           config = resolveRunConfig(raw);
         } catch (e) {
           if (!(e instanceof ConfigError)) throw e;
-          throw new SweepError(`${locate(spec, e.path, assignments, index)}: run ${describe(assignments)}: ${e.message}`);
+          throw new SweepError(
+            `${locate(spec, e.path, assignments, index)}: run ${describe(assignments)}: ${e.message}`,
+          );
         }
         if (excludes.length > 0) {
           const values = new Map(excludeKeys.map((k) => [k, canonicalOf(resolvedValueAt(config, k))]));
@@ -265,15 +288,18 @@ export function expandSweep(spec: SweepSpec, options: ExpandOptions = {}): Expan
         const json = canonicalJson(config);
         if (json.length > MAX_RUN_CONFIG_BYTES) {
           throw new SweepError(
-            `${locate(spec, '', assignments, index)}: run ${describe(assignments).slice(0, 200)}: its canonical config has ${count(json.length)} bytes, ` +
+            `${locate(spec, '', assignments, index)}: run ${describe(assignments).slice(0, 200)}: its ` +
+              `canonical config has ${count(json.length)} bytes, ` +
               `more than ${count(MAX_RUN_CONFIG_BYTES)} (a real one has about 1,000): a list or text in it is too long`,
           );
         }
         bytes += json.length;
         if (bytes > maxBytes) {
           throw new SweepError(
-            `${spec.file}: the runs' canonical configs add up to more than ${count(maxBytes)} bytes after ${count(combinations)} combinations ` +
-              `(${count(CONFIG_BYTES_PER_RUN)} per run of --max-runs ${count(maxRuns)}): long lists or texts in many runs; split the sweep or raise --max-runs`,
+            `${spec.file}: the runs' canonical configs add up to more than ${count(maxBytes)} bytes after ` +
+              `${count(combinations)} combinations ` +
+              `(${count(CONFIG_BYTES_PER_RUN)} per run of --max-runs ${count(maxRuns)}): long lists or texts ` +
+              `in many runs; split the sweep or raise --max-runs`,
           );
         }
         const hash = runHashOfCanonical(json);
@@ -287,9 +313,14 @@ export function expandSweep(spec: SweepSpec, options: ExpandOptions = {}): Expan
     }
   }
   if (runs.length === 0) {
-    throw new SweepError(`${spec.file}: the sweep expands to no runs (${combinations} combinations, ${excluded} excluded)`);
+    throw new SweepError(
+      `${spec.file}: the sweep expands to no runs (${combinations} combinations, ${excluded} excluded)`,
+    );
   }
-  const problem = referenceProblems(spec.reference, runs.map((r) => r.config))[0];
+  const problem = referenceProblems(
+    spec.reference,
+    runs.map((r) => r.config),
+  )[0];
   if (problem) {
     const lineOf = (i: number): string => {
       const line = spec.lines.get(`reference[${i}]`) ?? spec.lines.get(`reference[${i}].where`);
@@ -298,7 +329,13 @@ export function expandSweep(spec: SweepSpec, options: ExpandOptions = {}): Expan
     const other = problem.other === undefined ? '' : ` (reference[${problem.other}] is at ${lineOf(problem.other)})`;
     throw new SweepError(`${lineOf(problem.index)}: reference[${problem.index}]: ${problem.message}${other}`);
   }
-  const viewed = spec.view === null ? null : viewProblem(spec.view, runs.map((r) => r.config));
+  const viewed =
+    spec.view === null
+      ? null
+      : viewProblem(
+          spec.view,
+          runs.map((r) => r.config),
+        );
   if (viewed) {
     const [path, message] = viewed;
     const line = spec.lines.get(path) ?? spec.lines.get(path.replace(/\[\d+\]$/, '')) ?? spec.lines.get('view');
@@ -311,7 +348,9 @@ export function expandSweep(spec: SweepSpec, options: ExpandOptions = {}): Expan
 function locate(spec: SweepSpec, path: string, assignments: Assignments, caseIndex: number): string {
   const candidates = [`cases[${caseIndex}].${path}`, `grid.${path}`, `zip.${path}`, `base.${path}`];
   // an error on a nested field may come from a swept parent group or a dotted child
-  for (const key of Object.keys(assignments)) if (path.startsWith(`${key}.`) || key.startsWith(`${path}.`)) candidates.push(`cases[${caseIndex}].${key}`, `grid.${key}`, `zip.${key}`);
+  for (const key of Object.keys(assignments))
+    if (path.startsWith(`${key}.`) || key.startsWith(`${path}.`))
+      candidates.push(`cases[${caseIndex}].${key}`, `grid.${key}`, `zip.${key}`);
   for (const c of candidates) {
     const line = spec.lines.get(c);
     if (line !== undefined) return `${spec.file}:${line}`;

@@ -32,7 +32,6 @@ const CELL_KEYS = ['where', 'metric', 'mean', 'std', 'source'] as const;
 /** Most cells a sweep's reference section may have (a paper's table has tens; checks are pairwise). */
 export const MAX_REFERENCE_CELLS = 1000;
 
-
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -59,16 +58,24 @@ export function describeWhere(where: Record<string, unknown>): string {
 function parseCell(item: unknown, path: string, fail: Fail): ReferenceCell {
   if (!isPlainObject(item)) fail(path, 'expected a mapping with where, metric, mean, std (optional) and source');
   for (const k of Object.keys(item)) {
-    if (!(CELL_KEYS as readonly string[]).includes(k)) fail(`${path}.${k}`, `unknown reference field (allowed: ${CELL_KEYS.join(', ')})`);
+    if (!(CELL_KEYS as readonly string[]).includes(k))
+      fail(`${path}.${k}`, `unknown reference field (allowed: ${CELL_KEYS.join(', ')})`);
   }
   const where = item.where;
-  if (where === undefined) fail(`${path}.where`, 'missing: the swept keys (dotted run config keys) and values that identify the cell');
-  if (!isPlainObject(where) || Object.keys(where).length === 0) fail(`${path}.where`, 'expected a non-empty mapping of dotted run config keys to values');
+  if (where === undefined)
+    fail(`${path}.where`, 'missing: the swept keys (dotted run config keys) and values that identify the cell');
+  if (!isPlainObject(where) || Object.keys(where).length === 0)
+    fail(`${path}.where`, 'expected a non-empty mapping of dotted run config keys to values');
   for (const [k, v] of Object.entries(where)) {
     const f = fieldAt(RUN_SCHEMA, k);
     if (f === undefined) fail(`${path}.where.${k}`, 'unknown run config field');
-    if (f.kind === 'group') fail(`${path}.where.${k}`, `is a group of fields; name the fields as dotted keys (${k}.<field>)`);
-    if (!whereValueOk(v)) fail(`${path}.where.${k}`, `expected a value (a finite number, text, boolean, or a list of numbers), got ${show(v)}`);
+    if (f.kind === 'group')
+      fail(`${path}.where.${k}`, `is a group of fields; name the fields as dotted keys (${k}.<field>)`);
+    if (!whereValueOk(v))
+      fail(
+        `${path}.where.${k}`,
+        `expected a value (a finite number, text, boolean, or a list of numbers), got ${show(v)}`,
+      );
   }
   const metric = item.metric;
   if (metric === undefined) fail(`${path}.metric`, `missing: one of ${METRICS.join(', ')}`);
@@ -79,15 +86,21 @@ function parseCell(item: unknown, path: string, fail: Fail): ReferenceCell {
   const unit = isAccuracyMetric(m) ? ' in percent' : '';
   const mean = item.mean;
   if (mean === undefined) fail(`${path}.mean`, `missing: the paper's value of ${m}${unit}`);
-  if (typeof mean !== 'number' || !Number.isFinite(mean)) fail(`${path}.mean`, `expected a finite number (${m}${unit}), got ${show(mean)}`);
-  if (isAccuracyMetric(m) && (mean < 0 || mean > 100)) fail(`${path}.mean`, `expected a percentage in [0, 100] (accuracies are given in percent, as tables print them), got ${mean}`);
+  if (typeof mean !== 'number' || !Number.isFinite(mean))
+    fail(`${path}.mean`, `expected a finite number (${m}${unit}), got ${show(mean)}`);
+  if (isAccuracyMetric(m) && (mean < 0 || mean > 100))
+    fail(
+      `${path}.mean`,
+      `expected a percentage in [0, 100] (accuracies are given in percent, as tables print them), got ${mean}`,
+    );
   const std = item.std ?? null;
   if (std !== null && (typeof std !== 'number' || !Number.isFinite(std) || std < 0)) {
     fail(`${path}.std`, `expected a finite number >= 0 (${m}${unit}; 0 or absent: not given), got ${show(std)}`);
   }
   const source = item.source;
   if (source === undefined) fail(`${path}.source`, 'missing: where the number comes from (paper, table, row)');
-  if (typeof source !== 'string' || source.trim() === '') fail(`${path}.source`, 'expected text naming the paper, table and row');
+  if (typeof source !== 'string' || source.trim() === '')
+    fail(`${path}.source`, 'expected text naming the paper, table and row');
   return { where: { ...where }, metric: m, mean, std: std === 0 ? null : std, source };
 }
 
@@ -95,13 +108,20 @@ function parseCell(item: unknown, path: string, fail: Fail): ReferenceCell {
 export function parseReferences(raw: unknown, fail: Fail): ReferenceCell[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) fail('reference', 'expected a list of cells, each { where, metric, mean, std, source }');
-  if (raw.length > MAX_REFERENCE_CELLS) fail('reference', `${raw.length} cells, more than the ${MAX_REFERENCE_CELLS} a sweep may carry`);
+  if (raw.length > MAX_REFERENCE_CELLS)
+    fail('reference', `${raw.length} cells, more than the ${MAX_REFERENCE_CELLS} a sweep may carry`);
   return raw.map((item, i) => parseCell(item, `reference[${i}]`, fail));
 }
 
 /** The section as the stored definition holds it (std left out when not given). */
 export function referencesForStorage(refs: readonly ReferenceCell[]): unknown[] {
-  return refs.map((r) => ({ where: r.where, metric: r.metric, mean: r.mean, std: r.std ?? undefined, source: r.source }));
+  return refs.map((r) => ({
+    where: r.where,
+    metric: r.metric,
+    mean: r.mean,
+    std: r.std ?? undefined,
+    source: r.source,
+  }));
 }
 
 /**
@@ -131,7 +151,9 @@ export function referenceMatches(ref: Pick<ReferenceCell, 'where'>, config: unkn
 
 /** `a` names every key of `b` with the same value (then `a` is at least as specific). */
 function covers(a: ReferenceCell, b: ReferenceCell): boolean {
-  return Object.entries(b.where).every(([k, v]) => Object.hasOwn(a.where, k) && canonicalJson(a.where[k]) === canonicalJson(v));
+  return Object.entries(b.where).every(
+    ([k, v]) => Object.hasOwn(a.where, k) && canonicalJson(a.where[k]) === canonicalJson(v),
+  );
 }
 
 function sameWhere(a: ReferenceCell, b: ReferenceCell): boolean {
@@ -171,11 +193,15 @@ export function referenceProblems(refs: readonly ReferenceCell[], configs: reado
       for (const c of configs) {
         const rv = resolvedValueAt(c, k);
         const id = rv.present ? canonicalJson(rv.value) : '-';
-        if (!seen.has(id)) seen.set(id, rv.present ? (typeof rv.value === 'string' ? rv.value : canonicalJson(rv.value)) : '-');
+        if (!seen.has(id))
+          seen.set(id, rv.present ? (typeof rv.value === 'string' ? rv.value : canonicalJson(rv.value)) : '-');
       }
       if (seen.has(canonicalJson(v))) return [];
       const values = [...seen.values()];
-      return [`no run has ${describeWhere({ [k]: v })} (the runs have ${values.slice(0, 8).join(', ')}${values.length > 8 ? ', ...' : ''})`];
+      return [
+        `no run has ${describeWhere({ [k]: v })} (the runs have ` +
+          `${values.slice(0, 8).join(', ')}${values.length > 8 ? ', ...' : ''})`,
+      ];
     });
     const why = missing.length ? missing.join('; ') : 'no run has all of these values at once';
     problems.push({ index: i, message: `where ${describeWhere(r.where)} matches no run of the sweep: ${why}` });
@@ -185,7 +211,13 @@ export function referenceProblems(refs: readonly ReferenceCell[], configs: reado
       const [a, b] = [refs[i], refs[j]];
       if (a.metric !== b.metric) continue;
       if (sameWhere(a, b)) {
-        problems.push({ index: j, other: i, message: `repeats the where (${describeWhere(b.where)}) and metric (${b.metric}) of reference[${i}]; give each cell once` });
+        problems.push({
+          index: j,
+          other: i,
+          message:
+            `repeats the where (${describeWhere(b.where)}) and metric (${b.metric}) of reference[${i}]; give ` +
+            `each cell once`,
+        });
         continue;
       }
       if (sameValue(a, b) || covers(a, b) || covers(b, a)) continue;
@@ -195,8 +227,10 @@ export function referenceProblems(refs: readonly ReferenceCell[], configs: reado
         index: j,
         other: i,
         message:
-          `where ${describeWhere(b.where)} (${valueText(b)}) and reference[${i}]'s where ${describeWhere(a.where)} (${valueText(a)}) both match runs ` +
-          `with ${describeWhere({ ...a.where, ...b.where })}, give different values of ${b.metric}, and neither names all of the other's keys; ` +
+          `where ${describeWhere(b.where)} (${valueText(b)}) and reference[${i}]'s where ` +
+          `${describeWhere(a.where)} (${valueText(a)}) both match runs ` +
+          `with ${describeWhere({ ...a.where, ...b.where })}, give different values of ${b.metric}, and ` +
+          `neither names all of the other's keys; ` +
           'make the one meant for those runs name every key of the other',
       });
     }
@@ -221,7 +255,11 @@ export interface CellReference {
  * taken), else they are a conflict and none is shown (expansion refuses such sweeps, so only
  * a database written otherwise has one). A table cell without runs has no reference.
  */
-export function referenceForCell(refs: readonly ReferenceCell[], metric: Metric, configs: readonly unknown[]): CellReference {
+export function referenceForCell(
+  refs: readonly ReferenceCell[],
+  metric: Metric,
+  configs: readonly unknown[],
+): CellReference {
   if (configs.length === 0) return { fits: [], chosen: null, conflict: [] };
   const fits = refs.flatMap((r, i) => (r.metric === metric && configs.every((c) => referenceMatches(r, c)) ? [i] : []));
   const most = fits.filter((i) => !fits.some((j) => j !== i && covers(refs[j], refs[i]) && !covers(refs[i], refs[j])));

@@ -16,7 +16,11 @@ const MAX_MESSAGE = 1500;
 
 export class SweepError extends InputError {
   constructor(message: string) {
-    super(message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}... (${message.length - MAX_MESSAGE} more characters)` : message);
+    super(
+      message.length > MAX_MESSAGE
+        ? `${message.slice(0, MAX_MESSAGE)}... (${message.length - MAX_MESSAGE} more characters)`
+        : message,
+    );
     this.name = 'SweepError';
   }
 }
@@ -41,7 +45,10 @@ export interface SweepSpec {
   reference: ReferenceCell[];
   /** how tables, plots and the report read the sweep by default (src/sweep/view.ts); null when not given */
   view: SweepView | null;
-  /** line of the first occurrence of each key path (section-qualified and plain dotted), and of each list item (`cases[1]`) */
+  /**
+   * line of the first occurrence of each key path (section-qualified and plain dotted), and of each list item
+   * (`cases[1]`)
+   */
   lines: Map<string, number>;
 }
 
@@ -65,7 +72,12 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Records the line of every key of a mapping and of every list item, recursively, under dotted paths. */
-function collectLines(node: Node | null | undefined, prefix: string, counter: LineCounter, out: Map<string, number>): void {
+function collectLines(
+  node: Node | null | undefined,
+  prefix: string,
+  counter: LineCounter,
+  out: Map<string, number>,
+): void {
   if (!isMap(node)) {
     if (isSeq(node)) {
       node.items.forEach((item, i) => {
@@ -109,7 +121,8 @@ function checkNodes(root: Node | null | undefined, file: string, counter: LineCo
   const walk = (node: Node | null | undefined, depth: number): void => {
     if (node === null || node === undefined) return;
     if (isAlias(node)) {
-      if (!anchors.has(node.source)) fail(node, `*${node.source}: undefined YAML alias (no anchor &${node.source} before it)`);
+      if (!anchors.has(node.source))
+        fail(node, `*${node.source}: undefined YAML alias (no anchor &${node.source} before it)`);
       return;
     }
     if (node.anchor) anchors.add(node.anchor);
@@ -124,7 +137,11 @@ function checkNodes(root: Node | null | undefined, file: string, counter: LineCo
         if (isScalar(key) && key.anchor) anchors.add(key.anchor);
         const name = isScalar(key) && key.value !== null ? String(key.value) : '';
         if (name === '__proto__') fail(key, '__proto__: not a valid key');
-        if (seen.has(name)) fail(key ?? node, `invalid YAML: Map keys must be unique: ${JSON.stringify(name.slice(0, 80))} appears twice`);
+        if (seen.has(name))
+          fail(
+            key ?? node,
+            `invalid YAML: Map keys must be unique: ${JSON.stringify(name.slice(0, 80))} appears twice`,
+          );
         seen.add(name);
         walk(pair.value as Node | null, depth + 1);
       }
@@ -136,7 +153,10 @@ function checkNodes(root: Node | null | undefined, file: string, counter: LineCo
 }
 
 /** An alias whose anchored node itself holds aliases: the likely culprit of an alias bomb. */
-function nestedAliasLine(root: Node | null | undefined, counter: LineCounter): { line: number | undefined; name: string } | undefined {
+function nestedAliasLine(
+  root: Node | null | undefined,
+  counter: LineCounter,
+): { line: number | undefined; name: string } | undefined {
   const anchored = new Map<string, Node>();
   let first: { line: number | undefined; name: string } | undefined;
   let found: { line: number | undefined; name: string } | undefined;
@@ -178,21 +198,32 @@ function checkValues(raw: unknown, file: string, near: (path: string) => string)
   const onPath = new Set<object>();
   const walk = (v: unknown, path: string, depth: number, finite: boolean): void => {
     if (typeof v === 'number') {
-      if (finite && !Number.isFinite(v)) throw new SweepError(`${near(path)}: ${path}: expected a finite number, got ${v}`);
+      if (finite && !Number.isFinite(v))
+        throw new SweepError(`${near(path)}: ${path}: expected a finite number, got ${v}`);
       return;
     }
     if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
     if (typeof v !== 'object') throw new SweepError(`${near(path)}: ${path}: unsupported value of type ${typeof v}`);
     const proto = Object.getPrototypeOf(v) as unknown;
     if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) {
-      throw new SweepError(`${near(path)}: ${path}: unsupported YAML value (${(v as object).constructor?.name ?? 'object'}); use text, numbers, true/false, null, lists and mappings (no !!binary, !!set, !!omap tags)`);
+      throw new SweepError(
+        `${near(path)}: ${path}: unsupported YAML value (${(v as object).constructor?.name ?? 'object'}); use ` +
+          `text, numbers, true/false, null, lists and mappings (no !!binary, !!set, !!omap tags)`,
+      );
     }
-    if (onPath.has(v)) throw new SweepError(`${near(path)}: ${path}: an alias refers to a mapping or list that contains it`);
-    if (depth >= MAX_DEPTH) throw new SweepError(`${near(path)}: ${path}: mappings and lists nested more than ${MAX_DEPTH} levels deep`);
+    if (onPath.has(v))
+      throw new SweepError(`${near(path)}: ${path}: an alias refers to a mapping or list that contains it`);
+    if (depth >= MAX_DEPTH)
+      throw new SweepError(`${near(path)}: ${path}: mappings and lists nested more than ${MAX_DEPTH} levels deep`);
     onPath.add(v);
-    const entries: Array<[string, unknown]> = Array.isArray(v) ? v.map((x, i) => [`[${i}]`, x]) : Object.entries(v).map(([k, x]) => [path ? `.${k}` : k, x]);
+    const entries: Array<[string, unknown]> = Array.isArray(v)
+      ? v.map((x, i) => [`[${i}]`, x])
+      : Object.entries(v).map(([k, x]) => [path ? `.${k}` : k, x]);
     values += entries.length;
-    if (values > MAX_VALUES) throw new SweepError(`${near(path)}: the document holds more than ${count(MAX_VALUES)} values once its aliases are expanded`);
+    if (values > MAX_VALUES)
+      throw new SweepError(
+        `${near(path)}: the document holds more than ${count(MAX_VALUES)} values once its aliases are expanded`,
+      );
     for (const [step, x] of entries) {
       const sub = `${path}${step}`;
       walk(x, sub, depth + 1, finite || (depth === 0 && RUN_VALUE_SECTIONS.includes(step)));
@@ -236,18 +267,24 @@ export function decodeSweepBytes(bytes: Uint8Array, file: string): string {
     let line = 1;
     for (let i = 0; i < at; i++) if (bytes[i] === 0x0a) line++;
     const hex = bytes[at]?.toString(16).padStart(2, '0') ?? '?';
-    throw new SweepError(`${file}:${line}: invalid UTF-8 at byte offset ${at} (byte 0x${hex}); a sweep file must be UTF-8 text`);
+    throw new SweepError(
+      `${file}:${line}: invalid UTF-8 at byte offset ${at} (byte 0x${hex}); a sweep file must be UTF-8 text`,
+    );
   }
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }
 
 function tooLarge(file: string, size: string): SweepError {
-  return new SweepError(`${file}: ${size} bytes, more than the ${count(MAX_SWEEP_BYTES)} bytes (1 MiB) a sweep file may have (a real sweep file is a few KB)`);
+  return new SweepError(
+    `${file}: ${size} bytes, more than the ${count(MAX_SWEEP_BYTES)} bytes (1 MiB) a sweep file may have (a ` +
+      `real sweep file is a few KB)`,
+  );
 }
 
 export function parseSweepText(text: string, file: string): SweepSpec {
   // the length in UTF-16 units bounds the UTF-8 length from below: check cheaply first
-  if (text.length > MAX_SWEEP_BYTES || Buffer.byteLength(text, 'utf8') > MAX_SWEEP_BYTES) throw tooLarge(file, count(Buffer.byteLength(text, 'utf8')));
+  if (text.length > MAX_SWEEP_BYTES || Buffer.byteLength(text, 'utf8') > MAX_SWEEP_BYTES)
+    throw tooLarge(file, count(Buffer.byteLength(text, 'utf8')));
   const counter = new LineCounter();
   let doc: ReturnType<typeof parseDocument>;
   try {
@@ -269,7 +306,9 @@ export function parseSweepText(text: string, file: string): SweepSpec {
     if (/alias/i.test(message)) {
       const at = nestedAliasLine(doc.contents as Node, counter);
       const where = at?.line === undefined ? file : `${file}:${at.line}`;
-      throw new SweepError(`${where}: ${at ? `*${at.name}: ` : ''}aliases expand to too many copies (${message}); write the values out`);
+      throw new SweepError(
+        `${where}: ${at ? `*${at.name}: ` : ''}aliases expand to too many copies (${message}); write the values out`,
+      );
     }
     throw new SweepError(`${file}: invalid YAML: ${message}`);
   }
@@ -279,9 +318,11 @@ export function parseSweepText(text: string, file: string): SweepSpec {
     const line = lines.get(path);
     return line === undefined ? `${file}` : `${file}:${line}`;
   };
-  /** file:line of a path, or of its nearest enclosing key or list item that has a line (a missing key: its mapping's) */
+  /**
+   * file:line of a path, or of its nearest enclosing key or list item that has a line (a missing key: its mapping's)
+   */
   const near = (path: string): string => {
-    for (let p = path; ; ) {
+    for (let p = path; ;) {
       const line = lines.get(p);
       if (line !== undefined) return `${file}:${line}`;
       const up = p.replace(/(\.[^.[\]]*|\[\d+\])$/, '');
@@ -289,17 +330,26 @@ export function parseSweepText(text: string, file: string): SweepSpec {
       p = up;
     }
   };
-  if (!isPlainObject(raw)) throw new SweepError(`${file}: a sweep must be a YAML mapping with name, base, grid, cases, zip, exclude`);
+  if (!isPlainObject(raw))
+    throw new SweepError(`${file}: a sweep must be a YAML mapping with name, base, grid, cases, zip, exclude`);
   checkValues(raw, file, near);
   for (const key of Object.keys(raw)) {
     if (!(TOP_KEYS as readonly string[]).includes(key)) {
-      throw new SweepError(`${at(key)}: ${key}: unknown sweep field (allowed: ${TOP_KEYS.join(', ')})${didYouMean(key, TOP_KEYS)}`);
+      throw new SweepError(
+        `${at(key)}: ${key}: unknown sweep field (allowed: ${TOP_KEYS.join(', ')})${didYouMean(key, TOP_KEYS)}`,
+      );
     }
   }
   const name = raw.name;
   if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name.length > MAX_NAME_LENGTH) {
-    const shown = typeof name === 'string' && name.length > MAX_NAME_LENGTH ? `${JSON.stringify(name.slice(0, 40))}... (${count(name.length)} characters)` : JSON.stringify(name)?.slice(0, 200);
-    throw new SweepError(`${at('name')}: name: expected a name of at most ${MAX_NAME_LENGTH} letters, digits, '.', '_' or '-', got ${shown}`);
+    const shown =
+      typeof name === 'string' && name.length > MAX_NAME_LENGTH
+        ? `${JSON.stringify(name.slice(0, 40))}... (${count(name.length)} characters)`
+        : JSON.stringify(name)?.slice(0, 200);
+    throw new SweepError(
+      `${at('name')}: name: expected a name of at most ${MAX_NAME_LENGTH} letters, digits, '.', '_' or '-', ` +
+        `got ${shown}`,
+    );
   }
   const description = raw.description ?? '';
   if (typeof description !== 'string') throw new SweepError(`${at('description')}: description: expected text`);
@@ -308,15 +358,21 @@ export function parseSweepText(text: string, file: string): SweepSpec {
   const grid = raw.grid ?? {};
   if (!isPlainObject(grid)) throw new SweepError(`${at('grid')}: grid: expected a mapping of dotted keys to lists`);
   for (const [k, v] of Object.entries(grid)) {
-    if (!Array.isArray(v) || v.length === 0) throw new SweepError(`${at(`grid.${k}`)}: grid.${k}: expected a non-empty list of values`);
+    if (!Array.isArray(v) || v.length === 0)
+      throw new SweepError(`${at(`grid.${k}`)}: grid.${k}: expected a non-empty list of values`);
   }
   const zip = raw.zip ?? {};
-  if (!isPlainObject(zip)) throw new SweepError(`${at('zip')}: zip: expected a mapping of dotted keys to lists of equal length`);
+  if (!isPlainObject(zip))
+    throw new SweepError(`${at('zip')}: zip: expected a mapping of dotted keys to lists of equal length`);
   let zipLength = -1;
   for (const [k, v] of Object.entries(zip)) {
-    if (!Array.isArray(v) || v.length === 0) throw new SweepError(`${at(`zip.${k}`)}: zip.${k}: expected a non-empty list`);
+    if (!Array.isArray(v) || v.length === 0)
+      throw new SweepError(`${at(`zip.${k}`)}: zip.${k}: expected a non-empty list`);
     if (zipLength >= 0 && v.length !== zipLength) {
-      throw new SweepError(`${at(`zip.${k}`)}: zip.${k}: has ${v.length} values but the other zip lists have ${zipLength}; zip lists move in lock step and must have equal length`);
+      throw new SweepError(
+        `${at(`zip.${k}`)}: zip.${k}: has ${v.length} values but the other zip lists have ${zipLength}; zip ` +
+          `lists move in lock step and must have equal length`,
+      );
     }
     zipLength = v.length;
   }
@@ -327,7 +383,10 @@ export function parseSweepText(text: string, file: string): SweepSpec {
   cases.forEach((c: Record<string, unknown>, i) => {
     for (const [k, v] of Object.entries(c)) {
       if (Array.isArray(v) && v.length === 0) {
-        throw new SweepError(`${at(`cases[${i}].${k}`)}: cases[${i}].${k}: an empty list gives no alternatives (a list value that is empty is written [[]])`);
+        throw new SweepError(
+          `${at(`cases[${i}].${k}`)}: cases[${i}].${k}: an empty list gives no alternatives (a list value that ` +
+            `is empty is written [[]])`,
+        );
       }
     }
   });
@@ -349,8 +408,12 @@ export function parseSweepText(text: string, file: string): SweepSpec {
   const claimsOf = (section: string, entries: Record<string, unknown>, nested: boolean): void => {
     // a group's fields before the group, so that a field swept twice is named as such
     const walk = (key: string, value: unknown, depth: number): void => {
-      if (key.split('.', MAX_DEPTH + 1).length > MAX_DEPTH) throw new SweepError(`${at(`${section}.${key}`)}: ${section}.${key.slice(0, 80)}...: a key of more than ${MAX_DEPTH} parts`);
-      if (nested && isPlainObject(value) && depth < MAX_DEPTH) for (const [k, v] of Object.entries(value)) walk(`${key}.${k}`, v, depth + 1);
+      if (key.split('.', MAX_DEPTH + 1).length > MAX_DEPTH)
+        throw new SweepError(
+          `${at(`${section}.${key}`)}: ${section}.${key.slice(0, 80)}...: a key of more than ${MAX_DEPTH} parts`,
+        );
+      if (nested && isPlainObject(value) && depth < MAX_DEPTH)
+        for (const [k, v] of Object.entries(value)) walk(`${key}.${k}`, v, depth + 1);
       claims.push({ key, path: `${section}.${key}`, section });
     };
     for (const [k, v] of Object.entries(entries)) walk(k, v, 0);
@@ -371,13 +434,17 @@ export function parseSweepText(text: string, file: string): SweepSpec {
         const earlier = keys.get(parts.slice(0, n).join('.'));
         if (earlier) {
           const as = earlier.key === c.key ? '' : ` (as the group ${earlier.key})`;
-          throw new SweepError(`${at(c.path)}: ${c.path}: ${c.key} is already swept in ${earlier.section}${as}; give each key in one of grid, zip and cases`);
+          throw new SweepError(
+            `${at(c.path)}: ${c.path}: ${c.key} is already swept in ${earlier.section}${as}; give each key in ` +
+              `one of grid, zip and cases`,
+          );
         }
       }
       const inner = under.get(other)?.get(c.key);
       if (inner) {
         throw new SweepError(
-          `${at(c.path)}: ${c.path}: sets the whole group ${c.key}, which would replace the values of ${inner.section}.${inner.key}; ` +
+          `${at(c.path)}: ${c.path}: sets the whole group ${c.key}, which would replace the values of ` +
+            `${inner.section}.${inner.key}; ` +
             `give the group's fields as dotted keys (${c.key}.<field>), each in one of grid, zip and cases`,
         );
       }
@@ -419,7 +486,8 @@ export function readSweepText(file: string): string {
       // read at most one byte more than allowed (a pipe or special file has no size to check)
       const buffer = Buffer.alloc(MAX_SWEEP_BYTES + 1);
       let length = 0;
-      for (let n = 1; n > 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
+      for (let n = 1; n > 0 && length < buffer.length; length += n)
+        n = readSync(fd, buffer, length, buffer.length - length, null);
       if (length > MAX_SWEEP_BYTES) throw tooLarge(file, `more than ${count(MAX_SWEEP_BYTES)}`);
       bytes = buffer.subarray(0, length);
     } finally {

@@ -51,7 +51,11 @@ function overlaps(a: string, b: string): boolean {
 function parseKeys(raw: unknown, path: string, fail: Fail): string[] {
   // `rows: algorithm` or `rows: algorithm, n_tiles` as on the command line, or a list
   const list = typeof raw === 'string' ? raw.split(',').map((k) => k.trim()) : raw;
-  if (!Array.isArray(list)) fail(path, `expected a list of dotted run config fields (or one, or several separated by commas), got ${show(raw)}`);
+  if (!Array.isArray(list))
+    fail(
+      path,
+      `expected a list of dotted run config fields (or one, or several separated by commas), got ${show(raw)}`,
+    );
   return list.map((k, i) => {
     const at = Array.isArray(raw) ? `${path}[${i}]` : path;
     if (typeof k !== 'string' || k === '') fail(at, `expected a dotted run config field, got ${show(k)}`);
@@ -65,9 +69,11 @@ function parseKeys(raw: unknown, path: string, fail: Fail): string[] {
 /** The `view:` section (absent or null: none); `fail` throws at the first problem. */
 export function parseView(raw: unknown, fail: Fail): SweepView | null {
   if (raw === undefined || raw === null) return null;
-  if (!isPlainObject(raw) || Object.keys(raw).length === 0) fail('view', `expected a mapping with any of ${VIEW_KEYS.join(', ')}`);
+  if (!isPlainObject(raw) || Object.keys(raw).length === 0)
+    fail('view', `expected a mapping with any of ${VIEW_KEYS.join(', ')}`);
   for (const k of Object.keys(raw)) {
-    if (!(VIEW_KEYS as readonly string[]).includes(k)) fail(`view.${k}`, `unknown view field (allowed: ${VIEW_KEYS.join(', ')})`);
+    if (!(VIEW_KEYS as readonly string[]).includes(k))
+      fail(`view.${k}`, `unknown view field (allowed: ${VIEW_KEYS.join(', ')})`);
   }
   const view: SweepView = {};
   if (raw.rows !== undefined) view.rows = parseKeys(raw.rows, 'view.rows', fail);
@@ -75,24 +81,32 @@ export function parseView(raw: unknown, fail: Fail): SweepView | null {
   const keys = [...(view.rows ?? []).map((k) => ['rows', k]), ...(view.cols ?? []).map((k) => ['cols', k])];
   for (let i = 0; i < keys.length; i++) {
     for (let j = i + 1; j < keys.length; j++) {
-      if (overlaps(keys[i][1], keys[j][1])) fail(`view.${keys[j][0]}`, `${keys[i][1]} (view.${keys[i][0]}) and ${keys[j][1]} overlap; name each key once`);
+      if (overlaps(keys[i][1], keys[j][1]))
+        fail(`view.${keys[j][0]}`, `${keys[i][1]} (view.${keys[i][0]}) and ${keys[j][1]} overlap; name each key once`);
     }
   }
   if (raw.metric !== undefined) {
-    if (typeof raw.metric !== 'string' || !(METRICS as readonly string[]).includes(raw.metric)) fail('view.metric', `expected one of ${METRICS.join(', ')}, got ${show(raw.metric)}`);
+    if (typeof raw.metric !== 'string' || !(METRICS as readonly string[]).includes(raw.metric))
+      fail('view.metric', `expected one of ${METRICS.join(', ')}, got ${show(raw.metric)}`);
     view.metric = raw.metric as Metric;
   }
   if (raw.epoch !== undefined) {
     if (typeof raw.epoch !== 'string' || !(EPOCH_CHOICES as readonly string[]).includes(raw.epoch)) {
-      fail('view.epoch', `expected one of ${EPOCH_CHOICES.join(', ')} (the last epoch, the best, the mean of the last 20 %), got ${show(raw.epoch)}`);
+      fail(
+        'view.epoch',
+        `expected one of ${EPOCH_CHOICES.join(', ')} (the last epoch, the best, the mean of the last 20 %), ` +
+          `got ${show(raw.epoch)}`,
+      );
     }
     view.epoch = raw.epoch as EpochChoice;
   }
   if (raw.stat !== undefined) {
-    if (typeof raw.stat !== 'string' || !(STATS as readonly string[]).includes(raw.stat)) fail('view.stat', `expected one of ${STATS.join(', ')}, got ${show(raw.stat)}`);
+    if (typeof raw.stat !== 'string' || !(STATS as readonly string[]).includes(raw.stat))
+      fail('view.stat', `expected one of ${STATS.join(', ')}, got ${show(raw.stat)}`);
     view.stat = raw.stat as Stat;
   }
-  if (view.metric === 'wall_ms' && view.epoch !== undefined && view.epoch !== 'final') fail('view.epoch', `${view.epoch}: wall_ms is per run, not per epoch (use final)`);
+  if (view.metric === 'wall_ms' && view.epoch !== undefined && view.epoch !== 'final')
+    fail('view.epoch', `${view.epoch}: wall_ms is per run, not per epoch (use final)`);
   return view;
 }
 
@@ -125,7 +139,8 @@ export function viewOfStoredDefinition(specJson: string, fail: Fail): SweepView 
 export function viewProblem(view: SweepView, configs: readonly unknown[]): [string, string] | null {
   for (const section of ['rows', 'cols'] as const) {
     for (const [i, k] of (view[section] ?? []).entries()) {
-      if (!configs.some((c) => resolvedValueAt(c, k).present)) return [`view.${section}[${i}]`, `${k}: no run of the sweep has this key`];
+      if (!configs.some((c) => resolvedValueAt(c, k).present))
+        return [`view.${section}[${i}]`, `${k}: no run of the sweep has this key`];
     }
   }
   const m = view.metric;
@@ -133,8 +148,13 @@ export function viewProblem(view: SweepView, configs: readonly unknown[]): [stri
     const kinds = new Set(configs.map((c) => String(resolvedValueAt(c, 'task.kind').value ?? 'least-squares')));
     const leastSquares = kinds.has('least-squares');
     const classification = [...kinds].some((k) => k !== 'least-squares');
-    if (LEAST_SQUARES_ONLY.includes(m) && !leastSquares) return ['view.metric', `${m}: only least-squares runs record it, and the sweep has none (its tasks: ${[...kinds].join(', ')})`];
-    if (CLASSIFICATION_ONLY.includes(m) && !classification) return ['view.metric', `${m}: only classification runs record it, and the sweep's runs are all least squares`];
+    if (LEAST_SQUARES_ONLY.includes(m) && !leastSquares)
+      return [
+        'view.metric',
+        `${m}: only least-squares runs record it, and the sweep has none (its tasks: ${[...kinds].join(', ')})`,
+      ];
+    if (CLASSIFICATION_ONLY.includes(m) && !classification)
+      return ['view.metric', `${m}: only classification runs record it, and the sweep's runs are all least squares`];
   }
   return null;
 }

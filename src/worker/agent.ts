@@ -9,7 +9,14 @@
  */
 import { hostname } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
-import { type BidiStream, type Client, createClient, isServiceError, type RequestInitOf, type ResponseOf } from '../rpc/bridge.ts';
+import {
+  type BidiStream,
+  type Client,
+  createClient,
+  isServiceError,
+  type RequestInitOf,
+  type ResponseOf,
+} from '../rpc/bridge.ts';
 import { epochToWire, leaseFromWire, leaseToWire, registrationToWire, resultToWire } from '../rpc/convert.ts';
 import { WorkerService } from '../rpc/services.ts';
 import { localProvenance } from '../store/provenance.ts';
@@ -45,7 +52,12 @@ interface HeldRun {
 }
 
 /** Errors after which retrying cannot help (wrong token, wrong version). */
-const FATAL = new Set<number>([grpc.status.UNAUTHENTICATED, grpc.status.PERMISSION_DENIED, grpc.status.FAILED_PRECONDITION, grpc.status.INVALID_ARGUMENT]);
+const FATAL = new Set<number>([
+  grpc.status.UNAUTHENTICATED,
+  grpc.status.PERMISSION_DENIED,
+  grpc.status.FAILED_PRECONDITION,
+  grpc.status.INVALID_ARGUMENT,
+]);
 
 const keyOf = (l: LeaseRef): string => `${l.hash}#${l.attempt}`;
 
@@ -70,7 +82,10 @@ export class WorkerAgent {
     this.o = o;
     this.capacity = o.pool.threads * (o.leasesPerThread ?? LEASES_PER_THREAD);
     this.log = o.log ?? (() => {});
-    this.client = createClient(WorkerService, o.coordinator, o.credentials, { token: o.token, channelOptions: o.channelOptions });
+    this.client = createClient(WorkerService, o.coordinator, o.credentials, {
+      token: o.token,
+      channelOptions: o.channelOptions,
+    });
   }
 
   /** Serves until drained; rejects on an error retrying cannot fix (auth, version). */
@@ -141,7 +156,8 @@ export class WorkerAgent {
     this.heartbeatMs = Math.max(50, r.heartbeatIntervalMs);
     const threads = this.o.pool.threads;
     this.log(
-      `registered as ${r.workerId} (${threads} slot${threads === 1 ? '' : 's'}: ${threads} run${threads === 1 ? '' : 's'} at once on ${threads} thread${threads === 1 ? '' : 's'}, ` +
+      `registered as ${r.workerId} (${threads} slot${threads === 1 ? '' : 's'}: ${threads} ` +
+        `run${threads === 1 ? '' : 's'} at once on ${threads} thread${threads === 1 ? '' : 's'}, ` +
         `up to ${this.capacity} leases held to keep them busy; heartbeat every ${this.heartbeatMs} ms)`,
     );
   }
@@ -157,7 +173,9 @@ export class WorkerAgent {
   }
 
   private sendHeartbeat(): void {
-    this.send({ kind: { case: 'heartbeat', value: { held: [...this.runs.values()].map((r) => leaseToWire(r.lease)) } } });
+    this.send({
+      kind: { case: 'heartbeat', value: { held: [...this.runs.values()].map((r) => leaseToWire(r.lease)) } },
+    });
   }
 
   /** One session: resolves when the coordinator ends it, rejects with its error status. */
@@ -218,7 +236,8 @@ export class WorkerAgent {
       case 'ack': {
         const lease = leaseFromWire(msg.kind.value.lease);
         if (!lease) return;
-        if (!msg.kind.value.accepted) this.log(`report for ${lease.hash.slice(0, 12)}#${lease.attempt} not accepted: ${msg.kind.value.reason}`);
+        if (!msg.kind.value.accepted)
+          this.log(`report for ${lease.hash.slice(0, 12)}#${lease.attempt} not accepted: ${msg.kind.value.reason}`);
         this.outbox.delete(keyOf(lease));
         this.checkDrained();
         return;
@@ -246,11 +265,15 @@ export class WorkerAgent {
     this.o.pool
       .run(lease.hash, configJson, onEpoch, run.abort.signal)
       .then(
-        (result) => this.report(lease, { kind: { case: 'result', value: { lease: ref, result: resultToWire(result) } } }),
+        (result) =>
+          this.report(lease, { kind: { case: 'result', value: { lease: ref, result: resultToWire(result) } } }),
         (e: unknown) => {
           if (run.cancelled) return;
           if (run.abort.signal.aborted) this.report(lease, { kind: { case: 'released', value: { lease: ref } } });
-          else this.report(lease, { kind: { case: 'failure', value: { lease: ref, error: e instanceof Error ? e.message : String(e) } } });
+          else
+            this.report(lease, {
+              kind: { case: 'failure', value: { lease: ref, error: e instanceof Error ? e.message : String(e) } },
+            });
         },
       )
       .finally(() => {

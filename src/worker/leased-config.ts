@@ -23,7 +23,10 @@ export function parseLeasedConfig(hash: string, configJson: string): RunConfig {
     throw e;
   }
   if (runHash(config) !== hash) {
-    const why = canonicalJson(config) === canonicalJson(raw) ? 'this worker computes another hash (different numerics version?)' : 'the config is not canonical';
+    const why =
+      canonicalJson(config) === canonicalJson(raw)
+        ? 'this worker computes another hash (different numerics version?)'
+        : 'the config is not canonical';
     throw new Error(`run ${hash.slice(0, 12)}: config does not match its run hash: ${why}`);
   }
   return config;

@@ -31,7 +31,8 @@ export class SimulationPool {
   private readonly pool: Piscina<SimulateTask, RunResult>;
 
   constructor(threads: number = defaultThreads()) {
-    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new RangeError(`threads must be a positive integer, got ${threads}`);
     this.threads = threads;
     // idle threads stay: a sweep keeps them busy and each holds its cached dataset
     this.pool = new Piscina({ filename: taskFile(), minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
@@ -41,12 +42,20 @@ export class SimulationPool {
     // run, and an 'error' event without a listener would end the process with a trace.
     this.pool.on('error', (err: unknown) => {
       if (err instanceof Error && err.message.startsWith('Unexpected message from Worker')) return;
-      process.stderr.write(`aimc-sweep: a simulation thread failed outside any run (replaced): ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(
+        `aimc-sweep: a simulation thread failed outside any run (replaced): ` +
+          `${err instanceof Error ? err.message : String(err)}\n`,
+      );
     });
   }
 
   /** Runs one leased config; rejects with the run's error, or an AbortError when aborted. */
-  async run(hash: string, configJson: string, onEpoch?: (m: EpochMetrics) => void, signal?: AbortSignal): Promise<RunResult> {
+  async run(
+    hash: string,
+    configJson: string,
+    onEpoch?: (m: EpochMetrics) => void,
+    signal?: AbortSignal,
+  ): Promise<RunResult> {
     if (!onEpoch) return this.pool.run({ hash, configJson }, { signal });
     const { port1, port2 } = new MessageChannel();
     // the task posts null after its last epoch: the result may overtake the epochs on the port

@@ -70,7 +70,12 @@ class AnalogSgdMatrix implements TrainableMatrix {
   }
 
   costCounts(): LayerCounters {
-    return { samples: this.samples, arraysRead: 1, ...tileCounts([this.tile]), storedElements: updateVectorElements(this.rows, this.cols) };
+    return {
+      samples: this.samples,
+      arraysRead: 1,
+      ...tileCounts([this.tile]),
+      storedElements: updateVectorElements(this.rows, this.cols),
+    };
   }
 }
 

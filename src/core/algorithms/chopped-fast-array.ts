@@ -39,7 +39,9 @@ export class ChoppedFastArray {
     const { rows, cols } = tile;
     const sign = this.choppers.sign;
     for (let j = 0; j < cols; j++) this.xc[j] = x[b * cols + j] * sign[j];
-    const lrA = this.autoScale ? this.autoScale.observe(x, b * cols, cols, d, b * rows, rows) * (this.config.scale_fast_lr ? lr : 1) : fastLr(this.config, lr);
+    const lrA = this.autoScale
+      ? this.autoScale.observe(x, b * cols, cols, d, b * rows, rows) * (this.config.scale_fast_lr ? lr : 1)
+      : fastLr(this.config, lr);
     tile.updateVector(this.xc, 0, d, b * rows, lrA);
   }
 

@@ -28,7 +28,8 @@ export abstract class CompositeMatrix implements TrainableMatrix {
     // the effective weights in a WebAssembly memory with the product kernel beside them (same
     // bits as the TypeScript products, which small matrices and engines without the module use)
     const module = layer.rows * layer.cols >= KERNEL_MIN_WEIGHTS ? kernelModule() : null;
-    const kernel = module === null ? null : new KernelMatrix(module, layer.rows, layer.cols, { maxBatch: layer.maxBatch });
+    const kernel =
+      module === null ? null : new KernelMatrix(module, layer.rows, layer.cols, { maxBatch: layer.maxBatch });
     this.visible = kernel === null ? new Float32Array(layer.rows * layer.cols) : kernel.weights;
     const products = kernel?.products ?? undefined;
     this.fwd = new IoPath(config.io, 'forward', layer.maxBatch, layer.rows, layer.cols, products);

@@ -85,7 +85,7 @@ export abstract class FastSlowTransfer extends CompositeMatrix {
     this.samples += batch;
     // the samples up to the next transfer in one range, then the transfer (the same order as
     // pulse and tick sample by sample)
-    for (let b = 0; b < batch; ) {
+    for (let b = 0; b < batch;) {
       const n = Math.min(batch - b, this.clock.untilDue());
       this.pulseRange(x, d, b, b + n, lr);
       b += n;

@@ -65,7 +65,7 @@ class MixedPrecisionMatrix implements TrainableMatrix {
 
   update(x: Float32Array, d: Float32Array, batch: number, lr: number): void {
     // the samples up to the next transfer accumulate in one range (the same order as one by one)
-    for (let b = 0; b < batch; ) {
+    for (let b = 0; b < batch;) {
       const n = Math.min(batch - b, this.period - (this.samples % this.period));
       if (this.kernel !== null) this.kernel.mpAccumulate(x, d, b, b + n, lr);
       else mpAccumulateReference(this.chi, this.rows, this.cols, x, d, b, b + n, lr);
@@ -127,8 +127,20 @@ class MixedPrecisionMatrix implements TrainableMatrix {
   }
 }
 
-/** chi += lr d[b] x[b]^T (float64, every column; rows with g = lr d[i] = 0 skipped) for samples b in [from, to): the reference of the kernel's mpAccumulate. */
-export function mpAccumulateReference(chi: Float64Array, rows: number, cols: number, x: Float32Array, d: Float32Array, from: number, to: number, lr: number): void {
+/**
+ * chi += lr d[b] x[b]^T (float64, every column; rows with g = lr d[i] = 0 skipped) for samples b in [from, to): the
+ * reference of the kernel's mpAccumulate.
+ */
+export function mpAccumulateReference(
+  chi: Float64Array,
+  rows: number,
+  cols: number,
+  x: Float32Array,
+  d: Float32Array,
+  from: number,
+  to: number,
+  lr: number,
+): void {
   for (let b = from; b < to; b++) {
     for (let i = 0; i < rows; i++) {
       const g = lr * d[b * rows + i];
@@ -143,5 +155,7 @@ export function mpAccumulateReference(chi: Float64Array, rows: number, cols: num
 export const mixedPrecision: Algorithm = {
   name: 'mp',
   create: (config, layer) => new MixedPrecisionMatrix(config, layer),
-  transferClocks: (config, layer) => [{ array: 'W', period: mpPeriod(config, layer.vectorsPerBatch), columns: layer.cols }],
+  transferClocks: (config, layer) => [
+    { array: 'W', period: mpPeriod(config, layer.vectorsPerBatch), columns: layer.cols },
+  ],
 };

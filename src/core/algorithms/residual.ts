@@ -35,8 +35,13 @@ export function residualSchedule(config: RunConfig, vectorsPerBatch: number): { 
   const every = config.transfer_every ?? 2;
   const units = config.transfer_units ?? 'batches';
   return {
-    periods: Array.from({ length: k - 1 }, (_, j) => periodInSamples(every * (config.transfer_every_growth ?? 5) ** j, units, vectorsPerBatch)),
-    lrs: Array.from({ length: k - 1 }, (_, j) => (config.transfer_lr ?? 0.1) * (config.transfer_lr_growth ?? 1.2) ** (k - 1 - j)),
+    periods: Array.from({ length: k - 1 }, (_, j) =>
+      periodInSamples(every * (config.transfer_every_growth ?? 5) ** j, units, vectorsPerBatch),
+    ),
+    lrs: Array.from(
+      { length: k - 1 },
+      (_, j) => (config.transfer_lr ?? 0.1) * (config.transfer_lr_growth ?? 1.2) ** (k - 1 - j),
+    ),
   };
 }
 
@@ -78,7 +83,7 @@ class MultiTileResidualMatrix extends CompositeMatrix {
     const scaleLr = this.config.scale_transfer_lr ? lr : 1;
     // the samples up to the next transfer of any tile in one range of the gradient tile, then
     // that sample's transfers (the same order as sample by sample)
-    for (let b = 0; b < batch; ) {
+    for (let b = 0; b < batch;) {
       const n = Math.min(batch - b, this.untilTransfer());
       gradientTile.updateRange(x, d, b, b + n, lrFast);
       b += n;
@@ -87,7 +92,8 @@ class MultiTileResidualMatrix extends CompositeMatrix {
         if (t % this.periods[0] === 0) this.transfer(0, this.warmTarget, this.lrs[0] * scaleLr);
         continue;
       }
-      for (let j = 0; j < this.periods.length; j++) if (t % this.periods[j] === 0) this.transfer(j, j + 1, this.lrs[j] * scaleLr);
+      for (let j = 0; j < this.periods.length; j++)
+        if (t % this.periods[j] === 0) this.transfer(j, j + 1, this.lrs[j] * scaleLr);
     }
     this.invalidate();
   }
@@ -124,7 +130,10 @@ class MultiTileResidualMatrix extends CompositeMatrix {
     }
   }
 
-  /** All weight goes to the most significant tile; the others start at 0 (the paper's Algorithm 1; docs/science.md §8.11). */
+  /**
+   * All weight goes to the most significant tile; the others start at 0 (the paper's Algorithm 1; docs/science.md
+   * §8.11).
+   */
   setWeights(values: Float32Array): void {
     const last = this.tiles.length - 1;
     this.tiles.forEach((t, i) => (i === last ? t.setEffective(values) : t.reset()));
@@ -153,5 +162,10 @@ class MultiTileResidualMatrix extends CompositeMatrix {
 export const residual: Algorithm = {
   name: 'residual',
   create: (config, layer) => new MultiTileResidualMatrix(config, layer),
-  transferClocks: (config, layer) => residualSchedule(config, layer.vectorsPerBatch).periods.map((period, j) => ({ array: `T${j + 1}`, period, columns: 1 })),
+  transferClocks: (config, layer) =>
+    residualSchedule(config, layer.vectorsPerBatch).periods.map((period, j) => ({
+      array: `T${j + 1}`,
+      period,
+      columns: 1,
+    })),
 };

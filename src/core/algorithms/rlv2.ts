@@ -48,9 +48,10 @@ class ResidualV2Matrix extends FastSlowTransfer {
     this.fast.readColumn(k, this.read);
     const threshold = (this.config.buffer_granularity ?? 1) * this.slow.device.granularity;
     const scale = (this.beta * Math.abs(transferLr(this.config, lr))) / threshold;
-    const fired = this.rule === null
-      ? this.h.averageColumn(k, this.read, scale, 1 - this.beta, this.counts)
-      : this.h.accumulateColumn(k, this.read, scale, this.rule, this.counts);
+    const fired =
+      this.rule === null
+        ? this.h.averageColumn(k, this.read, scale, 1 - this.beta, this.counts)
+        : this.h.accumulateColumn(k, this.read, scale, this.rule, this.counts);
     if (fired > 0) pulseColumn(this.slow, k, this.counts);
   }
 

@@ -28,7 +28,10 @@ class DigitalMatrix implements TrainableMatrix {
     this.rows = layer.rows;
     this.cols = layer.cols;
     const module = layer.rows * layer.cols >= KERNEL_MIN_WEIGHTS ? kernelModule() : null;
-    this.kernel = module === null ? null : new KernelMatrix(module, layer.rows, layer.cols, { maxBatch: layer.maxBatch, sgd: true });
+    this.kernel =
+      module === null
+        ? null
+        : new KernelMatrix(module, layer.rows, layer.cols, { maxBatch: layer.maxBatch, sgd: true });
     this.w = this.kernel === null ? new Float32Array(layer.rows * layer.cols) : this.kernel.weights;
     this.active = new Int32Array(layer.cols);
   }
@@ -71,7 +74,15 @@ class DigitalMatrix implements TrainableMatrix {
   /** Digital: every update is a dense outer product on the weights, which are stored digitally. */
   costCounts(): LayerCounters {
     const { rows, cols, samples } = this;
-    return { samples, arraysRead: 0, slots: 0, pulses: 0, reads: 0, flops: samples * outerProductOps(rows, cols), storedElements: this.w.length + updateVectorElements(rows, cols) };
+    return {
+      samples,
+      arraysRead: 0,
+      slots: 0,
+      pulses: 0,
+      reads: 0,
+      flops: samples * outerProductOps(rows, cols),
+      storedElements: this.w.length + updateVectorElements(rows, cols),
+    };
   }
 }
 
@@ -80,7 +91,16 @@ class DigitalMatrix implements TrainableMatrix {
  * columns with x != 0 and the rows with lr d != 0: the reference of the kernel's sgdUpdate.
  * `active`: scratch of cols entries.
  */
-export function sgdUpdateReference(w: Float32Array, rows: number, cols: number, x: Float32Array, d: Float32Array, batch: number, lr: number, active: Int32Array): void {
+export function sgdUpdateReference(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+  x: Float32Array,
+  d: Float32Array,
+  batch: number,
+  lr: number,
+  active: Int32Array,
+): void {
   for (let b = 0; b < batch; b++) {
     const xo = b * cols;
     // inputs are often sparse (MNIST pixels are ~80 % zeros): touch only non-zero columns

@@ -30,7 +30,13 @@ export class ThresholdBuffer {
    * Adds scale * input[i] to the entries of column k and fills counts[i] with the signed pulses
    * due (0 where below threshold). Returns how many entries fired.
    */
-  accumulateColumn(k: number, input: Float32Array | Float64Array, scale: number, rule: BufferRule, counts: Int32Array): number {
+  accumulateColumn(
+    k: number,
+    input: Float32Array | Float64Array,
+    scale: number,
+    rule: BufferRule,
+    counts: Int32Array,
+  ): number {
     const { h, cols } = this;
     let fired = 0;
     for (let i = 0; i < this.rows; i++) {

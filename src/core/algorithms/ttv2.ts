@@ -31,7 +31,15 @@ class Ttv2Matrix extends FastSlowTransfer {
   protected transfer(k: number, lr: number): void {
     this.fast.readColumn(k, this.read);
     const threshold = (this.config.buffer_granularity ?? 1) * this.slow.device.granularity;
-    if (this.h.accumulateColumn(k, this.read, Math.abs(bufferedTransferLr(this.config, lr)) / threshold, this.rule, this.counts) > 0) {
+    if (
+      this.h.accumulateColumn(
+        k,
+        this.read,
+        Math.abs(bufferedTransferLr(this.config, lr)) / threshold,
+        this.rule,
+        this.counts,
+      ) > 0
+    ) {
       pulseColumn(this.slow, k, this.counts);
     }
   }

@@ -21,13 +21,16 @@ export function resolvedValueAt(config: unknown, dotted: string): KeyValue {
   const parts = dotted.split('.');
   for (const [i, p] of parts.entries()) {
     if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) return absent();
-    if (!Object.hasOwn(cur, p)) return omittedGroups(parts, i) ? omittedDefault(config as Record<string, unknown>, dotted) : absent();
+    if (!Object.hasOwn(cur, p))
+      return omittedGroups(parts, i) ? omittedDefault(config as Record<string, unknown>, dotted) : absent();
     cur = (cur as Record<string, unknown>)[p];
   }
   return cur === undefined ? absent() : { present: true, value: cur };
 }
 
-/** Whether every group from parts[0..from] down to the field's own is one the canonical config leaves out while empty. */
+/**
+ * Whether every group from parts[0..from] down to the field's own is one the canonical config leaves out while empty.
+ */
 function omittedGroups(parts: readonly string[], from: number): boolean {
   for (let j = from; j < parts.length - 1; j++) {
     const g = fieldAt(RUN_SCHEMA, parts.slice(0, j + 1).join('.'));
@@ -38,7 +41,8 @@ function omittedGroups(parts: readonly string[], from: number): boolean {
 
 function omittedDefault(config: Record<string, unknown>, dotted: string): KeyValue {
   const f = fieldAt(RUN_SCHEMA, dotted);
-  if (f === undefined || f.kind !== 'field' || f.omitAtDefault !== true || typeof f.default === 'function') return absent();
+  if (f === undefined || f.kind !== 'field' || f.omitAtDefault !== true || typeof f.default === 'function')
+    return absent();
   if (f.when !== undefined && !f.when(config)) return absent();
   return { present: true, value: f.default };
 }

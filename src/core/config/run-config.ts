@@ -7,9 +7,32 @@ import type { CostConstants } from '../../cost/constants.ts';
 import { DEVICE_SCHEMA, type DeviceParams, finishDevice, prepareDevice } from '../devices/params.ts';
 import { IO_DEFAULTS, type IoConfig, type TransferIoConfig } from '../io.ts';
 import type { UpdateConfig } from '../pulse-trains.ts';
-import { bool, ConfigError, type FieldSpec, group, type GroupSpec, num, oneOf, type Plain, resolveGroup } from './schema.ts';
-import { isLeastSquares, type LrScheduleConfig, type ModelConfig, TASK_SCHEMA, type TaskConfig, TRAINING_SECTIONS } from './task-schema.ts';
-import { ALGORITHM_FIELDS, ALGORITHMS, type AlgorithmName, type AlgorithmParams, TRANSFER_ALGORITHMS } from './algorithm-schema.ts';
+import {
+  bool,
+  ConfigError,
+  type FieldSpec,
+  group,
+  type GroupSpec,
+  num,
+  oneOf,
+  type Plain,
+  resolveGroup,
+} from './schema.ts';
+import {
+  isLeastSquares,
+  type LrScheduleConfig,
+  type ModelConfig,
+  TASK_SCHEMA,
+  type TaskConfig,
+  TRAINING_SECTIONS,
+} from './task-schema.ts';
+import {
+  ALGORITHM_FIELDS,
+  ALGORITHMS,
+  type AlgorithmName,
+  type AlgorithmParams,
+  TRANSFER_ALGORITHMS,
+} from './algorithm-schema.ts';
 import { COST_SCHEMA } from './cost-schema.ts';
 
 export { ALGORITHMS, type AlgorithmName } from './algorithm-schema.ts';
@@ -45,11 +68,19 @@ const isAnalog = (root: Plain): boolean => root.algorithm !== 'sgd';
  * one-hot read does not use); the noisy fields apply when the section's kind is noisy.
  * Defaults are aihwkit's IOParameters (IO_DEFAULTS).
  */
-function ioFields(section: 'io' | 'transfer_io', kindDefault: string | ((root: Plain) => string), kindDoc: string): Record<string, FieldSpec> {
+function ioFields(
+  section: 'io' | 'transfer_io',
+  kindDefault: string | ((root: Plain) => string),
+  kindDoc: string,
+): Record<string, FieldSpec> {
   const noisy = { when: (root: Plain) => (root[section] as Plain).kind === 'noisy', whenDoc: `${section}.kind noisy` };
   const fields: Record<string, FieldSpec> = {
     kind: oneOf(kindDoc, ['ideal', 'noisy'], kindDefault),
-    inp_res: num('Relative DAC step (> 1: number of steps; <= 0: no quantisation). 1/126 is 7 bit.', IO_DEFAULTS.inp_res, noisy),
+    inp_res: num(
+      'Relative DAC step (> 1: number of steps; <= 0: no quantisation). 1/126 is 7 bit.',
+      IO_DEFAULTS.inp_res,
+      noisy,
+    ),
     inp_bound: num('DAC range [-inp_bound, inp_bound].', IO_DEFAULTS.inp_bound, { gt: 0, ...noisy }),
     inp_noise: num('Additive Gaussian input noise after the DAC.', IO_DEFAULTS.inp_noise, { min: 0, ...noisy }),
     inp_sto_round: bool('Stochastic rounding in the DAC.', IO_DEFAULTS.inp_sto_round, noisy),
@@ -61,11 +92,25 @@ function ioFields(section: 'io' | 'transfer_io', kindDefault: string | ((root: P
   if (section === 'transfer_io') return fields;
   return {
     ...fields,
-    noise_management: oneOf('Scale inputs by their abs-max before the DAC.', ['none', 'abs-max'], IO_DEFAULTS.noise_management, noisy),
+    noise_management: oneOf(
+      'Scale inputs by their abs-max before the DAC.',
+      ['none', 'abs-max'],
+      IO_DEFAULTS.noise_management,
+      noisy,
+    ),
     nm_thres: num('Cap of the abs-max noise-management factor (0: none).', IO_DEFAULTS.nm_thres, { min: 0, ...noisy }),
-    bound_management: oneOf('Iteratively halve the input when an output saturates (forward only).', ['none', 'iterative'], IO_DEFAULTS.bound_management, noisy),
+    bound_management: oneOf(
+      'Iteratively halve the input when an output saturates (forward only).',
+      ['none', 'iterative'],
+      IO_DEFAULTS.bound_management,
+      noisy,
+    ),
     max_bm_factor: num('Largest bound-management reduction factor.', IO_DEFAULTS.max_bm_factor, { min: 1, ...noisy }),
-    max_bm_res: num('Bound management stops when the reduction would exceed max_bm_res / input step.', IO_DEFAULTS.max_bm_res, { gt: 0, ...noisy }),
+    max_bm_res: num(
+      'Bound management stops when the reduction would exceed max_bm_res / input step.',
+      IO_DEFAULTS.max_bm_res,
+      { gt: 0, ...noisy },
+    ),
   };
 }
 
@@ -85,7 +130,11 @@ const IO_SCHEMA: GroupSpec = group(
  */
 const TRANSFER_IO_SCHEMA: GroupSpec = group(
   'Periphery of the transfer reads of the transfer algorithms (noise and bound management off: one-hot input).',
-  ioFields('transfer_io', (root) => String((root.io as Plain | undefined)?.kind ?? 'ideal'), 'ideal: exact reads; noisy: DAC/ADC resolution and output noise. Default: the kind of io.'),
+  ioFields(
+    'transfer_io',
+    (root) => String((root.io as Plain | undefined)?.kind ?? 'ideal'),
+    'ideal: exact reads; noisy: DAC/ADC resolution and output noise. Default: the kind of io.',
+  ),
   (root) => TRANSFER_ALGORITHMS.includes(root.algorithm as AlgorithmName),
   true,
 );
@@ -95,8 +144,10 @@ function closedFormProblem(on: boolean, root: Plain): string | undefined {
   if (!on) return undefined;
   const device = root.device as Plain;
   const kind = String(device.kind);
-  if (!CLOSED_FORM_KINDS.includes(kind)) return `has no closed form for a ${kind} device (only ${CLOSED_FORM_KINDS.join(', ')})`;
-  if (device.mult_noise === true) return 'has no closed form for multiplicative cycle-to-cycle noise (device.mult_noise: true)';
+  if (!CLOSED_FORM_KINDS.includes(kind))
+    return `has no closed form for a ${kind} device (only ${CLOSED_FORM_KINDS.join(', ')})`;
+  if (device.mult_noise === true)
+    return 'has no closed form for multiplicative cycle-to-cycle noise (device.mult_noise: true)';
   if ((device.write_noise_std as number) > 0) return 'has no closed form with write noise (device.write_noise_std > 0)';
   return undefined;
 }
@@ -110,8 +161,10 @@ const UPDATE_SCHEMA: GroupSpec = group(
     update_bl_management: bool('Choose BL per update as min(ceil(lr xmax dmax / dw_min), desired_bl).', true),
     um_grad_scale: num('Multiplies max|d| in update management (< 1 clips d earlier).', 1, { gt: 0 }),
     closed_form_pulses: bool(
-      'Apply the n pulses a weight gets in one update at once, in closed form with one normal (exact in distribution; a weight that could touch a bound on the way pulses one by one). ' +
-        'Only constant-step, linear-step and softbounds with additive noise (mult_noise false) and no write noise; false: every pulse one by one with its own normal.',
+      'Apply the n pulses a weight gets in one update at once, in closed form with one normal (exact in ' +
+        'distribution; a weight that could touch a bound on the way pulses one by one). ' +
+        'Only constant-step, linear-step and softbounds with additive noise (mult_noise false) and no write ' +
+        'noise; false: every pulse one by one with its own normal.',
       false,
       { check: closedFormProblem, omitAtDefault: true },
     ),
@@ -129,10 +182,18 @@ export const RUN_SCHEMA: GroupSpec = group('A run.', {
   ...ALGORITHM_FIELDS,
   task: TASK_SCHEMA,
   ...TRAINING_SECTIONS,
-  init: group('Initial weights.', {
-    kind: oneOf('zero, or uniform in [-scale, scale], or normal with std scale.', ['zero', 'uniform', 'normal'], 'zero'),
-    scale: num('Scale of the initial weights.', 0.1, { min: 0 }),
-  }, isLeastSquares),
+  init: group(
+    'Initial weights.',
+    {
+      kind: oneOf(
+        'zero, or uniform in [-scale, scale], or normal with std scale.',
+        ['zero', 'uniform', 'normal'],
+        'zero',
+      ),
+      scale: num('Scale of the initial weights.', 0.1, { min: 0 }),
+    },
+    isLeastSquares,
+  ),
   // The digital baseline has no device: its canonical config drops these sections, so one sgd
   // run serves every device setting of a sweep.
   device: { ...DEVICE_SCHEMA, when: isAnalog, dropWhenInapplicable: true },
@@ -157,7 +218,10 @@ export function resolveRunConfig(input: unknown): RunConfig {
   if (out.device !== undefined) finishDevice(out.device as Plain, 'device');
   const task = out.task as Plain;
   if (task.form === 'matrix' && (out.batch_size as number) > (task.n_samples as number)) {
-    throw new ConfigError('batch_size', `must be <= task.n_samples (${String(task.n_samples)}), got ${String(out.batch_size)}`);
+    throw new ConfigError(
+      'batch_size',
+      `must be <= task.n_samples (${String(task.n_samples)}), got ${String(out.batch_size)}`,
+    );
   }
   return out as unknown as RunConfig;
 }

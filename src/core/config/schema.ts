@@ -82,22 +82,48 @@ export interface GroupSpec {
   readonly omitWhenEmpty?: boolean;
 }
 
-export function group(doc: string, fields: Record<string, FieldSpec | GroupSpec>, when?: When, dropWhenInapplicable = false): GroupSpec {
+export function group(
+  doc: string,
+  fields: Record<string, FieldSpec | GroupSpec>,
+  when?: When,
+  dropWhenInapplicable = false,
+): GroupSpec {
   return { kind: 'group', doc, fields, when, dropWhenInapplicable };
 }
-export function num(doc: string, def: NumberField['default'], opts: Omit<NumberField, 'kind' | 'type' | 'doc' | 'default'> = {}): NumberField {
+export function num(
+  doc: string,
+  def: NumberField['default'],
+  opts: Omit<NumberField, 'kind' | 'type' | 'doc' | 'default'> = {},
+): NumberField {
   return { kind: 'field', type: 'number', doc, default: def, ...opts };
 }
-export function bool(doc: string, def: BooleanField['default'], opts: Omit<BooleanField, 'kind' | 'type' | 'doc' | 'default'> = {}): BooleanField {
+export function bool(
+  doc: string,
+  def: BooleanField['default'],
+  opts: Omit<BooleanField, 'kind' | 'type' | 'doc' | 'default'> = {},
+): BooleanField {
   return { kind: 'field', type: 'boolean', doc, default: def, ...opts };
 }
-export function oneOf(doc: string, values: readonly string[], def: EnumField['default'], opts: Omit<EnumField, 'kind' | 'type' | 'doc' | 'default' | 'values'> = {}): EnumField {
+export function oneOf(
+  doc: string,
+  values: readonly string[],
+  def: EnumField['default'],
+  opts: Omit<EnumField, 'kind' | 'type' | 'doc' | 'default' | 'values'> = {},
+): EnumField {
   return { kind: 'field', type: 'enum', doc, values, default: def, ...opts };
 }
-export function numList(doc: string, def: readonly number[], opts: Omit<NumberListField, 'kind' | 'type' | 'doc' | 'default'> = {}): NumberListField {
+export function numList(
+  doc: string,
+  def: readonly number[],
+  opts: Omit<NumberListField, 'kind' | 'type' | 'doc' | 'default'> = {},
+): NumberListField {
   return { kind: 'field', type: 'number[]', doc, default: def, ...opts };
 }
-export function str(doc: string, def: string | null, opts: Omit<StringField, 'kind' | 'type' | 'doc' | 'default'> = {}): StringField {
+export function str(
+  doc: string,
+  def: string | null,
+  opts: Omit<StringField, 'kind' | 'type' | 'doc' | 'default'> = {},
+): StringField {
   return { kind: 'field', type: 'string', doc, default: def, ...opts };
 }
 
@@ -173,7 +199,11 @@ export function didYouMean(given: string, candidates: Iterable<string>): string 
 }
 
 /** Every dotted path below `spec` (`task.kind`, and with groups `task`), in schema order. */
-function dottedPaths(spec: GroupSpec, withGroups: boolean, prefix = ''): Array<{ path: string; spec: FieldSpec | GroupSpec }> {
+function dottedPaths(
+  spec: GroupSpec,
+  withGroups: boolean,
+  prefix = '',
+): Array<{ path: string; spec: FieldSpec | GroupSpec }> {
   const out: Array<{ path: string; spec: FieldSpec | GroupSpec }> = [];
   for (const [key, f] of Object.entries(spec.fields)) {
     const p = join(prefix, key);
@@ -198,7 +228,11 @@ function accepts(f: FieldSpec | GroupSpec, text: string): boolean {
  * (`n_states`: `device.n_states`). With `valueText`, fields that accept that value win ties
  * (`kind=mnist`: `task.kind`).
  */
-export function nearestKeys(spec: GroupSpec, given: string, options: { withGroups?: boolean; valueText?: string } = {}): string[] {
+export function nearestKeys(
+  spec: GroupSpec,
+  given: string,
+  options: { withGroups?: boolean; valueText?: string } = {},
+): string[] {
   const paths = dottedPaths(spec, options.withGroups ?? false);
   const leaf = given.slice(given.lastIndexOf('.') + 1);
   const scored: Array<{ path: string; score: number; spec: FieldSpec | GroupSpec }> = [];
@@ -256,7 +290,11 @@ function checkField(path: string, f: FieldSpec, v: unknown): unknown {
     case 'enum':
       if (v === null && f.nullable) return null;
       if (typeof v !== 'string' || !f.values.includes(v)) {
-        throw new ConfigError(path, `expected one of ${f.values.join(', ')}, got ${describe(v)}${typeof v === 'string' ? didYouMean(v, f.values) : ''}`);
+        throw new ConfigError(
+          path,
+          `expected one of ${f.values.join(', ')}, got ` +
+            `${describe(v)}${typeof v === 'string' ? didYouMean(v, f.values) : ''}`,
+        );
       }
       return v;
     case 'number[]': {
@@ -276,7 +314,8 @@ function checkField(path: string, f: FieldSpec, v: unknown): unknown {
     }
     case 'string':
       if (v === null && f.nullable) return null;
-      if (typeof v !== 'string' || v === '') throw new ConfigError(path, `expected a non-empty string${f.nullable ? ' or null' : ''}, got ${describe(v)}`);
+      if (typeof v !== 'string' || v === '')
+        throw new ConfigError(path, `expected a non-empty string${f.nullable ? ' or null' : ''}, got ${describe(v)}`);
       return v;
   }
 }
@@ -295,7 +334,10 @@ export function resolveGroup(spec: GroupSpec, input: unknown, path: string, root
     if (!Object.hasOwn(spec.fields, key)) {
       const allowed = Object.keys(spec.fields).join(', ');
       const near = nearestKeys(spec, key, { withGroups: true }).map((k) => join(path, k));
-      throw new ConfigError(join(path, key), `unknown field${near.length > 0 ? `; did you mean ${orList(near)}?` : ''} (allowed here: ${allowed})`);
+      throw new ConfigError(
+        join(path, key),
+        `unknown field${near.length > 0 ? `; did you mean ${orList(near)}?` : ''} (allowed here: ${allowed})`,
+      );
     }
   }
   for (const [key, f] of Object.entries(spec.fields)) {
@@ -372,14 +414,18 @@ export function parseValueFor(spec: GroupSpec, dotted: string, text: string): un
     const hint =
       taking.length > 0 && taking.length <= 3
         ? `did you mean ${orList(taking.map((x) => `${x.path}=${t}`))}?`
-        : `its fields: ${dottedPaths(f, false, dotted).map((x) => x.path).slice(0, 8).join(', ')}${dottedPaths(f, false, dotted).length > 8 ? ', ...' : ''}`;
+        : `its fields: ${dottedPaths(f, false, dotted)
+            .map((x) => x.path)
+            .slice(0, 8)
+            .join(', ')}${dottedPaths(f, false, dotted).length > 8 ? ', ...' : ''}`;
     throw new ConfigError(dotted, `is a group; set one of its fields (${hint})`);
   }
   switch (f.type) {
     case 'number': {
       if (t === 'null' && f.nullable) return null;
       const v = Number(t);
-      if (t === '' || !Number.isFinite(v)) throw new ConfigError(dotted, `expected ${rangeText(f)}, got ${JSON.stringify(text)}`);
+      if (t === '' || !Number.isFinite(v))
+        throw new ConfigError(dotted, `expected ${rangeText(f)}, got ${JSON.stringify(text)}`);
       return v;
     }
     case 'boolean':
@@ -394,11 +440,14 @@ export function parseValueFor(spec: GroupSpec, dotted: string, text: string): un
       return t;
     case 'number[]': {
       const body = t.startsWith('[') && t.endsWith(']') ? t.slice(1, -1) : t;
-      return body === '' ? [] : body.split(',').map((s) => {
-        const v = Number(s.trim());
-        if (!Number.isFinite(v)) throw new ConfigError(dotted, `expected a comma-separated list of numbers, got ${JSON.stringify(text)}`);
-        return v;
-      });
+      return body === ''
+        ? []
+        : body.split(',').map((s) => {
+            const v = Number(s.trim());
+            if (!Number.isFinite(v))
+              throw new ConfigError(dotted, `expected a comma-separated list of numbers, got ${JSON.stringify(text)}`);
+            return v;
+          });
     }
   }
 }

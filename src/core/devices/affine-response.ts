@@ -74,7 +74,17 @@ export class AffineResponseDevice extends PulsedDevice {
    * One pulse of signed coefficients (C, K, C_s) at v with the normal z: the float32 step of the
    * file comment; noise 0 none (z unused), 1 additive, 2 multiplicative.
    */
-  private static pulse(v: number, c: number, k: number, cs: number, stdf: number, noise: number, z: number, lo: number, hi: number): number {
+  private static pulse(
+    v: number,
+    c: number,
+    k: number,
+    cs: number,
+    stdf: number,
+    noise: number,
+    z: number,
+    lo: number,
+    hi: number,
+  ): number {
     const s = Math.fround(c - Math.fround(k * v));
     let t = s;
     if (noise === 2) t = Math.fround(s + Math.fround(Math.fround(s * stdf) * z));
@@ -85,7 +95,11 @@ export class AffineResponseDevice extends PulsedDevice {
 
   /** The noise argument of `pulse` for a kernel mode. */
   private static noiseOf(mode: number): number {
-    return mode === KernelMode.affineMultiplicative ? 2 : mode === KernelMode.affineAdditive || mode === KernelMode.affineClosedForm ? 1 : 0;
+    return mode === KernelMode.affineMultiplicative
+      ? 2
+      : mode === KernelMode.affineAdditive || mode === KernelMode.affineClosedForm
+        ? 1
+        : 0;
   }
 
   override applyPulses(w: Float32Array, i: number, n: number): void {
@@ -104,18 +118,40 @@ export class AffineResponseDevice extends PulsedDevice {
     const hi = this.bMax[i];
     let v = w[i];
     const noise = AffineResponseDevice.noiseOf(mode);
-    for (let p = 0; p < m; p++) v = AffineResponseDevice.pulse(v, c, k, cs, stdf, noise, noise === 0 ? 0 : this.noise.next(), lo, hi);
+    for (let p = 0; p < m; p++)
+      v = AffineResponseDevice.pulse(v, c, k, cs, stdf, noise, noise === 0 ? 0 : this.noise.next(), lo, hi);
     w[i] = v;
   }
 
-  override pulseRow(w: Float32Array, rowOff: number, rowBits: number, rowNeg: number, colBits: Int32Array, colNeg: Int32Array, cols: number): number {
+  override pulseRow(
+    w: Float32Array,
+    rowOff: number,
+    rowBits: number,
+    rowNeg: number,
+    colBits: Int32Array,
+    colNeg: Int32Array,
+    cols: number,
+  ): number {
     const mode = this.kernelMode();
     if (mode === KernelMode.none) return super.pulseRow(w, rowOff, rowBits, rowNeg, colBits, colNeg, cols);
     const { cUp, kUp, cDown, kDown, sUp, sDown, bMin, bMax } = this;
     const stdf = this.kernelStd();
     this.reserveRow(cols);
     if (mode === KernelMode.affineClosedForm) {
-      this.closed ??= { cUp, kUp, cDown, kDown, sUp, sDown, bMin, bMax, stdf, noise: this.noise, counts: this.rowCount, slow: this.rowList };
+      this.closed ??= {
+        cUp,
+        kUp,
+        cDown,
+        kDown,
+        sUp,
+        sDown,
+        bMin,
+        bMax,
+        stdf,
+        noise: this.noise,
+        counts: this.rowCount,
+        slow: this.rowList,
+      };
       this.closed.counts = this.rowCount;
       this.closed.slow = this.rowList;
       return pulseRowClosedForm(this.closed, w, rowOff, rowBits, rowNeg, colBits, colNeg, cols);

@@ -244,7 +244,15 @@ export abstract class PulsedDevice {
    * rowNeg ^ colNeg[j] is set (signs of d_row and x_j differ: dW = -lr d x^T > 0). Here each
    * weight in turn gets all its pulses (applyPulses). Returns the number of pulses applied.
    */
-  pulseRow(w: Float32Array, rowOff: number, rowBits: number, rowNeg: number, colBits: Int32Array, colNeg: Int32Array, cols: number): number {
+  pulseRow(
+    w: Float32Array,
+    rowOff: number,
+    rowBits: number,
+    rowNeg: number,
+    colBits: Int32Array,
+    colNeg: Int32Array,
+    cols: number,
+  ): number {
     let total = 0;
     for (let j = 0; j < cols; j++) {
       const n = popcount32(rowBits & colBits[j]);

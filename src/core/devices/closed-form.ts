@@ -66,7 +66,16 @@ const fr = Math.fround;
  * one by one, round by round as the per-pulse rows do (cheaper there, and exact); the others take
  * the closed form weight by weight. Returns the number of pulses applied.
  */
-export function pulseRowClosedForm(dev: ClosedFormDevice, w: Float32Array, rowOff: number, rowBits: number, rowNeg: number, colBits: Int32Array, colNeg: Int32Array, cols: number): number {
+export function pulseRowClosedForm(
+  dev: ClosedFormDevice,
+  w: Float32Array,
+  rowOff: number,
+  rowBits: number,
+  rowNeg: number,
+  colBits: Int32Array,
+  colNeg: Int32Array,
+  cols: number,
+): number {
   const { bMin, bMax, noise, counts, slow } = dev;
   let total = 0;
   let nSlow = 0;
@@ -86,7 +95,15 @@ export function pulseRowClosedForm(dev: ClosedFormDevice, w: Float32Array, rowOf
           if (counts[j] <= p) continue;
           const k = rowOff + j;
           const up = (rowNeg ^ colNeg[j]) !== 0;
-          w[k] = pulse(w[k], stepOf(dev, k, up), slopeOf(dev, k, up), noiseOf(dev, k, up), noise.buf[noise.ctl[0]++], bMin[k], bMax[k]);
+          w[k] = pulse(
+            w[k],
+            stepOf(dev, k, up),
+            slopeOf(dev, k, up),
+            noiseOf(dev, k, up),
+            noise.buf[noise.ctl[0]++],
+            bMin[k],
+            bMax[k],
+          );
         }
       }
       continue;

@@ -71,7 +71,15 @@ export class ConstantStepDevice extends PulsedDevice {
     w[i] = v;
   }
 
-  override pulseRow(w: Float32Array, rowOff: number, rowBits: number, rowNeg: number, colBits: Int32Array, colNeg: Int32Array, cols: number): number {
+  override pulseRow(
+    w: Float32Array,
+    rowOff: number,
+    rowBits: number,
+    rowNeg: number,
+    colBits: Int32Array,
+    colNeg: Int32Array,
+    cols: number,
+  ): number {
     const mode = this.kernelMode();
     if (mode === KernelMode.none) return super.pulseRow(w, rowOff, rowBits, rowNeg, colBits, colNeg, cols);
     const { sUp, sDown, bMin, bMax } = this;
@@ -87,7 +95,10 @@ export class ConstantStepDevice extends PulsedDevice {
         const k = rowOff + j;
         const lo = bMin[k];
         const hi = bMax[k];
-        let v = (rowNeg ^ colNeg[j]) !== 0 ? Math.fround(w[k] + Math.fround(n * sUp[k])) : Math.fround(w[k] - Math.fround(n * sDown[k]));
+        let v =
+          (rowNeg ^ colNeg[j]) !== 0
+            ? Math.fround(w[k] + Math.fround(n * sUp[k]))
+            : Math.fround(w[k] - Math.fround(n * sDown[k]));
         v = v > hi ? hi : v < lo ? lo : v;
         w[k] = v;
       }
@@ -95,7 +106,20 @@ export class ConstantStepDevice extends PulsedDevice {
     }
     this.reserveRow(cols);
     if (mode === KernelMode.constantClosedForm) {
-      this.closed ??= { cUp: sUp, kUp: null, cDown: sDown, kDown: null, sUp, sDown, bMin, bMax, stdf: this.kernelStd(), noise: this.noise, counts: this.rowCount, slow: this.rowList };
+      this.closed ??= {
+        cUp: sUp,
+        kUp: null,
+        cDown: sDown,
+        kDown: null,
+        sUp,
+        sDown,
+        bMin,
+        bMax,
+        stdf: this.kernelStd(),
+        noise: this.noise,
+        counts: this.rowCount,
+        slow: this.rowList,
+      };
       this.closed.counts = this.rowCount;
       this.closed.slow = this.rowList;
       return pulseRowClosedForm(this.closed, w, rowOff, rowBits, rowNeg, colBits, colNeg, cols);

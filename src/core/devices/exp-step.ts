@@ -25,7 +25,13 @@ export class ExpStepDevice extends PulsedDevice {
     // Granularity: mean of the up and down step at w = 0 (aihwkit uses the down step twice;
     // docs/papers.md §6.2).
     const f0 = 0.5 * (y0(p.A_up ?? 0, p.gamma_up ?? 0) + y0(p.A_down ?? 0, -(p.gamma_down ?? 0)));
-    super({ ...p, mult_noise: true }, size, populateCommon(p, size, variation), noise, f0 > 0 ? p.dw_min * f0 : p.dw_min);
+    super(
+      { ...p, mult_noise: true },
+      size,
+      populateCommon(p, size, variation),
+      noise,
+      f0 > 0 ? p.dw_min * f0 : p.dw_min,
+    );
     this.a = p.a ?? 0;
     this.b = p.b ?? 0;
     this.aUp = p.A_up ?? 0;

@@ -14,7 +14,13 @@ export class IdealDevice extends PulsedDevice {
 
   constructor(p: DeviceParams, size: number, variation: Rng, noise: Rng) {
     const full = (v: number): Float32Array => new Float32Array(size).fill(v);
-    super(p, size, { bMin: full(p.w_min), bMax: full(p.w_max), sUp: full(p.dw_min), sDown: full(p.dw_min) }, noise, p.dw_min);
+    super(
+      p,
+      size,
+      { bMin: full(p.w_min), bMax: full(p.w_max), sUp: full(p.dw_min), sDown: full(p.dw_min) },
+      noise,
+      p.dw_min,
+    );
     this.wMin = p.w_min;
     this.levels = Math.floor(p.n_states + 1e-9);
   }

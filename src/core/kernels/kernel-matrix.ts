@@ -14,8 +14,26 @@ import { layoutBase, wasmApi } from './loader.ts';
 import { Products, type ProductExports, productRegionBytes } from './matmul-kernel.ts';
 
 interface DigitalExports extends ProductExports {
-  sgdUpdate(w: number, rows: number, cols: number, x: number, d: number, count: number, lr: number, scratch: number): void;
-  mpAccumulate(chi: number, rows: number, cols: number, x: number, d: number, count: number, lr: number, scratch: number): void;
+  sgdUpdate(
+    w: number,
+    rows: number,
+    cols: number,
+    x: number,
+    d: number,
+    count: number,
+    lr: number,
+    scratch: number,
+  ): void;
+  mpAccumulate(
+    chi: number,
+    rows: number,
+    cols: number,
+    x: number,
+    d: number,
+    count: number,
+    lr: number,
+    scratch: number,
+  ): void;
 }
 
 const PAGE = 65536;
@@ -79,17 +97,24 @@ export class KernelMatrix {
     this.chi = options.chi === true ? new Float64Array(buf, this.chiAt, rows * cols) : null;
     this.xStage = new Float32Array(buf, this.xAt, this.stageCount * cols);
     this.dStage = new Float32Array(buf, this.dAt, this.stageCount * rows);
-    this.products = options.maxBatch > 0 ? new Products(module, this.fn, () => buf, this.wAt, rows, cols, regionAt, options.maxBatch) : null;
+    this.products =
+      options.maxBatch > 0
+        ? new Products(module, this.fn, () => buf, this.wAt, rows, cols, regionAt, options.maxBatch)
+        : null;
   }
 
   /** Digital SGD, sample after sample: w -= lr d[b] x[b]^T (sgd.ts's loop, bit for bit). */
   sgdUpdate(x: Float32Array, d: Float32Array, batch: number, lr: number): void {
-    this.staged(x, d, 0, batch, (count) => this.fn.sgdUpdate(this.wAt, this.rows, this.cols, this.xAt, this.dAt, count, lr, this.scratchAt));
+    this.staged(x, d, 0, batch, (count) =>
+      this.fn.sgdUpdate(this.wAt, this.rows, this.cols, this.xAt, this.dAt, count, lr, this.scratchAt),
+    );
   }
 
   /** chi += lr d[b] x[b]^T for samples b in [from, to), one after another (float64). */
   mpAccumulate(x: Float32Array, d: Float32Array, from: number, to: number, lr: number): void {
-    this.staged(x, d, from, to, (count) => this.fn.mpAccumulate(this.chiAt, this.rows, this.cols, this.xAt, this.dAt, count, lr, this.scratchAt));
+    this.staged(x, d, from, to, (count) =>
+      this.fn.mpAccumulate(this.chiAt, this.rows, this.cols, this.xAt, this.dAt, count, lr, this.scratchAt),
+    );
   }
 
   /** Stages samples [from, to) of x and d chunk by chunk and runs `kernel(count)` on each chunk. */

@@ -15,7 +15,16 @@ export interface LayerExports {
   reluForward(x: number, out: number, n: number): void;
   reluBackward(gradOut: number, out: number, gradIn: number, n: number): void;
   im2col(x: number, inSize: number, batch: number, cols: number, C: number, H: number, W: number, K: number): void;
-  col2im(gradCols: number, gradIn: number, inSize: number, batch: number, C: number, H: number, W: number, K: number): void;
+  col2im(
+    gradCols: number,
+    gradIn: number,
+    inSize: number,
+    batch: number,
+    C: number,
+    H: number,
+    W: number,
+    K: number,
+  ): void;
   convOut(y: number, out: number, bias: number, batch: number, patches: number, oc: number): void;
   convGrad(gradOut: number, y: number, batch: number, patches: number, oc: number): void;
   convBias(y: number, n: number, oc: number, lr: number, bias: number): void;

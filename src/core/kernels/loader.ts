@@ -41,7 +41,10 @@ function load(): { module: object | null; note: string } {
     }
     missing = false;
     try {
-      return { module: new wasmApi.Module(bytes), note: `WebAssembly SIMD kernel (${new URL(rel, import.meta.url).pathname})` };
+      return {
+        module: new wasmApi.Module(bytes),
+        note: `WebAssembly SIMD kernel (${new URL(rel, import.meta.url).pathname})`,
+      };
     } catch (e) {
       return { module: null, note: `kernel does not compile here (no WebAssembly SIMD?): ${(e as Error).message}` };
     }

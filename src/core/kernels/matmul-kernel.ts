@@ -17,7 +17,16 @@
 import { layoutBase, wasmApi } from './loader.ts';
 
 export interface ProductExports {
-  product(w: number, rows: number, cols: number, x: number, count: number, y: number, back: number, scratch: number): number;
+  product(
+    w: number,
+    rows: number,
+    cols: number,
+    x: number,
+    count: number,
+    y: number,
+    back: number,
+    scratch: number,
+  ): number;
 }
 
 interface GrowableMemory {
@@ -32,7 +41,11 @@ const PAGE = 65536;
 const align = (bytes: number): number => (bytes + 64 + 63) & ~63;
 
 /** Offsets (from the region's start) of one product region for `chunk` vectors of a rows x cols matrix. */
-function regionLayout(rows: number, cols: number, chunk: number): { inAt: number; workAt: number; outAt: number; bytes: number } {
+function regionLayout(
+  rows: number,
+  cols: number,
+  chunk: number,
+): { inAt: number; workAt: number; outAt: number; bytes: number } {
   const n = Math.max(rows, cols);
   const inAt = 0;
   const workAt = inAt + align(4 * chunk * n);
@@ -67,7 +80,16 @@ export class Products {
   /** Chunks that ran on the sparse kernel, for tests and the benchmark. */
   sparseChunks = 0;
 
-  constructor(module: object, fn: ProductExports, buffer: () => ArrayBuffer, wAt: number, rows: number, cols: number, regionAt: number, maxBatch: number) {
+  constructor(
+    module: object,
+    fn: ProductExports,
+    buffer: () => ArrayBuffer,
+    wAt: number,
+    rows: number,
+    cols: number,
+    regionAt: number,
+    maxBatch: number,
+  ) {
     this.module = module;
     this.fn = fn;
     this.buffer = buffer;
@@ -144,7 +166,15 @@ export class MatmulKernel {
     this.run(W, rows, cols, d, z, batch, true);
   }
 
-  private run(W: Float32Array, rows: number, cols: number, input: Float32Array, output: Float32Array, batch: number, back: boolean): void {
+  private run(
+    W: Float32Array,
+    rows: number,
+    cols: number,
+    input: Float32Array,
+    output: Float32Array,
+    batch: number,
+    back: boolean,
+  ): void {
     if (batch <= 0) return;
     const size = rows * cols;
     const wAt = this.base;

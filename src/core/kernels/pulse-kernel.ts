@@ -84,7 +84,16 @@ interface KernelExports {
   update(a: number, b: number, bl: number, flip: number): number;
   updateBatch(xs: number, ds: number, count: number, lr: number): number;
   setTrainsOnly(on: number): void;
-  product(w: number, rows: number, cols: number, x: number, count: number, y: number, back: number, scratch: number): number;
+  product(
+    w: number,
+    rows: number,
+    cols: number,
+    x: number,
+    count: number,
+    y: number,
+    back: number,
+    scratch: number,
+  ): number;
 }
 
 /**
@@ -170,17 +179,31 @@ export class PulseKernel {
    * on views). `device` must support a kernel (kernelSupports). With productsBatch > 0 the
    * memory also holds the scratch of forward / backward products of up to that many vectors.
    */
-  constructor(module: object, rows: number, cols: number, device: PulsedDevice, pulseRng: Rng, update: UpdateConfig, productsBatch = 0) {
+  constructor(
+    module: object,
+    rows: number,
+    cols: number,
+    device: PulsedDevice,
+    pulseRng: Rng,
+    update: UpdateConfig,
+    productsBatch = 0,
+  ) {
     const mode = device.kernelMode();
-    if (mode === KernelMode.none) throw new Error(`PulseKernel: no kernel for a ${device.kind} device with these settings`);
+    if (mode === KernelMode.none)
+      throw new Error(`PulseKernel: no kernel for a ${device.kind} device with these settings`);
     const api = wasmApi!;
     const size = rows * cols;
-    const affine = mode === KernelMode.affine || mode === KernelMode.affineAdditive || mode === KernelMode.affineMultiplicative || mode === KernelMode.affineClosedForm;
+    const affine =
+      mode === KernelMode.affine ||
+      mode === KernelMode.affineAdditive ||
+      mode === KernelMode.affineMultiplicative ||
+      mode === KernelMode.affineClosedForm;
 
     // ---- layout (byte offsets, 16-aligned, each block padded by 64 bytes) ----
     // fixed: the swizzle table at 0 and the normal buffer at 1024 (assembly/pulse.ts SHUF_AT,
     // NBUF_AT), below the module's heap base, where it keeps no data
-    if (layoutBase(module) > NBUF_AT) throw new Error('PulseKernel: the module keeps static data where the normal buffer goes');
+    if (layoutBase(module) > NBUF_AT)
+      throw new Error('PulseKernel: the module keeps static data where the normal buffer goes');
     let top = NBUF_AT;
     const take = (bytes: number): number => {
       const at = top;
@@ -238,7 +261,12 @@ export class PulseKernel {
     });
     pulseRng.moveState(new Int32Array(buf, off.prng, 4));
     const noise = device.noise;
-    noise.moveTo(new Int32Array(buf, off.lanes, 16), new Int32Array(buf, off.tail, 4), new Int32Array(buf, off.nCtl, 2), new Float32Array(buf, off.nBuf, NORMAL_CAPACITY));
+    noise.moveTo(
+      new Int32Array(buf, off.lanes, 16),
+      new Int32Array(buf, off.tail, 4),
+      new Int32Array(buf, off.nCtl, 2),
+      new Float32Array(buf, off.nBuf, NORMAL_CAPACITY),
+    );
     new Uint8Array(buf, off.shuf, 256).set(SHUFFLE);
     new Uint8Array(buf, PACK_AT, 256).set(PACK);
     new Uint8Array(buf, tablesAt, TABLES.length).set(TABLES);
@@ -276,7 +304,32 @@ export class PulseKernel {
       c[F.cDown] = a.cDown.byteOffset;
       c[F.kDown] = a.kDown.byteOffset;
     }
-    for (const key of ['x', 'd', 'xBits', 'xNeg', 'dIdx', 'dBits', 'dNeg', 'prng', 'lanes', 'tail', 'nCtl', 'nBuf', 'zk', 'zw', 'zf', 'shuf', 'rej', 'scratch', 'xBits8', 'xBits16', 'steps', 'thr', 'words', 'fire'] as const) {
+    for (const key of [
+      'x',
+      'd',
+      'xBits',
+      'xNeg',
+      'dIdx',
+      'dBits',
+      'dNeg',
+      'prng',
+      'lanes',
+      'tail',
+      'nCtl',
+      'nBuf',
+      'zk',
+      'zw',
+      'zf',
+      'shuf',
+      'rej',
+      'scratch',
+      'xBits8',
+      'xBits16',
+      'steps',
+      'thr',
+      'words',
+      'fire',
+    ] as const) {
       c[F[key]] = off[key];
     }
 
@@ -286,7 +339,8 @@ export class PulseKernel {
     this.fn = instance.exports as unknown as KernelExports;
     this.fn.init(ctl);
     noise.refillHook = () => this.fn.refill();
-    this.products = productsBatch > 0 ? new Products(module, this.fn, () => buf, off.w, rows, cols, regionAt, productsBatch) : null;
+    this.products =
+      productsBatch > 0 ? new Products(module, this.fn, () => buf, off.w, rows, cols, regionAt, productsBatch) : null;
     this.rows = rows;
     this.cols = cols;
   }
@@ -296,7 +350,16 @@ export class PulseKernel {
    * d[dOff ..], trains of scales b (x) and a (d), BL = bl, flip = -1 for a negative learning
    * rate. Returns the number of pulses applied.
    */
-  update(x: Float32Array, xOff: number, d: Float32Array, dOff: number, a: number, b: number, bl: number, flip: number): number {
+  update(
+    x: Float32Array,
+    xOff: number,
+    d: Float32Array,
+    dOff: number,
+    a: number,
+    b: number,
+    bl: number,
+    flip: number,
+  ): number {
     stage(this.x, x, xOff);
     stage(this.d, d, dOff);
     return this.fn.update(a, b, bl, flip);
@@ -316,7 +379,14 @@ export class PulseKernel {
    * another at learning rate lr, update management included (AnalogTile.updateVector's, in the
    * kernel: the same bits). Adds the pulses and the pulse slots to `out`.
    */
-  updateRange(x: Float32Array, d: Float32Array, from: number, to: number, lr: number, out: { pulses: number; slots: number }): void {
+  updateRange(
+    x: Float32Array,
+    d: Float32Array,
+    from: number,
+    to: number,
+    lr: number,
+    out: { pulses: number; slots: number },
+  ): void {
     const { rows, cols, stageCount } = this;
     for (let b = from; b < to; b += stageCount) {
       const count = Math.min(stageCount, to - b);

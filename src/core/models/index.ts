@@ -36,10 +36,17 @@ export function buildModel(config: RunConfig, input: InputShape, classes: number
   if (model === undefined) throw new Error(`task ${config.task.kind} needs a model section`);
   const modules: Module[] = [];
   const matrix = (p: WeightLayerPlan) => {
-    const layer: LayerSpec = { rows: p.rows, cols: p.cols, maxBatch: maxBatch * p.patches, vectorsPerBatch: config.batch_size * p.patches, name: p.name };
+    const layer: LayerSpec = {
+      rows: p.rows,
+      cols: p.cols,
+      maxBatch: maxBatch * p.patches,
+      vectorsPerBatch: config.batch_size * p.patches,
+      name: p.name,
+    };
     return algorithm(p.digital ? 'sgd' : config.algorithm).create(config, layer);
   };
-  const initialise = (m: WeightModule): void => m.initialise(streamFor(config.seed, `${m.name}/init`), model.init_scale);
+  const initialise = (m: WeightModule): void =>
+    m.initialise(streamFor(config.seed, `${m.name}/init`), model.init_scale);
   const plan = planNetwork(model, config.algorithm, input, classes);
   // the modules' buffers and loops in one WebAssembly space (layers.ts), when the module loads
   const wasm = kernelModule();
@@ -49,7 +56,8 @@ export function buildModel(config: RunConfig, input: InputShape, classes: number
     const needGradIn = modules.length > 0;
     let m: Module;
     if (p.kind === 'dense') m = new Dense(p.layer.name, matrix(p.layer), maxBatch, needGradIn, p.layer.digital, space);
-    else if (p.kind === 'conv') m = new Conv2d(p.layer.name, p.shape, matrix(p.layer), maxBatch, needGradIn, p.layer.digital, space);
+    else if (p.kind === 'conv')
+      m = new Conv2d(p.layer.name, p.shape, matrix(p.layer), maxBatch, needGradIn, p.layer.digital, space);
     else if (p.kind === 'pool') m = new MaxPool2(p.channels, p.height, p.width, maxBatch, needGradIn, space);
     else m = new ActivationLayer(p.activation, p.size, maxBatch, needGradIn, space);
     if (p.kind === 'dense' || p.kind === 'conv') initialise(m as WeightModule);
@@ -58,7 +66,8 @@ export function buildModel(config: RunConfig, input: InputShape, classes: number
   const net = new Network(modules, maxBatch);
   if (model.kind === 'lenet5') {
     const names = net.layers.map((l) => l.name).join(',');
-    if (names !== LENET5_LAYERS.join(',')) throw new Error(`lenet5 layer names ${names} differ from ${LENET5_LAYERS.join(',')}`);
+    if (names !== LENET5_LAYERS.join(','))
+      throw new Error(`lenet5 layer names ${names} differ from ${LENET5_LAYERS.join(',')}`);
   }
   return net;
 }

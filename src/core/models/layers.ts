@@ -65,7 +65,14 @@ export class Dense implements WeightModule {
   private x: Float32Array;
   private d: Float32Array;
 
-  constructor(name: string, matrix: TrainableMatrix, maxBatch: number, needGradIn: boolean, digital: boolean, space: LayerSpace | null = null) {
+  constructor(
+    name: string,
+    matrix: TrainableMatrix,
+    maxBatch: number,
+    needGradIn: boolean,
+    digital: boolean,
+    space: LayerSpace | null = null,
+  ) {
     this.name = name;
     this.matrix = matrix;
     this.inSize = matrix.cols;
@@ -156,7 +163,15 @@ export class Conv2d implements WeightModule {
   private readonly xStage: Float32Array | null;
 
   /** `matrix` must be outChannels x (inChannels kernel^2) with maxBatch >= maxBatch x patches. */
-  constructor(name: string, shape: ConvShape, matrix: TrainableMatrix, maxBatch: number, needGradIn: boolean, digital: boolean, space: LayerSpace | null = null) {
+  constructor(
+    name: string,
+    shape: ConvShape,
+    matrix: TrainableMatrix,
+    maxBatch: number,
+    needGradIn: boolean,
+    digital: boolean,
+    space: LayerSpace | null = null,
+  ) {
     const { inChannels, height, width, outChannels, kernel } = shape;
     this.name = name;
     this.shape = shape;
@@ -164,9 +179,11 @@ export class Conv2d implements WeightModule {
     this.digital = digital;
     this.outHeight = height - kernel + 1;
     this.outWidth = width - kernel + 1;
-    if (this.outHeight < 1 || this.outWidth < 1) throw new Error(`${name}: a ${kernel}x${kernel} kernel does not fit a ${height}x${width} input`);
+    if (this.outHeight < 1 || this.outWidth < 1)
+      throw new Error(`${name}: a ${kernel}x${kernel} kernel does not fit a ${height}x${width} input`);
     const k2 = inChannels * kernel * kernel;
-    if (matrix.rows !== outChannels || matrix.cols !== k2) throw new Error(`${name}: matrix must be ${outChannels} x ${k2}`);
+    if (matrix.rows !== outChannels || matrix.cols !== k2)
+      throw new Error(`${name}: matrix must be ${outChannels} x ${k2}`);
     this.patches = this.outHeight * this.outWidth;
     this.inSize = inChannels * height * width;
     this.outSize = outChannels * this.patches;
@@ -312,13 +329,21 @@ export class MaxPool2 implements Module {
   readonly argmax: Int32Array;
   private readonly space: LayerSpace | null;
 
-  constructor(channels: number, height: number, width: number, maxBatch: number, needGradIn: boolean, space: LayerSpace | null = null) {
+  constructor(
+    channels: number,
+    height: number,
+    width: number,
+    maxBatch: number,
+    needGradIn: boolean,
+    space: LayerSpace | null = null,
+  ) {
     this.channels = channels;
     this.height = height;
     this.width = width;
     this.outHeight = height >> 1;
     this.outWidth = width >> 1;
-    if (this.outHeight < 1 || this.outWidth < 1) throw new Error(`max-pool: a ${height}x${width} input is too small to pool 2x2`);
+    if (this.outHeight < 1 || this.outWidth < 1)
+      throw new Error(`max-pool: a ${height}x${width} input is too small to pool 2x2`);
     this.inSize = channels * height * width;
     this.outSize = channels * this.outHeight * this.outWidth;
     this.out = f32(space, maxBatch * this.outSize);
@@ -349,9 +374,18 @@ export class MaxPool2 implements Module {
             const p = (c * height + 2 * i) * width + 2 * j;
             let best = p;
             let v = x[xo + p];
-            if (x[xo + p + 1] > v) { best = p + 1; v = x[xo + best]; }
-            if (x[xo + p + width] > v) { best = p + width; v = x[xo + best]; }
-            if (x[xo + p + width + 1] > v) { best = p + width + 1; v = x[xo + best]; }
+            if (x[xo + p + 1] > v) {
+              best = p + 1;
+              v = x[xo + best];
+            }
+            if (x[xo + p + width] > v) {
+              best = p + width;
+              v = x[xo + best];
+            }
+            if (x[xo + p + width + 1] > v) {
+              best = p + width + 1;
+              v = x[xo + best];
+            }
             out[o] = v;
             argmax[o] = best;
           }

@@ -17,7 +17,10 @@ export class Network {
   constructor(modules: readonly Module[], maxBatch: number) {
     if (modules.length === 0) throw new Error('a network needs at least one module');
     for (let k = 1; k < modules.length; k++) {
-      if (modules[k].inSize !== modules[k - 1].outSize) throw new Error(`module ${k} takes ${modules[k].inSize} features, module ${k - 1} gives ${modules[k - 1].outSize}`);
+      if (modules[k].inSize !== modules[k - 1].outSize)
+        throw new Error(
+          `module ${k} takes ${modules[k].inSize} features, module ${k - 1} gives ${modules[k - 1].outSize}`,
+        );
     }
     this.modules = modules;
     this.layers = modules.filter((m): m is WeightModule => 'matrix' in m);
@@ -64,13 +67,19 @@ export class Network {
   /** Transfers so far of every receiving array, keyed `layer/array`. */
   transferCounts(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const l of this.layers) for (const [k, v] of Object.entries(l.matrix.transferCounts())) out[`${l.name}/${k}`] = v;
+    for (const l of this.layers)
+      for (const [k, v] of Object.entries(l.matrix.transferCounts())) out[`${l.name}/${k}`] = v;
     return out;
   }
 
   /** Every weight layer's counts for the cost model (src/cost), input to output. */
   costActivity(): LayerActivity[] {
-    return this.layers.map((l) => ({ ...l.matrix.costCounts(), rows: l.matrix.rows, cols: l.matrix.cols, backward: l.gradIn !== null }));
+    return this.layers.map((l) => ({
+      ...l.matrix.costCounts(),
+      rows: l.matrix.rows,
+      cols: l.matrix.cols,
+      backward: l.gradIn !== null,
+    }));
   }
 
   /** Number of weights and biases. */

@@ -58,10 +58,17 @@ class Planner {
   }
 
   /** Adds a conv layer; returns its output height and width. */
-  conv(inChannels: number, height: number, width: number, outChannels: number, kernel: number): { height: number; width: number } {
+  conv(
+    inChannels: number,
+    height: number,
+    width: number,
+    outChannels: number,
+    kernel: number,
+  ): { height: number; width: number } {
     const outHeight = height - kernel + 1;
     const outWidth = width - kernel + 1;
-    if (!(outHeight >= 1 && outWidth >= 1)) throw new Error(`conv${this.index}: a ${kernel}x${kernel} kernel does not fit a ${height}x${width} input`);
+    if (!(outHeight >= 1 && outWidth >= 1))
+      throw new Error(`conv${this.index}: a ${kernel}x${kernel} kernel does not fit a ${height}x${width} input`);
     const layer = this.layer('conv', outChannels, inChannels * kernel * kernel, outHeight * outWidth);
     this.modules.push({ kind: 'conv', layer, shape: { inChannels, height, width, outChannels, kernel } });
     return { height: outHeight, width: outWidth };
@@ -80,7 +87,12 @@ class Planner {
 }
 
 /** The modules of `model` for inputs of `input` shape and `classes` outputs. */
-export function planNetwork(model: ModelConfig, algorithm: AlgorithmName, input: InputShape, classes: number): ModulePlan[] {
+export function planNetwork(
+  model: ModelConfig,
+  algorithm: AlgorithmName,
+  input: InputShape,
+  classes: number,
+): ModulePlan[] {
   const p = new Planner(model, algorithm);
   if (model.kind === 'mlp') {
     let width = input.channels * input.height * input.width;

@@ -41,9 +41,13 @@ export class ClassificationTrainer {
     validateClassificationData(data);
     if (config.task.kind === 'least-squares') throw new Error('ClassificationTrainer: task.kind is least-squares');
     const task: ClassificationTask = config.task;
-    for (const [field, set] of [['train_size', data.train], ['test_size', data.test]] as const) {
+    for (const [field, set] of [
+      ['train_size', data.train],
+      ['test_size', data.test],
+    ] as const) {
       const want = task[field];
-      if (want !== null && want !== set.n) throw new Error(`task.${field} is ${want} but the ${data.name} data passed in hold ${set.n} images`);
+      if (want !== null && want !== set.n)
+        throw new Error(`task.${field} is ${want} but the ${data.name} data passed in hold ${set.n} images`);
     }
     const maxBatch = Math.max(config.batch_size, EVAL_BATCH);
     this.data = data;
@@ -72,7 +76,14 @@ export class ClassificationTrainer {
    * order[start .. start + batch) of `set` at learning rate lr. Returns the summed loss of the
    * batch and adds its correctly classified samples to `correct`.
    */
-  step(set: ImageSet, order: Int32Array, start: number, batch: number, lr: number, correct: { correct: number }): number {
+  step(
+    set: ImageSet,
+    order: Int32Array,
+    start: number,
+    batch: number,
+    lr: number,
+    correct: { correct: number },
+  ): number {
     this.gather(set, order, start, batch);
     const logits = this.net.forward(this.x, batch);
     const loss = softmaxNll(logits, this.labels, batch, this.net.classes, this.grad, correct);
@@ -127,7 +138,8 @@ export function trainClassification(config: RunConfig, hooks: TrainHooks, data: 
     orderRng.shuffle(order);
     correct.correct = 0;
     let total = 0;
-    for (let start = 0; start < train.n; start += bs) total += trainer.step(train, order, start, Math.min(bs, train.n - start), lr, correct);
+    for (let start = 0; start < train.n; start += bs)
+      total += trainer.step(train, order, start, Math.min(bs, train.n - start), lr, correct);
     const m = metrics(epoch, total / train.n, correct.correct / train.n);
     net.onEpochEnd(m.train_loss);
     recorder.record(m);

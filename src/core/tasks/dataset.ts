@@ -38,15 +38,24 @@ export function imageSize(data: Pick<ClassificationData, 'channels' | 'height' |
 export function validateClassificationData(data: ClassificationData): void {
   const size = imageSize(data);
   for (const v of [data.channels, data.height, data.width, data.classes]) {
-    if (!(Number.isInteger(v) && v >= 1)) throw new Error(`dataset ${data.name}: channels, height, width and classes must be positive integers`);
+    if (!(Number.isInteger(v) && v >= 1))
+      throw new Error(`dataset ${data.name}: channels, height, width and classes must be positive integers`);
   }
   if (data.classes > 256) throw new Error(`dataset ${data.name}: at most 256 classes, got ${data.classes}`);
-  for (const [part, set] of [['train', data.train], ['test', data.test]] as const) {
+  for (const [part, set] of [
+    ['train', data.train],
+    ['test', data.test],
+  ] as const) {
     if (!(Number.isInteger(set.n) && set.n >= 1)) throw new Error(`dataset ${data.name}: the ${part} set is empty`);
-    if (set.pixels.length !== set.n * size) throw new Error(`dataset ${data.name}: ${part} pixels hold ${set.pixels.length} values, expected ${set.n} x ${size}`);
-    if (set.labels.length !== set.n) throw new Error(`dataset ${data.name}: ${part} has ${set.labels.length} labels for ${set.n} images`);
+    if (set.pixels.length !== set.n * size)
+      throw new Error(
+        `dataset ${data.name}: ${part} pixels hold ${set.pixels.length} values, expected ${set.n} x ${size}`,
+      );
+    if (set.labels.length !== set.n)
+      throw new Error(`dataset ${data.name}: ${part} has ${set.labels.length} labels for ${set.n} images`);
     for (let k = 0; k < set.n; k++) {
-      if (set.labels[k] >= data.classes) throw new Error(`dataset ${data.name}: ${part} label ${k} is ${set.labels[k]}, expected < ${data.classes}`);
+      if (set.labels[k] >= data.classes)
+        throw new Error(`dataset ${data.name}: ${part} label ${k} is ${set.labels[k]}, expected < ${data.classes}`);
     }
   }
 }

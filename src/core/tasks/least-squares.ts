@@ -107,7 +107,14 @@ interface StepMeans {
  * The end-of-epoch snapshot metrics, with the epoch's step means when it trained and the cost
  * estimates of the epoch * n_samples samples so far (one layer, no backward pass).
  */
-function evaluate(config: RunConfig, layer: TrainableMatrix, data: LeastSquaresData, scratch: Float32Array, epoch: number, steps?: StepMeans): EpochMetrics {
+function evaluate(
+  config: RunConfig,
+  layer: TrainableMatrix,
+  data: LeastSquaresData,
+  scratch: Float32Array,
+  epoch: number,
+  steps?: StepMeans,
+): EpochMetrics {
   layer.readWeights(scratch);
   const activity = { ...layer.costCounts(), rows: data.outSize, cols: data.inSize, backward: false };
   return {
@@ -145,7 +152,8 @@ function leastSquaresEpoch(
   orderRng.shuffle(order);
   for (let start = 0; start < nSamples; start += bs) {
     const batch = Math.min(bs, nSamples - start);
-    for (let b = 0; b < batch; b++) buf.x.set(inputs.subarray(order[start + b] * inSize, (order[start + b] + 1) * inSize), b * inSize);
+    for (let b = 0; b < batch; b++)
+      buf.x.set(inputs.subarray(order[start + b] * inSize, (order[start + b] + 1) * inSize), b * inSize);
     layer.readWeights(scratch);
     errorSum += weightError(scratch, data);
     steps++;
@@ -181,10 +189,23 @@ export function trainLeastSquares(config: RunConfig, hooks: TrainHooks): RunResu
   const order = Int32Array.from({ length: data.nSamples }, (_, k) => k);
   const orderRng = streamFor(config.seed, 'data-order');
   const noiseRng = streamFor(config.seed, 'gradient-noise');
-  const buf = { x: new Float32Array(config.batch_size * data.inSize), y: new Float32Array(config.batch_size * data.outSize) };
+  const buf = {
+    x: new Float32Array(config.batch_size * data.inSize),
+    y: new Float32Array(config.batch_size * data.outSize),
+  };
   recorder.record(evaluate(config, layer, data, scratch, 0));
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
-    const steps = leastSquaresEpoch(layer, data, config, scheduledLr(config.lr, config.lr_schedule, epoch), order, orderRng, noiseRng, buf, scratch);
+    const steps = leastSquaresEpoch(
+      layer,
+      data,
+      config,
+      scheduledLr(config.lr, config.lr_schedule, epoch),
+      order,
+      orderRng,
+      noiseRng,
+      buf,
+      scratch,
+    );
     const m = evaluate(config, layer, data, scratch, epoch, steps);
     if (!Number.isFinite(m.train_loss)) throw new DivergedError(epoch, `loss is ${m.train_loss}`);
     layer.onEpochEnd?.(m.train_loss);
