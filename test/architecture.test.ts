@@ -8,7 +8,7 @@
  * a literal) and checks: (a) each room imports only what its rule allows; (b) no cycle among
  * the files (dynamic imports, which load lazily, excepted); (c) the core uses no package and of
  * Node only what its kernel loader reads the WebAssembly file with, and no import leaves src/
- * and workers/ (nothing from outside the repository, no `../shared`); (d) the one-door files
+ * and workers/ (nothing from outside the repository); (d) the one-door files
  * and packages are imported only where their door is. The checker is tested on small made-up
  * trees first, so that it is known to fail where it should.
  */
@@ -177,7 +177,7 @@ export function ruleViolations(sources: ReadonlyMap<string, string>, rules: Rule
       continue;
     }
     if (!(to.startsWith('src/') || to.startsWith('workers/'))) {
-      problems.push(`${from} ${how} ${to}: outside src/ and workers/ (nothing outside the repository, no ../shared)`);
+      problems.push(`${from} ${how} ${to}: outside src/ and workers/ (nothing outside the repository)`);
       continue;
     }
     if (!sources.has(to)) {
@@ -379,7 +379,7 @@ test(
       ['src/store/writer.ts', "import type { Db } from './open.ts';"],
       [
         'src/cli/main.ts',
-        "import { lock } from '../store/writer.ts';\nimport { x } from '../../shared/x.ts';\nimport { y } from " +
+        "import { lock } from '../store/writer.ts';\nimport { x } from '../../outside/x.ts';\nimport { y } from " +
           "'../store/gone.ts';\nimport { w } from '/etc/w.ts';\nconst z = () => import('./main.ts');",
       ],
     ]);
@@ -389,9 +389,9 @@ test(
       'src/core/b.ts imports package better-sqlite3: the core imports no package',
       'src/core/b.ts imports package better-sqlite3: only store may',
       'src/cli/main.ts imports src/store/writer.ts: only src/store/open.ts may (one door)',
-      'src/cli/main.ts imports shared/x.ts: outside src/ and workers/ (nothing outside the repository, no ../shared)',
+      'src/cli/main.ts imports outside/x.ts: outside src/ and workers/ (nothing outside the repository)',
       'src/cli/main.ts imports src/store/gone.ts: no such file',
-      'src/cli/main.ts imports /etc/w.ts: outside src/ and workers/ (nothing outside the repository, no ../shared)',
+      'src/cli/main.ts imports /etc/w.ts: outside src/ and workers/ (nothing outside the repository)',
     ]);
     // two cycles: a <-> b inside the core, and open -> writer -> open (the dynamic self-import of main is none)
     assert.deepEqual(importCycles(tree), [
