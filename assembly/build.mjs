@@ -1,8 +1,9 @@
-// Builds the WebAssembly kernels: assembly/pulse.ts (pulsed update), assembly/matmul.ts (forward /
-// backward products), assembly/digital.ts (digital updates) and assembly/layers.ts (the network
-// modules' loops) -> one module, build/kernels.wasm (AssemblyScript).
-// `node assembly/build.mjs` rebuilds only when the .wasm is missing or older than a source here;
-// `--force` always rebuilds. Run by `npm run build:wasm`, `prepare` (npm ci) and `pretest`.
+// Builds the WebAssembly kernels: assembly/pulse.ts (pulsed update, its stages in assembly/pulse/),
+// assembly/matmul.ts (forward / backward products), assembly/digital.ts (digital updates) and
+// assembly/layers.ts (the network modules' loops) -> one module, build/kernels.wasm (AssemblyScript).
+// `node assembly/build.mjs` rebuilds only when the .wasm is missing or older than a source here
+// (assembly/ and its folders); `--force` always rebuilds. Run by `npm run build:wasm`, `prepare`
+// (npm ci) and `pretest`.
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import process from 'node:process';
 import { dirname, join } from 'node:path';
@@ -11,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
 const out = join(root, 'build', 'kernels.wasm');
-const sources = readdirSync(here)
+const sources = readdirSync(here, { recursive: true })
   .filter((f) => f.endsWith('.ts'))
   .map((f) => join(here, f));
 
@@ -19,7 +20,10 @@ const stale = !existsSync(out) || sources.some((f) => statSync(f).mtimeMs > stat
 if (process.argv.includes('--force') || stale) {
   const asc = await import('assemblyscript/asc');
   mkdirSync(dirname(out), { recursive: true });
-  const args = [join(here, 'pulse.ts'), join(here, 'matmul.ts'), join(here, 'digital.ts'), join(here, 'layers.ts'), '-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--noExportMemory', '--enable', 'simd', '--use', 'abort=', '-o', out];
+  // the entries: their exports are the module's (assembly/pulse/ is reached through pulse.ts)
+  const entries = ['pulse.ts', 'matmul.ts', 'digital.ts', 'layers.ts'].map((f) => join(here, f));
+  const options = ['-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--noExportMemory'];
+  const args = [...entries, ...options, '--enable', 'simd', '--use', 'abort=', '-o', out];
   const { error } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
   if (error) {
     process.stderr.write(`assembly/build.mjs: ${error.message}\n`);

@@ -36,7 +36,9 @@
  * g != 0). Rows go two at a time (sharing the group's loads); when every group is complete (no
  * zero input) the lane masks are left out.
  */
-export function sgdUpdate(w: usize, rows: i32, cols: i32, x: usize, d: usize, count: i32, lr: f64, scratch: usize): void {
+export function sgdUpdate(
+  w: usize, rows: i32, cols: i32, x: usize, d: usize, count: i32, lr: f64, scratch: usize,
+): void {
   const groups = (cols + 3) >> 2;
   const rs = <usize>cols << 2;
   const zero = f32x4.splat(0);
@@ -103,7 +105,8 @@ export function sgdUpdate(w: usize, rows: i32, cols: i32, x: usize, d: usize, co
       const i0 = load<i32>(rowList + (<usize>t << 2));
       const g0 = f64x2.splat(lr * <f64>load<f32>(ds + (<usize>i0 << 2)));
       const r0 = w + <usize>i0 * rs;
-      for (let e = scratch; e < end; e += 64) sgdGroup(r0 + <usize>load<i32>(e), g0, v128.load(e, 32), v128.load(e, 48), v128.load(e, 16), true);
+      for (let e = scratch; e < end; e += 64)
+        sgdGroup(r0 + <usize>load<i32>(e), g0, v128.load(e, 32), v128.load(e, 48), v128.load(e, 16), true);
     }
   }
 }
@@ -114,7 +117,9 @@ export function sgdUpdate(w: usize, rows: i32, cols: i32, x: usize, d: usize, co
  * g = lr d[i], for the rows with g != 0 and every column. scratch: 8 cols bytes (a sample's
  * inputs promoted).
  */
-export function mpAccumulate(chi: usize, rows: i32, cols: i32, x: usize, d: usize, count: i32, lr: f64, scratch: usize): void {
+export function mpAccumulate(
+  chi: usize, rows: i32, cols: i32, x: usize, d: usize, count: i32, lr: f64, scratch: usize,
+): void {
   const pairs = cols & ~1;
   for (let s = 0; s < count; s++) {
     const xs = x + ((<usize>s * <usize>cols) << 2);

@@ -227,7 +227,9 @@ function tanhConstants(k: usize): void {
   // arguments get there), else trunc(arg / ln2 +- 0.5)
   const k0 = f64x2.lt(aa, v128.load(k, C_K0));
   const km1 = f64x2.lt(aa, v128.load(k, C_KM1));
-  const kr = f64x2.trunc(f64x2.add(f64x2.mul(v128.load(k, C_INVLN2), arg), v128.bitselect(v128.load(k, C_MHALF), v128.load(k, C_HALF), mid)));
+  const kr = f64x2.trunc(
+    f64x2.add(f64x2.mul(v128.load(k, C_INVLN2), arg), v128.bitselect(v128.load(k, C_MHALF), v128.load(k, C_HALF), mid)),
+  );
   const kf = v128.andnot(v128.bitselect(v128.load(k, C_MONE), kr, km1), k0);
   const hi = f64x2.sub(arg, f64x2.mul(kf, v128.load(k, C_LN2HI)));
   const lo = f64x2.mul(kf, v128.load(k, C_LN2LO));
@@ -235,7 +237,15 @@ function tanhConstants(k: usize): void {
   const c = f64x2.sub(f64x2.sub(hi, xr), lo);
   const hfx = f64x2.mul(v128.load(k, C_HALF), xr);
   const hxs = f64x2.mul(xr, hfx);
-  const r1 = f64x2.add(one, f64x2.mul(hxs, f64x2.add(v128.load(k, C_Q1), f64x2.mul(hxs, f64x2.add(v128.load(k, C_Q2), f64x2.mul(hxs, f64x2.add(v128.load(k, C_Q3), f64x2.mul(hxs, f64x2.add(v128.load(k, C_Q4), f64x2.mul(hxs, v128.load(k, C_Q5)))))))))));
+  // 1 + hxs (Q1 + hxs (Q2 + hxs (Q3 + hxs (Q4 + hxs Q5)))), a nesting level a line
+  const r1 = f64x2.add(
+    one,
+    f64x2.mul(hxs, f64x2.add(v128.load(k, C_Q1),
+      f64x2.mul(hxs, f64x2.add(v128.load(k, C_Q2),
+        f64x2.mul(hxs, f64x2.add(v128.load(k, C_Q3),
+          f64x2.mul(hxs, f64x2.add(v128.load(k, C_Q4),
+            f64x2.mul(hxs, v128.load(k, C_Q5)))))))))),
+  );
   const t = f64x2.sub(v128.load(k, C_THREE), f64x2.mul(r1, hfx));
   const e = f64x2.mul(hxs, f64x2.div(f64x2.sub(r1, t), f64x2.sub(v128.load(k, C_SIX), f64x2.mul(xr, t))));
   v128.store(s, xr);
@@ -304,12 +314,16 @@ export function tanhForward(x: usize, out: usize, n: i32, scratch: usize): void 
       for (let j: usize = 0; j < TANH_BLOCK * 4; j += 4) store<f32>(ob + j, <f32>tanh64(<f64>load<f32>(xb + j)));
       continue;
     }
-    for (let j: usize = 0; j < TANH_BLOCK; j += 2) tanhReduce(f64x2.promote_low_f32x4(v128.load64_zero(xb + (j << 2))), scratch + j * 40, kc);
+    for (let j: usize = 0; j < TANH_BLOCK; j += 2)
+      tanhReduce(f64x2.promote_low_f32x4(v128.load64_zero(xb + (j << 2))), scratch + j * 40, kc);
     for (let j: usize = 0; j < TANH_BLOCK; j += 4) {
       const v = v128.load(xb + (j << 2));
       const lo = tanhFinish(f64x2.promote_low_f32x4(v), scratch + j * 40, kc);
       const hi = tanhFinish(f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 2, 3)), scratch + j * 40 + 80, kc);
-      v128.store(ob + (j << 2), v128.shuffle<i32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+      v128.store(
+        ob + (j << 2),
+        v128.shuffle<i32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5),
+      );
     }
   }
   for (; k < n; k++) {
@@ -329,7 +343,10 @@ export function tanhBackward(gradOut: usize, out: usize, gradIn: usize, n: i32):
     const ylo = f64x2.promote_low_f32x4(y);
     const yhi = f64x2.promote_low_f32x4(v128.shuffle<i32>(y, y, 2, 3, 2, 3));
     const lo = f64x2.mul(f64x2.promote_low_f32x4(g), f64x2.sub(one, f64x2.mul(ylo, ylo)));
-    const hi = f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<i32>(g, g, 2, 3, 2, 3)), f64x2.sub(one, f64x2.mul(yhi, yhi)));
+    const hi = f64x2.mul(
+      f64x2.promote_low_f32x4(v128.shuffle<i32>(g, g, 2, 3, 2, 3)),
+      f64x2.sub(one, f64x2.mul(yhi, yhi)),
+    );
     v128.store(gradIn + o, v128.shuffle<i32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
   }
   for (; k < n; k++) {
@@ -487,7 +504,10 @@ export function convOut(y: usize, out: usize, bias: usize, batch: i32, patches: 
       for (let c = 0; c < oc; c++) {
         const bc = load<f32>(bias + (<usize>c << 2));
         for (let p = 0; p < patches; p++) {
-          store<f32>(ob + <usize>c * ps + (<usize>p << 2), load<f32>(yb + ((<usize>p * <usize>oc + <usize>c) << 2)) + bc);
+          store<f32>(
+            ob + <usize>c * ps + (<usize>p << 2),
+            load<f32>(yb + ((<usize>p * <usize>oc + <usize>c) << 2)) + bc,
+          );
         }
       }
     }
@@ -519,7 +539,8 @@ export function convGrad(gradOut: usize, y: usize, batch: i32, patches: i32, oc:
       }
     } else {
       for (let c = 0; c < oc; c++) {
-        for (let p = 0; p < patches; p++) store<f32>(yb + <usize>p * os + (<usize>c << 2), load<f32>(gb + <usize>c * ps + (<usize>p << 2)));
+        for (let p = 0; p < patches; p++)
+          store<f32>(yb + <usize>p * os + (<usize>c << 2), load<f32>(gb + <usize>c * ps + (<usize>p << 2)));
       }
     }
   }
@@ -634,7 +655,9 @@ export function poolForward(x: usize, out: usize, argmax: usize, batch: i32, C: 
 }
 
 /** MaxPool2.backward: gradIn[b] = 0, then gradIn[b][argmax[o]] += gradOut[o] (float32) in order of o. */
-export function poolBackward(gradOut: usize, argmax: usize, gradIn: usize, batch: i32, inSize: i32, outSize: i32): void {
+export function poolBackward(
+  gradOut: usize, argmax: usize, gradIn: usize, batch: i32, inSize: i32, outSize: i32,
+): void {
   memory.fill(gradIn, 0, (<usize>batch * <usize>inSize) << 2);
   let o: usize = 0;
   for (let b = 0; b < batch; b++) {

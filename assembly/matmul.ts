@@ -86,7 +86,9 @@ export function interleave(x: usize, n: i32, count: i32, dst: usize): void {
 }
 
 /** Output o of the 3 pairs of a full group. */
-function block13(w: usize, inner: usize, outer: usize, n: i32, xg: usize, y: usize, m: usize, s: usize, o: usize): void {
+function block13(
+  w: usize, inner: usize, outer: usize, n: i32, xg: usize, y: usize, m: usize, s: usize, o: usize,
+): void {
   let w0 = w + o * outer;
   let x = xg;
   const z = f64x2.splat(0);
@@ -105,7 +107,9 @@ function block13(w: usize, inner: usize, outer: usize, n: i32, xg: usize, y: usi
 }
 
 /** Outputs o .. o+3 of one pair at xp (stride `step` per k). */
-function block41(w: usize, inner: usize, outer: usize, n: i32, xp: usize, step: usize, y: usize, m: usize, s: usize, o: usize): void {
+function block41(
+  w: usize, inner: usize, outer: usize, n: i32, xp: usize, step: usize, y: usize, m: usize, s: usize, o: usize,
+): void {
   let w0 = w + o * outer;
   let w1 = w0 + outer;
   let w2 = w1 + outer;
@@ -132,7 +136,9 @@ function block41(w: usize, inner: usize, outer: usize, n: i32, xp: usize, step: 
 }
 
 /** Output o of one pair at xp (stride `step` per k). */
-function block11(w: usize, inner: usize, outer: usize, n: i32, xp: usize, step: usize, y: usize, m: usize, s: usize, o: usize): void {
+function block11(
+  w: usize, inner: usize, outer: usize, n: i32, xp: usize, step: usize, y: usize, m: usize, s: usize, o: usize,
+): void {
   let w0 = w + o * outer;
   let x = xp;
   let a0 = f64x2.splat(0);
@@ -145,7 +151,9 @@ function block11(w: usize, inner: usize, outer: usize, n: i32, xp: usize, step: 
 }
 
 /** Outputs o, o+1 of the 3 pairs of a full group (xg, stride 48 per k); first sample s. */
-function block23(w: usize, inner: usize, outer: usize, n: i32, xg: usize, y: usize, m: usize, s: usize, o: usize): void {
+function block23(
+  w: usize, inner: usize, outer: usize, n: i32, xg: usize, y: usize, m: usize, s: usize, o: usize,
+): void {
   let w0 = w + o * outer;
   let w1 = w0 + outer;
   let x = xg;
@@ -221,7 +229,8 @@ function nonZeros(p: usize, n: i32): i32 {
   let acc = i32x4.splat(0);
   let k = 0;
   for (; k + 4 <= n; k += 4) acc = i32x4.sub(acc, f32x4.ne(v128.load(p + (<usize>k << 2)), zero));
-  let c = i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
+  let c =
+    i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
   for (; k < n; k++) if (load<f32>(p + (<usize>k << 2)) != 0) c++;
   return c;
 }
@@ -300,7 +309,8 @@ function sparseForward(w: usize, rows: i32, cols: i32, x: usize, count: i32, y: 
     if (i < rows) {
       const r0 = w + <usize>i * rs;
       let a: f64 = 0;
-      for (let t = 0; t < nz; t++) a += <f64>load<f32>(r0 + (<usize>load<i32>(list + (<usize>t << 2)) << 2)) * load<f64>(vals + (<usize>t << 3));
+      for (let t = 0; t < nz; t++)
+        a += <f64>load<f32>(r0 + (<usize>load<i32>(list + (<usize>t << 2)) << 2)) * load<f64>(vals + (<usize>t << 3));
       store<f32>(out + (<usize>i << 2), <f32>a);
     }
   }
@@ -367,7 +377,9 @@ const SPARSE_BACKWARD = 0.5;
  * when few inputs are non-zero and every weight is finite, the sparse one. Returns 1 when the
  * sparse kernel ran. `scratch`: see the file comment.
  */
-export function product(w: usize, rows: i32, cols: i32, x: usize, count: i32, y: usize, back: i32, scratch: usize): i32 {
+export function product(
+  w: usize, rows: i32, cols: i32, x: usize, count: i32, y: usize, back: i32, scratch: usize,
+): i32 {
   const n = back ? rows : cols;
   const m = back ? cols : rows;
   const total = <f64>count * <f64>n;

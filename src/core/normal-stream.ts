@@ -1,7 +1,7 @@
 /**
  * The per-pulse normal stream of the devices (`NormalStream`): standard normals made in blocks
  * from four xoshiro128** lanes and the 1024-layer ziggurat, the TypeScript reference of the
- * WebAssembly kernel's refill (assembly/pulse.ts).
+ * WebAssembly kernel's refill (assembly/pulse/normal-stream.ts).
  *
  * Separate from the generator (rng.ts: Rng, named streams) and the tables (ziggurat.ts) because
  * it is neither: a stream format of its own, defined jointly with the kernel, used only by the

@@ -8,7 +8,7 @@
  *   - counters of pulses, pulse slots, rank-1 updates and column reads (the cost model's
  *     inputs, src/cost; they never change a number of the training).
  * Every random draw comes from the tile's own named streams of the run seed. The pulsed update
- * runs on the WebAssembly kernel (src/core/kernels/, assembly/pulse.ts) where it applies, else on
+ * runs on the WebAssembly kernel (src/core/kernels/, assembly/pulse.ts and assembly/pulse/) where it applies, else on
  * its TypeScript reference (pulse-trains.ts and the devices' pulseRow), with the same results.
  */
 import { createDevice, type PulsedDevice } from './devices/index.ts';

@@ -98,7 +98,7 @@ const EXP_P5 = 4.13813679705723846039e-8;
 /**
  * exp(t) for t <= 0 (fdlibm's algorithm, error < 1 ulp) written with nothing but IEEE-754
  * +, -, *, / and floor, so that it gives the same bits in JavaScript and in the WebAssembly
- * kernel (assembly/pulse.ts holds the same code; Math.exp may differ between engines in the last
+ * kernel (assembly/pulse/normal-stream.ts holds the same code; Math.exp may differ between engines in the last
  * bit). Used by the ziggurat's wedge test of the normal stream.
  */
 export function zigExp(t: number): number {

@@ -1,6 +1,6 @@
 /**
  * The n pulses one weight gets in one rank-1 update, in closed form (update.closed_form_pulses):
- * the TypeScript reference of the kernel's closed-form rows (assembly/pulse.ts rowClosed), for
+ * the TypeScript reference of the kernel's closed-form rows (assembly/pulse/rows-closed.ts rowClosed), for
  * the devices whose step is affine in w with additive cycle-to-cycle noise (constant-step: K = 0;
  * linear-step, softbounds). One pulse of signed coefficients C, K, C_s (affine-response.ts) is
  *   v' = a v + C + C_s z,   a = 1 - K,
@@ -32,7 +32,7 @@ export const SAFE_Z = 8;
 /**
  * Blocks of columns whose longest count is below this pulse one by one: the closed form's fixed
  * cost per weight (the powering, a division, a square root, the margin test) exceeds up to three
- * pulse rounds (measured with bench/kernels.ts). The kernel's CLOSED_FORM_MIN (assembly/pulse.ts)
+ * pulse rounds (measured with bench/kernels.ts). The kernel's CLOSED_FORM_MIN (assembly/pulse/rows-closed.ts)
  * is the same.
  */
 export const CLOSED_FORM_MIN = 4;

@@ -25,7 +25,7 @@ import { Products, productRegionBytes } from './matmul-kernel.ts';
 
 export { layoutBase } from './loader.ts';
 
-// control block fields (i32 words), as in assembly/pulse.ts
+// control block fields (i32 words), as in assembly/pulse/layout.ts
 const F = {
   rows: 0,
   cols: 1,
@@ -117,7 +117,7 @@ const SHUFFLE = shuffleTable();
 /**
  * left-pack masks: for the lane mask m of a group of 4 i32, output lane r takes the lane of the
  * r-th set bit of m (its 4 bytes); lanes past popcount(m) take zero bytes. The kernel compacts
- * the firing lines of a group with it (assembly/pulse.ts PACK_AT).
+ * the firing lines of a group with it (assembly/pulse/layout.ts PACK_AT).
  */
 function packTable(): Uint8Array {
   const t = new Uint8Array(256).fill(0x80);
@@ -200,7 +200,7 @@ export class PulseKernel {
       mode === KernelMode.affineClosedForm;
 
     // ---- layout (byte offsets, 16-aligned, each block padded by 64 bytes) ----
-    // fixed: the swizzle table at 0 and the normal buffer at 1024 (assembly/pulse.ts SHUF_AT,
+    // fixed: the swizzle table at 0 and the normal buffer at 1024 (assembly/pulse/layout.ts SHUF_AT,
     // NBUF_AT), below the module's heap base, where it keeps no data
     if (layoutBase(module) > NBUF_AT)
       throw new Error('PulseKernel: the module keeps static data where the normal buffer goes');
