@@ -21,7 +21,7 @@ import { NORMAL_BLOCK, NORMAL_CAPACITY } from '../normal-stream.ts';
 import type { Rng } from '../rng.ts';
 import { ZIGGURAT, zigTail } from '../ziggurat.ts';
 import { layoutBase, type WasmInstance, wasmApi } from './loader.ts';
-import { Products, productRegionBytes } from './matmul-kernel.ts';
+import { type ProductExports, Products, productRegionBytes } from './matmul-kernel.ts';
 
 export { layoutBase } from './loader.ts';
 
@@ -78,22 +78,13 @@ const SHUF_AT = 0;
 const NBUF_AT = 1024;
 const PAGE = 65536;
 
-interface KernelExports {
+// the module's pulse exports; its product export is the matmul kernel's
+interface KernelExports extends ProductExports {
   init(ctl: number): void;
   refill(): void;
   update(a: number, b: number, bl: number, flip: number): number;
   updateBatch(xs: number, ds: number, count: number, lr: number): number;
   setTrainsOnly(on: number): void;
-  product(
-    w: number,
-    rows: number,
-    cols: number,
-    x: number,
-    count: number,
-    y: number,
-    back: number,
-    scratch: number,
-  ): number;
 }
 
 /**
