@@ -100,28 +100,24 @@ test('a large sweep is expanded off the event loop: status calls are answered wh
   const submitted = outcome(
     sweeps.submit({ fileName: 'wide.yaml', specYaml: yaml }, { deadline: Date.now() + 120_000 }),
   ).finally(() => (done = true));
+  // status calls answered before the submit's own answer: a loop blocked by the expansion would
+  // answer none of them until the expansion ends (a count, not a wall-time ratio)
   const latencies: number[] = [];
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  let answeredMeanwhile = 0;
   while (!done) {
     const s = await outcome(sweeps.getStatus({}, { deadline: Date.now() + 10_000 }));
     assert.equal(s.code, grpc.status.OK);
     latencies.push(s.ms);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (!done) answeredMeanwhile++;
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const r = await submitted;
   assert.equal(r.code, grpc.status.OK, r.details);
-  const worst = Math.max(...latencies);
   t.diagnostic(
-    `submit took ${r.ms.toFixed(0)} ms; ${latencies.length} status calls meanwhile, the slowest ${worst.toFixed(0)} ms`,
+    `submit took ${r.ms.toFixed(0)} ms; ${answeredMeanwhile} status calls answered meanwhile, ` +
+      `the slowest ${Math.max(...latencies).toFixed(0)} ms`,
   );
-  assert.ok(
-    latencies.length >= 3,
-    `status was called while the sweep expanded (${latencies.length} times in ${r.ms.toFixed(0)} ms)`,
-  );
-  assert.ok(
-    worst < Math.max(1000, r.ms / 3),
-    `no status call waited for the expansion (slowest ${worst.toFixed(0)} ms of ${r.ms.toFixed(0)} ms)`,
-  );
+  assert.ok(answeredMeanwhile >= 2, `status calls answered while the sweep expanded: ${answeredMeanwhile}`);
 });
 
 test(
