@@ -2,7 +2,7 @@
 /** The `aimc-sweep` command line: one file per command, wired here. */
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { exitCodeOf, failureLine, isInputError, unexpectedFailureLine, UsageError } from './errors.ts';
+import { exitCodeOf, failureLine, unexpectedFailureLine, UsageError } from './errors.ts';
 
 type Register = (yargs: Argv) => Argv;
 
@@ -64,10 +64,10 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   process.exit(process.exitCode ?? 0);
 });
 
-// an error outside the command's promise (a stream or timer callback): its message when it is
-// bad input, else as an unexpected failure; the same exit codes
+// an error outside the command's promise (a stream or timer callback): the same line and exit
+// code as one that ends the command (a disk that fills up in a callback is still one line)
 process.on('uncaughtException', (e) => {
-  process.stderr.write(`aimc-sweep: ${isInputError(e) ? e.message : unexpectedFailureLine(e, debug)}\n`);
+  process.stderr.write(`aimc-sweep: ${failureLine(e, debug)}\n`);
   process.exit(exitCodeOf(e));
 });
 
