@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -107,7 +107,11 @@ test('npx and bin links: npx aimc-sweep; the bare name when the PATH finds this 
   const bin = join(dir, 'bin');
   mkdirSync(bin);
   const link = join(bin, 'aimc-sweep');
-  symlinkSync(MAIN_JS, link);
+  // the link's target executable, as npm link and npm install -g leave it (a clone's tsc output is not)
+  const target = join(dir, 'package-main.js');
+  copyFileSync(MAIN_JS, target);
+  chmodSync(target, 0o755);
+  symlinkSync(target, link);
   const npx = invocation(
     view({
       argv: [process.execPath, join(dir, '_npx/node_modules/.bin/aimc-sweep'), 'status'],
