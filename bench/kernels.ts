@@ -16,7 +16,8 @@ import { resolveRunConfig } from '../src/core/config/run-config.ts';
 import { kernelModule, kernelNote } from '../src/core/kernels/loader.ts';
 import { NORMAL_BLOCK } from '../src/core/normal-stream.ts';
 import { streamFor } from '../src/core/rng.ts';
-import { AnalogTile, type KernelChoice } from '../src/core/tile.ts';
+import { AnalogTile } from '../src/core/tile.ts';
+import type { KernelChoice } from '../src/core/kernels/loader.ts';
 
 const BATCH = 100;
 const SHAPES: Array<[number, number]> = [

@@ -7,16 +7,16 @@
  * ideal IO. The algorithms of a model alternate, repetition by repetition (so a busy machine
  * slows them alike), after a warm-up; each figure is the fastest of BENCH_REPS runs of steps.
  *
- * "same bits": the same steps run again with the WebAssembly kernels off (every tile, matrix and
- * module on its TypeScript reference, loader.ts useKernels) and must end with the same weights,
- * biases and pulse counts.
+ * "same bits": the same steps run again on a network built with kernel 'typescript' (every tile,
+ * matrix and module on its TypeScript reference) and must end with the same weights, biases and
+ * pulse counts.
  */
 import { performance } from 'node:perf_hooks';
 import { algorithmFor } from '../src/core/algorithms/index.ts';
 import type { Algorithm } from '../src/core/algorithms/types.ts';
 import { ALGORITHMS, type AlgorithmName, resolveRunConfig } from '../src/core/config/run-config.ts';
 import { digestFloat32 } from '../src/core/hash.ts';
-import { kernelModule, useKernels } from '../src/core/kernels/loader.ts';
+import { type KernelChoice, kernelModule } from '../src/core/kernels/loader.ts';
 import { streamFor } from '../src/core/rng.ts';
 import { ClassificationTrainer } from '../src/core/tasks/classification.ts';
 import { loadDataset } from '../src/data/index.ts';
@@ -59,7 +59,7 @@ class Stepper {
   private readonly correct = { correct: 0 };
   private pos = 0;
 
-  constructor(name: AlgorithmName, m: ModelCase) {
+  constructor(name: AlgorithmName, m: ModelCase, kernel: KernelChoice = 'auto') {
     this.m = m;
     const config = resolveRunConfig({
       algorithm: name,
@@ -69,7 +69,7 @@ class Stepper {
       model: m.model,
     });
     const data = loadDataset(config.task);
-    this.trainer = new ClassificationTrainer(config, data);
+    this.trainer = new ClassificationTrainer(config, data, kernel);
     this.order = Int32Array.from({ length: data.train.n }, (_, k) => k);
     streamFor(1, 'bench-order').shuffle(this.order);
   }
@@ -128,14 +128,9 @@ export function runTrainingBench(log: (line: string) => void): void {
       const pulses = (totalPulses(steppers[i].trainer.net.pulseCounts()) - p0[i]) / (REPS * m.samples);
       let same = '-';
       if (kernels) {
-        useKernels(false);
-        try {
-          const ref = new Stepper(name, m);
-          ref.steps((REPS + 1) * m.samples);
-          same = ref.state() === steppers[i].state() ? 'yes' : 'NO';
-        } finally {
-          useKernels(true);
-        }
+        const ref = new Stepper(name, m, 'typescript');
+        ref.steps((REPS + 1) * m.samples);
+        same = ref.state() === steppers[i].state() ? 'yes' : 'NO';
       }
       const ms = best[i];
       log(

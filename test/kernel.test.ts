@@ -10,7 +10,8 @@ import { resolveRunConfig } from '../src/core/config/run-config.ts';
 import { KernelMode } from '../src/core/devices/base.ts';
 import { kernelModule } from '../src/core/kernels/loader.ts';
 import { type Rng, streamFor } from '../src/core/rng.ts';
-import { AnalogTile, type KernelChoice, KERNEL_MIN_WEIGHTS } from '../src/core/tile.ts';
+import { AnalogTile } from '../src/core/tile.ts';
+import { type KernelChoice, KERNEL_MIN_WEIGHTS } from '../src/core/kernels/loader.ts';
 import { NO_VARIATION } from './helpers.ts';
 import { kernelTestsSkip } from './kernel-required.ts';
 

@@ -13,7 +13,8 @@ import { matmulBackward, matmulForward } from '../src/core/io.ts';
 import { kernelModule } from '../src/core/kernels/loader.ts';
 import { MATMUL_CHUNK, MatmulKernel, sharedMatmulKernel } from '../src/core/kernels/matmul-kernel.ts';
 import { streamFor } from '../src/core/rng.ts';
-import { AnalogTile, type KernelChoice } from '../src/core/tile.ts';
+import { AnalogTile } from '../src/core/tile.ts';
+import type { KernelChoice } from '../src/core/kernels/loader.ts';
 import { kernelTestsSkip } from './kernel-required.ts';
 
 const module = kernelModule();

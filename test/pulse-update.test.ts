@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { resolveRunConfig } from '../src/core/config/run-config.ts';
 import { PulseSchedule, UPDATE_DEFAULTS } from '../src/core/pulse-trains.ts';
 import { kernelModule } from '../src/core/kernels/loader.ts';
-import { AnalogTile, type KernelChoice } from '../src/core/tile.ts';
+import { AnalogTile } from '../src/core/tile.ts';
+import type { KernelChoice } from '../src/core/kernels/loader.ts';
 import { deviceParams, NO_VARIATION } from './helpers.ts';
 
 /** Both implementations of the update (bit-identical, test/kernel.test.ts), when the kernel is built. */

@@ -23,11 +23,13 @@ import { resolveRunConfig } from '../src/core/config/run-config.ts';
 import { matmulBackward, matmulForward } from '../src/core/io.ts';
 import { KernelMatrix } from '../src/core/kernels/kernel-matrix.ts';
 import { arrayBytes, LayerSpace } from '../src/core/kernels/layer-space.ts';
-import { kernelModule } from '../src/core/kernels/loader.ts';
+import { type KernelChoice, kernelModule } from '../src/core/kernels/loader.ts';
 import { MatmulKernel } from '../src/core/kernels/matmul-kernel.ts';
 import { ActivationLayer, Conv2d, MaxPool2 } from '../src/core/models/layers.ts';
 import { type Rng, streamFor } from '../src/core/rng.ts';
-import { AnalogTile, type KernelChoice } from '../src/core/tile.ts';
+import { ClassificationTrainer } from '../src/core/tasks/classification.ts';
+import { digestFloat32 } from '../src/core/hash.ts';
+import { AnalogTile } from '../src/core/tile.ts';
 import { train, needsDataset } from '../src/core/train.ts';
 import { loadDataset } from '../src/data/index.ts';
 import { kernelTestsSkip } from './kernel-required.ts';
@@ -190,6 +192,34 @@ test('runs of every algorithm end with the weights digests they had before the t
     assert.equal(train(config, {}, data).weights_digest, digest, what);
   }
 });
+
+test(
+  "a network built with kernel 'typescript' trains to the bits of one forced onto the kernels ('wasm')",
+  { skip },
+  () => {
+    // the benchmark's "same bits" column rests on this choice reaching every tile, matrix and module
+    const cases: Array<[string, Raw]> = [
+      ['lenet residual', lenet('residual')],
+      ['lenet sgd noisy', lenetNoisy('sgd')],
+      ['mlp mp noisy', mlpNoisy('mp')],
+      ['mlp ttv2 noisy', mlpNoisy('ttv2')],
+    ];
+    for (const [what, raw] of cases) {
+      const config = resolveRunConfig(raw);
+      const data = loadDataset(config.task);
+      const state = (kernel: KernelChoice): string => {
+        const t = new ClassificationTrainer(config, data, kernel);
+        const order = Int32Array.from({ length: data.train.n }, (_, k) => k);
+        const correct = { correct: 0 };
+        for (let at = 0; at + config.batch_size <= order.length; at += config.batch_size) {
+          t.step(data.train, order, at, config.batch_size, config.lr, correct);
+        }
+        return `${digestFloat32(t.net.readParameters())} ${JSON.stringify(t.net.pulseCounts())}`;
+      };
+      assert.equal(state('typescript'), state('wasm'), what);
+    }
+  },
+);
 
 // ---- products ----------------------------------------------------------------------------------
 

@@ -14,28 +14,11 @@
 import { createDevice, type PulsedDevice } from './devices/index.ts';
 import type { DeviceParams } from './devices/params.ts';
 import { IO_DEFAULTS, type IoConfig, IoPath, type TransferIoConfig } from './io.ts';
-import { kernelModule } from './kernels/loader.ts';
+import { kernelFor, type KernelChoice } from './kernels/loader.ts';
 import { sharedMatmulKernel } from './kernels/matmul-kernel.ts';
 import { kernelSupports, PulseKernel } from './kernels/pulse-kernel.ts';
 import { drawTrains, drawTrainsDense, PulseSchedule, type UpdateConfig } from './pulse-trains.ts';
 import { type Rng, streamFor } from './rng.ts';
-
-/**
- * Which implementation runs the pulsed update: 'auto' (default) the WebAssembly kernel when the
- * device has one, the engine runs it and the tile has at least KERNEL_MIN_WEIGHTS weights (else
- * TypeScript), 'typescript' always the TypeScript reference, 'wasm' the kernel or an error. Both
- * give bit-identical results (weights, pulse counts, random streams) for the same seed.
- * The exact products of forward and backward follow the same choice, on any device: the
- * WebAssembly matmul kernel unless 'typescript', the module is missing or ('auto') the tile is
- * smaller than KERNEL_MIN_WEIGHTS; they too give bit-identical outputs.
- */
-export type KernelChoice = 'auto' | 'typescript' | 'wasm';
-
-/**
- * Smallest tile that 'auto' gives the kernel: below, its fixed costs (a memory and an instance
- * per tile, a call per update) outweigh its speed.
- */
-export const KERNEL_MIN_WEIGHTS = 64;
 
 export interface TileSpec {
   /** Number of outputs (rows of W). */
@@ -53,7 +36,11 @@ export interface TileSpec {
   /** Unique name within the run (e.g. "layer0/A"): keys the tile's random streams. */
   name: string;
   /**
-   * Implementation of the pulsed update and the forward/backward products (default 'auto'); never changes the results.
+   * Which implementation runs the pulsed update (default 'auto'): the WebAssembly kernel when the
+   * device has one, the engine runs it and the tile has at least KERNEL_MIN_WEIGHTS weights, else
+   * TypeScript; 'typescript' always the reference; 'wasm' the kernel or an error. The exact
+   * forward and backward products follow the same choice on any device. Both ways give
+   * bit-identical results (weights, pulse counts, random streams) for the same seed.
    */
   kernel?: KernelChoice;
 }
@@ -119,8 +106,7 @@ export class AnalogTile {
     this.pulseRng = streamFor(spec.seed, `${spec.name}/pulse-trains`);
     this.ioRng = streamFor(spec.seed, `${spec.name}/io-noise`);
     const choice = spec.kernel ?? 'auto';
-    const module =
-      choice === 'typescript' || (choice === 'auto' && rows * cols < KERNEL_MIN_WEIGHTS) ? null : kernelModule();
+    const module = kernelFor(choice, rows * cols);
     const usable = module !== null && kernelSupports(this.device);
     if (choice === 'wasm' && !usable) {
       throw new Error(

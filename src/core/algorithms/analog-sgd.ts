@@ -25,6 +25,7 @@ export function tileFor(config: RunConfig, layer: LayerSpec, role: string): Anal
     maxBatch: layer.maxBatch,
     seed: config.seed,
     name: `${layer.name}/${role}`,
+    kernel: layer.kernel,
   });
 }
 

@@ -7,9 +7,8 @@ import type { LayerCounters } from '../../cost/activity.ts';
 import type { RunConfig } from '../config/run-config.ts';
 import { IoPath } from '../io.ts';
 import { KernelMatrix } from '../kernels/kernel-matrix.ts';
-import { kernelModule } from '../kernels/loader.ts';
+import { kernelFor } from '../kernels/loader.ts';
 import { type Rng, streamFor } from '../rng.ts';
-import { KERNEL_MIN_WEIGHTS } from '../tile.ts';
 import type { LayerSpec, TrainableMatrix } from './types.ts';
 
 export abstract class CompositeMatrix implements TrainableMatrix {
@@ -27,7 +26,7 @@ export abstract class CompositeMatrix implements TrainableMatrix {
     this.cols = layer.cols;
     // the effective weights in a WebAssembly memory with the product kernel beside them (same
     // bits as the TypeScript products, which small matrices and engines without the module use)
-    const module = layer.rows * layer.cols >= KERNEL_MIN_WEIGHTS ? kernelModule() : null;
+    const module = kernelFor(layer.kernel ?? 'auto', layer.rows * layer.cols);
     const kernel =
       module === null ? null : new KernelMatrix(module, layer.rows, layer.cols, { maxBatch: layer.maxBatch });
     this.visible = kernel === null ? new Float32Array(layer.rows * layer.cols) : kernel.weights;

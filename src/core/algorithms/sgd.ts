@@ -11,8 +11,7 @@ import { outerProductOps } from '../../cost/digital-ops.ts';
 import { updateVectorElements } from '../../cost/storage.ts';
 import { matmulBackward, matmulForward } from '../io.ts';
 import { KernelMatrix } from '../kernels/kernel-matrix.ts';
-import { kernelModule } from '../kernels/loader.ts';
-import { KERNEL_MIN_WEIGHTS } from '../tile.ts';
+import { kernelFor } from '../kernels/loader.ts';
 import type { Algorithm, LayerSpec, TrainableMatrix } from './types.ts';
 
 class DigitalMatrix implements TrainableMatrix {
@@ -27,7 +26,7 @@ class DigitalMatrix implements TrainableMatrix {
   constructor(layer: LayerSpec) {
     this.rows = layer.rows;
     this.cols = layer.cols;
-    const module = layer.rows * layer.cols >= KERNEL_MIN_WEIGHTS ? kernelModule() : null;
+    const module = kernelFor(layer.kernel ?? 'auto', layer.rows * layer.cols);
     this.kernel =
       module === null
         ? null

@@ -5,6 +5,7 @@
  */
 import type { LayerCounters } from '../../cost/activity.ts';
 import type { RunConfig } from '../config/run-config.ts';
+import type { KernelChoice } from '../kernels/loader.ts';
 
 export interface LayerSpec {
   /** Outputs (rows of W). */
@@ -20,6 +21,8 @@ export interface LayerSpec {
   vectorsPerBatch: number;
   /** Unique name within the run (keys the layer's random streams). */
   name: string;
+  /** Which implementation its tiles and matrices take (default 'auto'); never changes the results. */
+  kernel?: KernelChoice;
 }
 
 /**

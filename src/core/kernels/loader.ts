@@ -52,21 +52,32 @@ function load(): { module: object | null; note: string } {
   return { module: null, note: missing ? 'build/kernels.wasm not built (npm run build:wasm)' : 'kernel not loaded' };
 }
 
-let enabled = true;
-
 /** The compiled module of every kernel, or null (then everything takes its TypeScript path). */
 export function kernelModule(): object | null {
   loaded ??= load();
-  return enabled ? loaded.module : null;
+  return loaded.module;
 }
 
 /**
- * Turns the kernels off (false) or on again for what is built afterwards: with them off every
- * tile, matrix and network module takes its TypeScript reference, which gives the same bits (the
- * benchmark's "same bits" check runs training both ways). Objects already built keep theirs.
+ * Which implementation a tile, matrix or network module takes: the kernels where they apply
+ * ('auto', every run's), the TypeScript references ('typescript': the benchmark's same-bits
+ * check, the tests), or the kernels or an error ('wasm'). Never changes the results.
  */
-export function useKernels(on: boolean): void {
-  enabled = on;
+export type KernelChoice = 'auto' | 'typescript' | 'wasm';
+
+/**
+ * Smallest matrix that 'auto' gives the kernels: below, their fixed costs (a memory and an
+ * instance per matrix, a call per update) outweigh their speed.
+ */
+export const KERNEL_MIN_WEIGHTS = 64;
+
+/**
+ * The kernel module for an object of `weights` weights under `choice`, or null for its
+ * TypeScript path ('wasm' with no module is null too: the caller says why it cannot run).
+ */
+export function kernelFor(choice: KernelChoice, weights: number): object | null {
+  if (choice === 'typescript' || (choice === 'auto' && weights < KERNEL_MIN_WEIGHTS)) return null;
+  return kernelModule();
 }
 
 /** Whether the kernels loaded, and why not, for logs and the benchmark. */

@@ -11,7 +11,7 @@ import type { Algorithm, LayerSpec } from '../algorithms/types.ts';
 import type { AlgorithmName, RunConfig } from '../config/run-config.ts';
 import { LENET5_LAYERS } from '../config/task-schema.ts';
 import { LayerSpace } from '../kernels/layer-space.ts';
-import { kernelModule } from '../kernels/loader.ts';
+import { type KernelChoice, kernelModule } from '../kernels/loader.ts';
 import { streamFor } from '../rng.ts';
 import { ActivationLayer, Conv2d, Dense, MaxPool2, type Module, type WeightModule } from './layers.ts';
 import { Network } from './network.ts';
@@ -31,7 +31,13 @@ function algorithm(name: AlgorithmName): Algorithm {
  * The network of `config.model` for inputs of `input` shape and `classes` outputs, with
  * buffers for batches of up to maxBatch samples (training mini-batches and evaluation batches).
  */
-export function buildModel(config: RunConfig, input: InputShape, classes: number, maxBatch: number): Network {
+export function buildModel(
+  config: RunConfig,
+  input: InputShape,
+  classes: number,
+  maxBatch: number,
+  kernel: KernelChoice = 'auto',
+): Network {
   const model = config.model;
   if (model === undefined) throw new Error(`task ${config.task.kind} needs a model section`);
   const modules: Module[] = [];
@@ -42,6 +48,7 @@ export function buildModel(config: RunConfig, input: InputShape, classes: number
       maxBatch: maxBatch * p.patches,
       vectorsPerBatch: config.batch_size * p.patches,
       name: p.name,
+      kernel,
     };
     return algorithm(p.digital ? 'sgd' : config.algorithm).create(config, layer);
   };
@@ -49,7 +56,7 @@ export function buildModel(config: RunConfig, input: InputShape, classes: number
     m.initialise(streamFor(config.seed, `${m.name}/init`), model.init_scale);
   const plan = planNetwork(model, config.algorithm, input, classes);
   // the modules' buffers and loops in one WebAssembly space (layers.ts), when the module loads
-  const wasm = kernelModule();
+  const wasm = kernel === 'typescript' ? null : kernelModule();
   const space = wasm === null ? null : new LayerSpace(wasm, spaceBytes(plan, maxBatch));
   for (const p of plan) {
     // input gradients are needed everywhere but in the first module

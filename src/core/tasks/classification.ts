@@ -11,6 +11,7 @@
 import { DivergedError } from './diverged.ts';
 import type { RunConfig } from '../config/run-config.ts';
 import { type ClassificationTask, scheduledLr } from '../config/task-schema.ts';
+import type { KernelChoice } from '../kernels/loader.ts';
 import { buildModel, type Network, softmaxNll } from '../models/index.ts';
 import { streamFor } from '../rng.ts';
 import { costMetrics } from './cost-metrics.ts';
@@ -37,7 +38,8 @@ export class ClassificationTrainer {
   private readonly grad: Float32Array;
   private readonly stats = { correct: 0 };
 
-  constructor(config: RunConfig, data: ClassificationData) {
+  /** `kernel`: the implementation of the network ('auto' in every run; the same bits either way). */
+  constructor(config: RunConfig, data: ClassificationData, kernel: KernelChoice = 'auto') {
     validateClassificationData(data);
     if (config.task.kind === 'least-squares') throw new Error('ClassificationTrainer: task.kind is least-squares');
     const task: ClassificationTask = config.task;
@@ -52,7 +54,7 @@ export class ClassificationTrainer {
     const maxBatch = Math.max(config.batch_size, EVAL_BATCH);
     this.data = data;
     this.size = imageSize(data);
-    this.net = buildModel(config, data, data.classes, maxBatch);
+    this.net = buildModel(config, data, data.classes, maxBatch, kernel);
     this.x = new Float32Array(maxBatch * this.size);
     this.labels = new Int32Array(maxBatch);
     this.grad = new Float32Array(maxBatch * data.classes);
