@@ -215,10 +215,14 @@ function calibrate(
 
 const plural = (n: number, word: string): string => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 
-/** `0.0061`, `1.2`, `330` CPU-hours: two significant digits below 10. */
+/**
+ * `0.0061`, `1.2`, `330` CPU-hours: two significant digits below 10; a sweep of seconds is
+ * `< 0.0001` (its duration beside says how much), never an exponent.
+ */
 function hours(ms: number): string {
   const h = ms / 3_600_000;
   if (h === 0) return '0';
+  if (h < 0.0001) return '< 0.0001';
   if (h >= 10) return h.toFixed(0);
   return h.toPrecision(2);
 }
