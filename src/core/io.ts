@@ -121,15 +121,8 @@ export function matmulForward(
       const p0 = i * cols;
       const p1 = p0 + cols;
       const p2 = p1 + cols;
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s20 = 0,
-        s21 = 0,
-        s22 = 0;
+      // prettier-ignore
+      let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0;
       for (let j = 0; j < cols; j++) {
         const w0 = W[p0 + j];
         const w1 = W[p1 + j];
@@ -160,9 +153,8 @@ export function matmulForward(
     }
     for (; i < rows; i++) {
       const p = i * cols;
-      let s0 = 0,
-        s1 = 0,
-        s2 = 0;
+      // prettier-ignore
+      let s0 = 0, s1 = 0, s2 = 0;
       for (let j = 0; j < cols; j++) {
         const w = W[p + j];
         s0 += w * x[x0 + j];
@@ -185,10 +177,8 @@ export function matmulForward(
       const p1 = p0 + cols;
       const p2 = p1 + cols;
       const p3 = p2 + cols;
-      let s0 = 0,
-        s1 = 0,
-        s2 = 0,
-        s3 = 0;
+      // prettier-ignore
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       for (let j = 0; j < cols; j++) {
         const a = x[x0 + j];
         s0 += W[p0 + j] * a;
@@ -228,15 +218,8 @@ export function matmulBackward(
     const d2 = d1 + rows;
     let j = 0;
     for (; j + 3 <= cols; j += 3) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s20 = 0,
-        s21 = 0,
-        s22 = 0;
+      // prettier-ignore
+      let s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0, s20 = 0, s21 = 0, s22 = 0;
       for (let i = 0, p = j; i < rows; i++, p += cols) {
         const w0 = W[p];
         const w1 = W[p + 1];
@@ -266,9 +249,8 @@ export function matmulBackward(
       z[o + 2 * cols + 2] = s22;
     }
     for (; j < cols; j++) {
-      let s0 = 0,
-        s1 = 0,
-        s2 = 0;
+      // prettier-ignore
+      let s0 = 0, s1 = 0, s2 = 0;
       for (let i = 0, p = j; i < rows; i++, p += cols) {
         const w = W[p];
         s0 += w * d[d0 + i];
@@ -286,10 +268,8 @@ export function matmulBackward(
     const o = b * cols;
     let j = 0;
     for (; j + 4 <= cols; j += 4) {
-      let s0 = 0,
-        s1 = 0,
-        s2 = 0,
-        s3 = 0;
+      // prettier-ignore
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       for (let i = 0, p = j; i < rows; i++, p += cols) {
         const a = d[d0 + i];
         s0 += W[p] * a;
