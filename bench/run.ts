@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: prints the benchmark figures as markdown tables. Speed targets live here,
  * never in timed test assertions. BENCH_REPS sets the repetitions (default 7); arguments name
- * the sections to run (kernels, training, profile, sweep, distributed; default all).
+ * the sections to run (kernels, training, profile, digital, sweep, distributed; default all).
  */
 import { arch, cpus } from 'node:os';
+import { runDigitalUpdateBench } from './digital-update.ts';
 import { runDistributedBench } from './distributed.ts';
 import { runKernelBench, runNoiseCostBench, runNormalBench } from './kernels.ts';
 import { runProfileBench } from './profile.ts';
@@ -25,5 +26,6 @@ if (wanted('kernels')) {
 }
 if (wanted('training')) runTrainingBench(log);
 if (wanted('profile')) runProfileBench(log);
+if (wanted('digital')) runDigitalUpdateBench(log);
 if (wanted('sweep')) await runSweepBench(log);
 if (wanted('distributed')) await runDistributedBench(log);
