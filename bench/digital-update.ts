@@ -47,6 +47,7 @@ function digitalLanes(
   rows: number,
   cols: number,
   batch: number,
+  lr: number,
 ): { lanes: number; useful: number } {
   let lanes = 0;
   let useful = 0;
@@ -63,7 +64,7 @@ function digitalLanes(
       if (any) groups++;
     }
     let active = 0;
-    for (let i = 0; i < rows; i++) if (LR * d[s * rows + i] !== 0) active++;
+    for (let i = 0; i < rows; i++) if (lr * d[s * rows + i] !== 0) active++;
     lanes += 4 * groups * active;
     useful += inputs * active;
   }
@@ -111,7 +112,7 @@ class TimedNetwork {
           const p0 = pulses();
           update(x, d, batch, lr);
           if (algorithm === 'sgd') {
-            const { lanes, useful } = digitalLanes(x, d, matrix.rows, matrix.cols, batch);
+            const { lanes, useful } = digitalLanes(x, d, matrix.rows, matrix.cols, batch, lr);
             entry.work += lanes;
             entry.useful += useful;
           } else entry.work += pulses() - p0;
