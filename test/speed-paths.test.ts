@@ -10,14 +10,18 @@
  *     updateVector one by one and the TypeScript tile, counters included; the sparse rows (few
  *     firing columns, normals refilled in the middle of a row);
  *   - the digital kernels (sgd, mixed precision's accumulator) against their TypeScript loops;
+ *   - the composite algorithms' effective weights (residual learning's tile sum, the two-array
+ *     transfer algorithms' slow + gamma fast) against their TypeScript loops;
  *   - the module kernels (layers.ts: im2col and back, the layout changes, bias gradients, pooling,
  *     tanh and relu) against the modules' TypeScript loops; tanh on float32 inputs of every
  *     exponent (bench/tanh-exhaustive.ts checks all 2^32).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sgdUpdateReference } from '../src/core/algorithms/sgd.ts';
+import { fastSlowSumReference } from '../src/core/algorithms/fast-slow-transfer.ts';
 import { mpAccumulateReference } from '../src/core/algorithms/mixed-precision.ts';
+import { residualSumReference } from '../src/core/algorithms/residual.ts';
+import { sgdUpdateReference } from '../src/core/algorithms/sgd.ts';
 import type { TrainableMatrix } from '../src/core/algorithms/types.ts';
 import { resolveRunConfig } from '../src/core/config/run-config.ts';
 import { matmulBackward, matmulForward } from '../src/core/io.ts';
@@ -203,6 +207,10 @@ test(
       ['lenet sgd noisy', lenetNoisy('sgd')],
       ['mlp mp noisy', mlpNoisy('mp')],
       ['mlp ttv2 noisy', mlpNoisy('ttv2')],
+      ['mlp residual noisy', mlpNoisy('residual')],
+      ['mlp tiki-taka gamma 0.4', { ...mlpNoisy('tiki-taka'), gamma: 0.4 }],
+      ['mlp rlv2', mlpNoisy('rlv2')],
+      ['mlp c-ttv2 gamma 0.2 (its own fast reading)', { ...mlpNoisy('c-ttv2'), gamma: 0.2 }],
     ];
     for (const [what, raw] of cases) {
       const config = resolveRunConfig(raw);
@@ -414,6 +422,48 @@ test('digital sgd and the mixed-precision accumulator: the kernels give the Type
     }
   }
 });
+
+// ---- composite reductions ------------------------------------------------------------------------
+
+test(
+  "the composite reductions: the kernels give the TypeScript loops' bits, -0, NaN and Inf included",
+  { skip },
+  () => {
+    for (const [rows, cols] of [
+      [16, 25],
+      [7, 13],
+      [33, 66],
+    ] as Array<[number, number]>) {
+      const n = rows * cols;
+      // signed zeros, tiny and large values; then a NaN and an Inf among them
+      const arrays = Array.from({ length: 8 }, (_, i) => sparseData(n, `c${i}`, 0.3, 11));
+      arrays[1][3] = Number.NaN;
+      arrays[4][n - 1] = Number.POSITIVE_INFINITY;
+      arrays[2][5] = -0;
+      arrays[3][5] = 0;
+      for (const tiles of [1, 2, 4]) {
+        const k = new KernelMatrix(module!, rows, cols, { maxBatch: 0, staging: 2 * tiles });
+        const scales = Float64Array.from({ length: tiles }, (_, i) => 0.3 ** (tiles - 1 - i));
+        const weights = arrays.slice(0, tiles);
+        const refs = arrays.slice(4, 4 + tiles);
+        weights.forEach((w, i) => k.staging[2 * i].set(w));
+        refs.forEach((r, i) => k.staging[2 * i + 1].set(r));
+        const ref = new Float32Array(n);
+        residualSumReference(ref, weights, refs, scales);
+        k.residualSum(scales);
+        assertSameBits(ref, k.weights, `residual ${rows}x${cols}, ${tiles} tiles`);
+      }
+      for (const gamma of [0, 0.4, -1e-30]) {
+        const k = new KernelMatrix(module!, rows, cols, { maxBatch: 0, staging: 3 });
+        [0, 1, 2].forEach((i) => k.staging[i].set(arrays[i + 2]));
+        const ref = new Float32Array(n);
+        fastSlowSumReference(ref, arrays[2], arrays[3], arrays[4], gamma);
+        k.fastSlowSum(gamma);
+        assertSameBits(ref, k.weights, `fast-slow ${rows}x${cols}, gamma ${gamma}`);
+      }
+    }
+  },
+);
 
 // ---- module kernels ------------------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 /**
  * Base of the algorithms whose effective weights combine several arrays (fast and slow analog
  * tiles, references, choppers): forward and backward run through the IO model on the reduced
- * matrix, which is recomputed lazily after updates (once per mini-batch, not per sample).
+ * matrix, which is recomputed lazily after updates (once per mini-batch, not per sample). Where
+ * the WebAssembly module serves the matrix, the reduction may run there too (`kernel`, with
+ * `staging` arrays beside the effective weights for the subclass to fill).
  */
 import type { LayerCounters } from '../../cost/activity.ts';
 import type { RunConfig } from '../config/run-config.ts';
@@ -19,8 +21,11 @@ export abstract class CompositeMatrix implements TrainableMatrix {
   private readonly fwd: IoPath;
   private readonly bwd: IoPath;
   private readonly ioRng: Rng;
+  /** The effective weights' WebAssembly home (null: TypeScript); `reduce` writes its `weights`. */
+  protected readonly kernel: KernelMatrix | null;
 
-  constructor(config: RunConfig, layer: LayerSpec) {
+  /** `staging`: arrays of the matrix's shape the subclass's kernel reduction reads (KernelMatrix). */
+  constructor(config: RunConfig, layer: LayerSpec, staging = 0) {
     if (config.io === undefined) throw new Error(`algorithm ${config.algorithm} needs an io section`);
     this.rows = layer.rows;
     this.cols = layer.cols;
@@ -28,7 +33,8 @@ export abstract class CompositeMatrix implements TrainableMatrix {
     // bits as the TypeScript products, which small matrices and engines without the module use)
     const module = kernelFor(layer.kernel ?? 'auto', layer.rows * layer.cols);
     const kernel =
-      module === null ? null : new KernelMatrix(module, layer.rows, layer.cols, { maxBatch: layer.maxBatch });
+      module === null ? null : new KernelMatrix(module, layer.rows, layer.cols, { maxBatch: layer.maxBatch, staging });
+    this.kernel = kernel;
     this.visible = kernel === null ? new Float32Array(layer.rows * layer.cols) : kernel.weights;
     const products = kernel?.products ?? undefined;
     this.fwd = new IoPath(config.io, 'forward', layer.maxBatch, layer.rows, layer.cols, products);
@@ -36,7 +42,7 @@ export abstract class CompositeMatrix implements TrainableMatrix {
     this.ioRng = streamFor(config.seed, `${layer.name}/composite-io-noise`);
   }
 
-  /** Writes the effective weights (row-major) into `out`. */
+  /** Writes the effective weights (row-major) into `out` (the kernel's weights where there is one). */
   protected abstract reduce(out: Float32Array): void;
 
   abstract update(x: Float32Array, d: Float32Array, batch: number, lr: number): void;

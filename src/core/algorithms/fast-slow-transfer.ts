@@ -16,6 +16,24 @@ import { ReferencedArray } from './referenced-array.ts';
 import { basePeriod, ColumnCycler, fastLr, PeriodicClock } from './transfer-schedule.ts';
 import type { LayerSpec } from './types.ts';
 
+/**
+ * The effective weight slow + gamma (fast - ref) in float64, stored into the float32 `out`; with
+ * gamma 0, slow + 0: the reference of the kernel's fastSlowSum (assembly/composite.ts).
+ */
+export function fastSlowSumReference(
+  out: Float32Array,
+  slow: Float32Array,
+  fast: Float32Array,
+  ref: Float32Array,
+  gamma: number,
+): void {
+  if (gamma === 0) {
+    for (let k = 0; k < out.length; k++) out[k] = slow[k] + 0;
+    return;
+  }
+  for (let k = 0; k < out.length; k++) out[k] = slow[k] + gamma * (fast[k] - ref[k]);
+}
+
 export abstract class FastSlowTransfer extends CompositeMatrix {
   protected readonly config: RunConfig;
   protected readonly fast: ReferencedArray;
@@ -27,15 +45,23 @@ export abstract class FastSlowTransfer extends CompositeMatrix {
   private readonly slowName: string;
   private transfers = 0;
   private samples = 0;
+  /** The effective weights are reduced by the kernel (assembly/composite.ts fastSlowSum). */
+  private readonly kernelReduces: boolean;
 
   constructor(config: RunConfig, layer: LayerSpec, fastName: string, slowName: string) {
-    super(config, layer);
+    const gamma = config.gamma ?? 0;
+    const ownFastReading = new.target.prototype.fastEffective !== FastSlowTransfer.prototype.fastEffective;
+    // the kernel's reduction stages the slow array, and where gamma counts the fast one and its
+    // (fixed) reference; a subclass's own reading of the fast array stays in TypeScript
+    super(config, layer, gamma === 0 ? 1 : ownFastReading ? 0 : 3);
     this.config = config;
     this.fastName = fastName;
     this.slowName = slowName;
     this.fast = new ReferencedArray(tileFor(config, layer, fastName), config);
     this.slow = tileFor(config, layer, slowName);
-    this.gamma = config.gamma ?? 0;
+    this.gamma = gamma;
+    this.kernelReduces = this.kernel !== null && this.kernel.staging.length > 0;
+    if (this.kernelReduces && gamma !== 0) this.kernel!.staging[2].set(this.fast.ref);
     this.clock = new PeriodicClock(basePeriod(config, layer.vectorsPerBatch));
     this.columns = new ColumnCycler(layer.cols);
   }
@@ -98,17 +124,17 @@ export abstract class FastSlowTransfer extends CompositeMatrix {
   }
 
   protected reduce(out: Float32Array): void {
-    const sw = this.slow.weights;
     const gamma = this.gamma;
-    if (gamma === 0) {
-      for (let k = 0; k < out.length; k++) out[k] = sw[k] + 0;
-    } else if (this.fastEffective === FastSlowTransfer.prototype.fastEffective) {
-      // fast.effective(k) inlined: the same float64 operations, without a call per element
-      const fw = this.fast.tile.weights;
-      const ref = this.fast.ref;
-      for (let k = 0; k < out.length; k++) out[k] = sw[k] + gamma * (fw[k] - ref[k]);
-    } else {
+    if (this.kernelReduces) {
+      this.kernel!.staging[0].set(this.slow.weights);
+      if (gamma !== 0) this.kernel!.staging[1].set(this.fast.tile.weights);
+      this.kernel!.fastSlowSum(gamma);
+    } else if (gamma !== 0 && this.fastEffective !== FastSlowTransfer.prototype.fastEffective) {
+      // a subclass's own reading of the fast array (the chopped variants)
+      const sw = this.slow.weights;
       for (let k = 0; k < out.length; k++) out[k] = sw[k] + gamma * this.fastEffective(k);
+    } else {
+      fastSlowSumReference(out, this.slow.weights, this.fast.tile.weights, this.fast.ref, gamma);
     }
   }
 

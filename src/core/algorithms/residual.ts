@@ -45,9 +45,32 @@ export function residualSchedule(config: RunConfig, vectorsPerBatch: number): { 
   };
 }
 
+/**
+ * The composite weight sum_i scales[i] (weights[i] - refs[i]), accumulated tile by tile in float64
+ * into the float32 `out` (so rounded to float32 after each tile): the reference of the kernel's
+ * residualSum (assembly/composite.ts).
+ */
+export function residualSumReference(
+  out: Float32Array,
+  weights: Float32Array[],
+  refs: Float32Array[],
+  scales: Float64Array,
+): void {
+  out.fill(0);
+  for (let i = 0; i < weights.length; i++) {
+    const s = scales[i];
+    const w = weights[i];
+    const ref = refs[i];
+    for (let k = 0; k < out.length; k++) out[k] += s * (w[k] - ref[k]);
+  }
+}
+
 class MultiTileResidualMatrix extends CompositeMatrix {
   private readonly config: RunConfig;
   private readonly tiles: ReferencedArray[];
+  /** the tiles' weights and references (the reduction's operands) */
+  private readonly tileWeights: Float32Array[];
+  private readonly refs: Float32Array[];
   /** gamma^(K-1-i): the weight of tile i in the composite */
   private readonly scale: Float64Array;
   /** transfer period of source tile j, in sample updates */
@@ -64,11 +87,15 @@ class MultiTileResidualMatrix extends CompositeMatrix {
   private readonly read: Float32Array;
 
   constructor(config: RunConfig, layer: LayerSpec) {
-    super(config, layer);
-    this.config = config;
     const k = config.n_tiles ?? 3;
+    // the kernel's reduction reads each tile's weights (staged per reduction) and fixed reference
+    super(config, layer, 2 * k);
+    this.config = config;
     const gamma = config.tile_gamma ?? 0.5;
     this.tiles = Array.from({ length: k }, (_, i) => new ReferencedArray(tileFor(config, layer, `T${i}`), config));
+    this.tileWeights = this.tiles.map((t) => t.tile.weights);
+    this.refs = this.tiles.map((t) => t.ref);
+    this.refs.forEach((ref, i) => this.kernel?.staging[2 * i + 1].set(ref));
     this.scale = Float64Array.from({ length: k }, (_, i) => gamma ** (k - 1 - i));
     ({ periods: this.periods, lrs: this.lrs } = residualSchedule(config, layer.vectorsPerBatch));
     this.columns = Array.from({ length: k - 1 }, () => new ColumnCycler(layer.cols));
@@ -120,14 +147,12 @@ class MultiTileResidualMatrix extends CompositeMatrix {
   }
 
   protected reduce(out: Float32Array): void {
-    out.fill(0);
-    for (let i = 0; i < this.tiles.length; i++) {
-      const s = this.scale[i];
-      // t.effective(k) inlined: the same float64 operations, without a call per element
-      const w = this.tiles[i].tile.weights;
-      const ref = this.tiles[i].ref;
-      for (let k = 0; k < out.length; k++) out[k] += s * (w[k] - ref[k]);
+    if (this.kernel === null) {
+      residualSumReference(out, this.tileWeights, this.refs, this.scale);
+      return;
     }
+    this.tileWeights.forEach((w, i) => this.kernel!.staging[2 * i].set(w));
+    this.kernel.residualSum(this.scale);
   }
 
   /**
