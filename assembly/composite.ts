@@ -16,15 +16,8 @@
  * array 2i + 1, and its weights s_i (float64) from `scales`.
  */
 
-@inline function lo2(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v);
-}
-@inline function hi2(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 2, 3));
-}
-@inline function demote4(lo: v128, hi: v128): v128 {
-  return v128.shuffle<i32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
-}
+import { demote4, hi2, lo2 } from './lanes';
+
 /** The float64 lanes rounded to float32 and back (a store into a Float32Array and a load). */
 @inline function round2(v: v128): v128 {
   return f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(v));

@@ -10,15 +10,7 @@
  * subtract, one rounding to float32 where it stores into a Float32Array), so the bits agree.
  */
 
-@inline function lo2(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v);
-}
-@inline function hi2(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 2, 3));
-}
-@inline function demote4(lo: v128, hi: v128): v128 {
-  return v128.shuffle<i32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
-}
+import { demote4, hi2, lo2 } from './lanes';
 
 /** One group of 4 weights at p: w = float32(w - g x) in float64 on the lanes of mask m (the others keep their bits). */
 @inline function sgdGroup(p: usize, gv: v128, xlo: v128, xhi: v128, m: v128, masked: bool): void {

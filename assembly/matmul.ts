@@ -33,6 +33,8 @@
  * outputs x 3 pairs measured 1.6x slower: V8 runs out of registers).
  */
 
+import { demote4, hi2, lo2 } from './lanes';
+
 /** Interleaves `count` float32 vectors of length n at x ([count][n]) into dst as described above. */
 export function interleave(x: usize, n: i32, count: i32, dst: usize): void {
   const pairs = (count + 1) >> 1;
@@ -256,17 +258,6 @@ function nonZeros(p: usize, n: i32): i32 {
 /** Two weights at p and p + stride, promoted: (w[p], w[p + stride]). */
 @inline function gather2(p: usize, stride: usize): v128 {
   return f64x2.promote_low_f32x4(v128.load32_lane(p + stride, v128.load32_zero(p), 1));
-}
-
-/** Lanes 0-1 (lo2) and 2-3 (hi2) of a float32x4, promoted; demote4 packs two f64x2 back into one float32x4. */
-@inline function lo2(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v);
-}
-@inline function hi2(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 2, 3));
-}
-@inline function demote4(lo: v128, hi: v128): v128 {
-  return v128.shuffle<i32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
 }
 
 /**
