@@ -125,7 +125,8 @@ export class AnalogTile {
     this.matmul = products === undefined ? 'typescript' : 'wasm';
     this.fwd = new IoPath(spec.io, 'forward', spec.maxBatch, rows, cols, products);
     this.bwd = new IoPath(spec.io, 'backward', spec.maxBatch, rows, cols, products);
-    this.read = new IoPath(readIo(spec.transferIo ?? IO_DEFAULTS), 'forward', 1, rows, cols);
+    // column reads too: a one-hot input takes the sparse product (rows reads, not rows x cols)
+    this.read = new IoPath(readIo(spec.transferIo ?? IO_DEFAULTS), 'forward', 1, rows, cols, products);
     this.xBits = new Int32Array(cols);
     this.xNeg = new Int32Array(cols);
     this.dIdx = new Int32Array(rows);
